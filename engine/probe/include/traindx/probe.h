@@ -1,0 +1,115 @@
+// TrainDx probe: link it into a LibTorch training program and TrainDx can watch,
+// diagnose and step the training loop.
+//
+//   traindx::Probe probe(model, traindx::ProbeOptions().name("mlp").loss(traindx::Loss::BCE));
+//   probe.watch(optimizer);
+//   probe.describe_data(x_sample, y_sample);
+//   for (epoch…) {
+//     for (batch…) {
+//       optimizer.zero_grad(); auto loss = …; loss.backward(); optimizer.step();
+//       probe.step(loss, accuracy);
+//     }
+//     probe.end_epoch({{"val_accuracy", val_acc}});
+//   }
+//
+// The probe never throws into the training loop, never blocks it unless TrainDx holds it
+// at a boundary, and never draws from the trainer's random generators. Environment:
+//   TRAINDX=off               the probe does nothing
+//   TRAINDX_LISTEN=PATH       listen on this Unix socket (default: the discovery directory)
+//   TRAINDX_WAIT=1            the constructor waits for a client (TRAINDX_WAIT_TIMEOUT s, default 30)
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#define TRAINDX_PROBE_API __attribute__((visibility("default")))
+
+namespace traindx {
+
+// The loss the training program optimises: lets TrainDx check that the last layer can
+// reach the targets and that the loss does not apply an activation twice.
+enum class Loss { Unspecified, BCE, BCEWithLogits, CrossEntropy, NLL, MSE, L1, SmoothL1, Other };
+
+class ProbeOptions {
+public:
+    ProbeOptions& name(std::string value) { name_ = std::move(value); return *this; }
+    ProbeOptions& loss(Loss value) { loss_ = value; return *this; }
+    // Fraction of the training loop's time the probe may spend on statistics.
+    ProbeOptions& overhead_budget(double fraction) { overhead_budget_ = fraction; return *this; }
+    // Rows of the describe_data() sample that are pushed through the model at each epoch end.
+    ProbeOptions& probe_batch_size(int rows) { probe_batch_size_ = rows; return *this; }
+    // Snapshots kept for a client that attaches late.
+    ProbeOptions& history(int snapshots) { history_ = snapshots; return *this; }
+    // Overrides TRAINDX_LISTEN.
+    ProbeOptions& listen(std::string path) { listen_ = std::move(path); return *this; }
+
+    const std::string& name() const { return name_; }
+    Loss loss() const { return loss_; }
+    double overhead_budget() const { return overhead_budget_; }
+    int probe_batch_size() const { return probe_batch_size_; }
+    int history() const { return history_; }
+    const std::string& listen() const { return listen_; }
+
+private:
+    std::string name_;
+    Loss loss_ = Loss::Unspecified;
+    double overhead_budget_ = 0.01;
+    int probe_batch_size_ = 256;
+    int history_ = 512;
+    std::string listen_;
+};
+
+class TRAINDX_PROBE_API Probe {
+public:
+    template <typename ModuleType>
+    explicit Probe(const torch::nn::ModuleHolder<ModuleType>& model, ProbeOptions options = {})
+        : Probe(std::static_pointer_cast<torch::nn::Module>(model.ptr()), std::move(options), 0)
+    {
+    }
+
+    template <typename ModuleType, typename = std::enable_if_t<std::is_base_of_v<torch::nn::Module, ModuleType>>>
+    explicit Probe(const std::shared_ptr<ModuleType>& model, ProbeOptions options = {})
+        : Probe(std::static_pointer_cast<torch::nn::Module>(model), std::move(options), 0)
+    {
+    }
+
+    ~Probe();
+    Probe(const Probe&) = delete;
+    Probe& operator=(const Probe&) = delete;
+
+    // Learning rate and optimizer type for the learning-rate checks.
+    void watch(const torch::optim::Optimizer& optimizer);
+    // A sample of the training data: its ranges feed the data checks, and its first rows
+    // are the fixed probe batch whose activations are captured at each epoch end.
+    void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
+    // After optimizer.step(), before the next zero_grad(). May block while TrainDx holds
+    // the loop at this batch boundary.
+    void step(const torch::Tensor& loss, std::optional<double> accuracy = std::nullopt);
+    void step(double loss, std::optional<double> accuracy = std::nullopt);
+    // At the end of each epoch, with any metrics the program computed ("val_loss", …).
+    // May block while TrainDx holds the loop at this epoch boundary.
+    void end_epoch(const std::map<std::string, double>& metrics = {});
+    // Inside a custom module's forward(): records the statistics of an intermediate
+    // tensor under `name` (a module path names that module's output).
+    void tap(const std::string& name, const torch::Tensor& tensor);
+
+    // True once TrainDx asked the training to stop. A loop that checks it can end
+    // cleanly; if it never checks, the probe ends the process at the next boundary.
+    bool stop_requested() const;
+    // False when the probe is off (TRAINDX=off) or could not start.
+    bool active() const;
+
+    class Impl;
+
+private:
+    Probe(std::shared_ptr<torch::nn::Module> model, ProbeOptions options, int);
+
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace traindx

@@ -1,0 +1,205 @@
+#include "model_walk.h"
+
+#include <sstream>
+
+namespace traindx::probe {
+
+namespace {
+
+std::string strip(std::string text, const std::string& part)
+{
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part))
+        text.erase(at, part.size());
+    return text;
+}
+
+std::string type_name(const torch::nn::Module& module)
+{
+    std::string name = module.name();
+    if (const auto colon = name.rfind("::"); colon != std::string::npos)
+        name = name.substr(colon + 2);
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, "Impl") == 0)
+        name.resize(name.size() - 4);
+    return name;
+}
+
+std::string options_text(const torch::nn::Module& module)
+{
+    std::ostringstream text;
+    module.pretty_print(text);
+    return strip(text.str(), "torch::nn::");
+}
+
+std::string parent_path(const std::string& path)
+{
+    const auto dot = path.rfind('.');
+    return dot == std::string::npos ? std::string() : path.substr(0, dot);
+}
+
+} // namespace
+
+ModelWalk::ModelWalk(std::shared_ptr<torch::nn::Module> root)
+    : root_(std::move(root))
+{
+    std::unordered_map<std::string, int> by_path;
+    for (const auto& item : root_->named_modules()) {
+        LayerInfo layer;
+        layer.id = int(layers_.size());
+        layer.path = item.key();
+        layer.module = item.value();
+        layer.type = type_name(*layer.module);
+        layer.options = options_text(*layer.module);
+        layer.leaf = layer.module->children().empty();
+        if (layer.id > 0) {
+            const auto parent = by_path.find(parent_path(layer.path));
+            layer.parent = parent == by_path.end() ? 0 : parent->second;
+        }
+        for (const auto& parameter : layer.module->named_parameters(/*recurse=*/false))
+            layer.parameters.emplace_back(parameter.key(), parameter.value());
+        by_path[layer.path] = layer.id;
+        by_module_[layer.module.get()] = layer.id;
+        layers_.push_back(std::move(layer));
+    }
+
+    sequential_ = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(root_) != nullptr;
+    std::vector<int> order;
+    if (sequential_) {
+        // Forward order is the order of the Sequential's children, nested ones flattened.
+        std::function<void(const torch::nn::Module&)> visit = [&](const torch::nn::Module& module) {
+            for (const auto& child : module.children()) {
+                if (std::dynamic_pointer_cast<torch::nn::SequentialImpl>(child))
+                    visit(*child);
+                else
+                    order.push_back(by_module_.at(child.get()));
+            }
+        };
+        visit(*root_);
+    } else {
+        for (const auto& layer : layers_)
+            if (layer.leaf && layer.id > 0)
+                order.push_back(layer.id);
+    }
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        layers_[order[i]].index = int(i);
+        if (sequential_ && i > 0)
+            edges_.emplace_back(order[i - 1], order[i]);
+    }
+}
+
+int ModelWalk::find(const std::string& path) const
+{
+    for (const auto& layer : layers_)
+        if (layer.path == path)
+            return layer.id;
+    return -1;
+}
+
+int ModelWalk::add_tap(const std::string& name)
+{
+    LayerInfo layer;
+    layer.id = int(layers_.size());
+    layer.path = name;
+    layer.type = "Tap";
+    layer.parent = 0;
+    layers_.push_back(std::move(layer));
+    return layers_.back().id;
+}
+
+torch::Device ModelWalk::device() const
+{
+    for (const auto& layer : layers_)
+        for (const auto& parameter : layer.parameters)
+            return parameter.second.device();
+    return torch::kCPU;
+}
+
+std::int64_t ModelWalk::parameter_count() const
+{
+    std::int64_t count = 0;
+    for (const auto& layer : layers_)
+        for (const auto& parameter : layer.parameters)
+            count += parameter.second.numel();
+    return count;
+}
+
+torch::Tensor ModelWalk::run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
+                                        std::vector<torch::Tensor>& outputs)
+{
+    for (std::size_t i = 0; i < sequential.size(); ++i) {
+        const auto child = sequential.ptr(i);
+        if (auto nested = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(child))
+            x = run_sequential(*nested, x, outputs);
+        else
+            x = sequential.begin()[i].forward<torch::Tensor>(x);
+        outputs[by_module_.at(child.get())] = x;
+    }
+    return x;
+}
+
+std::vector<torch::Tensor> ModelWalk::capture(const torch::Tensor& batch)
+{
+    std::vector<torch::Tensor> outputs(layers_.size());
+    auto sequential = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(root_);
+    if (!sequential || !batch.defined())
+        return outputs;
+
+    std::vector<std::pair<torch::nn::Module*, bool>> modes;
+    for (const auto& layer : layers_)
+        if (layer.module)
+            modes.emplace_back(layer.module.get(), layer.module->is_training());
+    // Modules' train() recurses into children, so restoring in pre-order (parents first)
+    // leaves every module exactly as it was, even in a mixed train/eval model.
+    struct Restore {
+        std::vector<std::pair<torch::nn::Module*, bool>>& modes;
+        ~Restore()
+        {
+            for (auto& [module, training] : modes)
+                module->train(training);
+        }
+    } restore {modes};
+
+    torch::NoGradGuard no_grad;
+    root_->eval();
+    try {
+        run_sequential(*sequential, batch.to(device()), outputs);
+    } catch (const std::exception&) {
+        // A child whose forward() does not take and return one tensor: keep what was captured.
+    }
+    for (std::size_t id = 0; id < outputs.size(); ++id)
+        if (outputs[id].defined())
+            layers_[id].output_shape = outputs[id].sizes().vec();
+    return outputs;
+}
+
+void ModelWalk::describe(wire::Model* model) const
+{
+    model->clear_layers();
+    model->clear_edges();
+    for (const auto& info : layers_) {
+        auto* layer = model->add_layers();
+        layer->set_id(info.id);
+        layer->set_index(info.index);
+        layer->set_path(info.path);
+        layer->set_type(info.type);
+        layer->set_options(info.options);
+        layer->set_parent(info.parent);
+        layer->set_leaf(info.leaf);
+        layer->set_in_forward_order(sequential_ && info.index >= 0);
+        for (const auto& [name, tensor] : info.parameters) {
+            auto* shape = layer->add_parameters();
+            shape->set_name(name);
+            for (auto d : tensor.sizes())
+                shape->add_dims(d);
+        }
+        for (auto d : info.output_shape)
+            layer->add_output_shape(d);
+    }
+    for (const auto& [from, to] : edges_) {
+        auto* edge = model->add_edges();
+        edge->set_from(from);
+        edge->set_to(to);
+    }
+    model->set_parameter_count(parameter_count());
+}
+
+} // namespace traindx::probe

@@ -1,0 +1,60 @@
+// The layer table of a LibTorch model, from named_modules(), and the probe-batch pass
+// that captures every layer's output of a Sequential without changing the model.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "traindx.pb.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace traindx::probe {
+
+struct LayerInfo {
+    int id = 0;
+    int index = -1; // position among the leaves in forward order, -1 when unknown
+    int parent = -1;
+    bool leaf = true;
+    std::string path;
+    std::string type;
+    std::string options;
+    std::shared_ptr<torch::nn::Module> module; // null for a tapped tensor without a module
+    std::vector<std::pair<std::string, torch::Tensor>> parameters; // the module's own, not its children's
+    std::vector<std::int64_t> output_shape;
+};
+
+class ModelWalk {
+public:
+    explicit ModelWalk(std::shared_ptr<torch::nn::Module> root);
+
+    std::vector<LayerInfo>& layers() { return layers_; }
+    const std::vector<LayerInfo>& layers() const { return layers_; }
+    // Activations of every layer can be captured by the probe-batch pass.
+    bool sequential() const { return sequential_; }
+    int find(const std::string& path) const;
+    int add_tap(const std::string& name);
+
+    // Runs `batch` through the Sequential layer by layer under NoGradGuard, in eval mode,
+    // then restores every module's train/eval flag. Returns each layer's output, indexed
+    // by layer id (undefined where none was captured). Records output shapes.
+    std::vector<torch::Tensor> capture(const torch::Tensor& batch);
+
+    void describe(wire::Model* model) const;
+    std::int64_t parameter_count() const;
+    torch::Device device() const;
+
+private:
+    torch::Tensor run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
+                                 std::vector<torch::Tensor>& outputs);
+
+    std::shared_ptr<torch::nn::Module> root_;
+    std::vector<LayerInfo> layers_;
+    std::unordered_map<const torch::nn::Module*, int> by_module_;
+    std::vector<std::pair<int, int>> edges_;
+    bool sequential_ = false;
+};
+
+} // namespace traindx::probe

@@ -1,0 +1,653 @@
+#include "traindx/probe.h"
+
+#include "hold_gate.h"
+#include "listen_address.h"
+#include "model_walk.h"
+#include "server.h"
+#include "tensor_stats.h"
+
+#include <torch/version.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <unistd.h>
+
+namespace traindx {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::duration d)
+{
+    return std::chrono::duration<double>(d).count();
+}
+
+bool env_is(const char* name, const char* value)
+{
+    const char* actual = std::getenv(name);
+    return actual && std::string(actual) == value;
+}
+
+int env_int(const char* name, int fallback)
+{
+    const char* text = std::getenv(name);
+    return text && *text ? std::atoi(text) : fallback;
+}
+
+const char* loss_name(Loss loss)
+{
+    switch (loss) {
+    case Loss::Unspecified: return "";
+    case Loss::BCE: return "bce";
+    case Loss::BCEWithLogits: return "bce_with_logits";
+    case Loss::CrossEntropy: return "cross_entropy";
+    case Loss::NLL: return "nll";
+    case Loss::MSE: return "mse";
+    case Loss::L1: return "l1";
+    case Loss::SmoothL1: return "smooth_l1";
+    case Loss::Other: return "other";
+    }
+    return "";
+}
+
+std::string optimizer_name(const torch::optim::Optimizer& optimizer)
+{
+    if (dynamic_cast<const torch::optim::SGD*>(&optimizer)) return "SGD";
+    if (dynamic_cast<const torch::optim::AdamW*>(&optimizer)) return "AdamW";
+    if (dynamic_cast<const torch::optim::Adam*>(&optimizer)) return "Adam";
+    if (dynamic_cast<const torch::optim::RMSprop*>(&optimizer)) return "RMSprop";
+    if (dynamic_cast<const torch::optim::Adagrad*>(&optimizer)) return "Adagrad";
+    if (dynamic_cast<const torch::optim::LBFGS*>(&optimizer)) return "LBFGS";
+    return "Optimizer";
+}
+
+void fill_command_line(wire::Hello& hello)
+{
+    std::ifstream file("/proc/self/cmdline", std::ios::binary);
+    std::string argument;
+    bool first = true;
+    while (std::getline(file, argument, '\0')) {
+        if (first)
+            hello.set_program(argument);
+        else
+            hello.add_arguments(argument);
+        first = false;
+    }
+}
+
+probe::Server::Limits server_limits(const ProbeOptions& options)
+{
+    probe::Server::Limits limits;
+    limits.history_frames = std::size_t(std::max(1, options.history()));
+    return limits;
+}
+
+bool is_relu_like(const std::string& type)
+{
+    return type == "ReLU" || type == "ReLU6";
+}
+
+} // namespace
+
+class Probe::Impl {
+public:
+    Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options);
+    ~Impl();
+
+    bool start();
+    void watch(const torch::optim::Optimizer& optimizer);
+    void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
+    void step(double loss, std::optional<double> accuracy);
+    void end_epoch(const std::map<std::string, double>& metrics);
+    void tap(const std::string& name, const torch::Tensor& tensor);
+    bool stop_requested();
+    void fail(const char* where, const char* what);
+    bool failed() const { return failed_; }
+
+private:
+    // Time the probe spends, kept apart from the loop's own time (holds count as neither).
+    class Meter {
+    public:
+        explicit Meter(Impl& impl) : impl_(impl), start_(Clock::now()) {}
+        ~Meter() { impl_.probe_time_ += Clock::now() - start_; }
+    private:
+        Impl& impl_;
+        Clock::time_point start_;
+    };
+
+    void send_model();
+    void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio);
+    void capture_activations(wire::Snapshot& snapshot);
+    void attach_taps(wire::Snapshot& snapshot);
+    void remember_weights();
+    void arm_taps()
+    {
+        tap_armed_ = true;
+        tapped_this_pass_.clear();
+    }
+    wire::LayerStats& layer_stats(wire::Snapshot& snapshot, int layer);
+    void flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot);
+    bool sample_due(Clock::time_point now) const;
+    double learning_rate() const;
+    void boundary(probe::Boundary where);
+    void on_hold(bool held, const probe::HoldGate::Position& position);
+
+    std::shared_ptr<torch::nn::Module> model_;
+    ProbeOptions options_;
+    probe::ModelWalk walk_;
+    probe::HoldGate gate_;
+    probe::Server server_;
+
+    const torch::optim::Optimizer* optimizer_ = nullptr;
+    std::string optimizer_name_;
+    torch::Tensor probe_batch_;
+
+    int epoch_ = 0;
+    int batch_ = 0;
+    long long step_ = 0;
+    std::vector<wire::BatchPoint> points_;
+    double epoch_loss_sum_ = 0, epoch_accuracy_sum_ = 0;
+    int epoch_loss_count_ = 0, epoch_accuracy_count_ = 0;
+
+    // Sampling: layer statistics are taken while probe time stays within the budget.
+    Clock::time_point created_ = Clock::now();
+    Clock::duration probe_time_ {};
+    Clock::duration held_time_ {};
+    Clock::duration last_sample_cost_ {};
+    Clock::time_point last_flush_ = Clock::now();
+    Clock::time_point last_sample_ {};
+    double probe_seconds_reported_ = 0, loop_seconds_reported_ = 0;
+    bool weights_remembered_ = false;
+    std::vector<std::vector<torch::Tensor>> previous_weights_;
+    std::vector<double> update_ratio_;
+
+    bool tap_armed_ = true; // record taps during the next forward pass
+    std::set<std::string> tapped_this_pass_;
+    std::map<int, wire::LayerStats> taps_;
+
+    bool stop_polled_ = false;
+    bool failed_ = false;
+};
+
+Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options)
+    : model_(std::move(model))
+    , options_(std::move(options))
+    , walk_(model_)
+    , gate_([this](bool held, const probe::HoldGate::Position& position) { on_hold(held, position); })
+    , server_({[this](const wire::Control& control) {
+                   using C = probe::HoldGate::Command;
+                   switch (control.command()) {
+                   case wire::Control::PAUSE: gate_.command(C::Pause); break;
+                   case wire::Control::CONTINUE: gate_.command(C::Continue); break;
+                   case wire::Control::STEP_EPOCH: gate_.command(C::StepEpoch); break;
+                   case wire::Control::STEP_BATCH: gate_.command(C::StepBatch); break;
+                   case wire::Control::STOP: gate_.command(C::Stop); break;
+                   default: break; // commands of a newer client are ignored
+                   }
+               },
+               [this] { gate_.client_gone(); }},
+              server_limits(options_))
+    , update_ratio_(walk_.layers().size(), -1.0)
+{
+}
+
+Probe::Impl::~Impl()
+{
+    wire::Frame frame;
+    auto* event = frame.mutable_event();
+    event->set_kind(wire::Event::FINISHED);
+    event->set_epoch(epoch_);
+    event->set_step(step_);
+    server_.send(std::move(frame), probe::Server::Keep::Nothing);
+    server_.stop(std::chrono::milliseconds(2000));
+}
+
+bool Probe::Impl::start()
+{
+    std::string error;
+    const std::string path = probe::listen_path(options_.listen(), &error);
+    if (path.empty() || !server_.listen(path, &error)) {
+        std::fprintf(stderr, "traindx: the probe is off: %s\n", error.c_str());
+        return false;
+    }
+
+    wire::Hello hello;
+    hello.set_protocol_major(wire::kProtocolMajor);
+    hello.set_protocol_minor(wire::kProtocolMinor);
+    hello.set_role(wire::Hello::PROBE);
+    hello.set_pid(::getpid());
+    fill_command_line(hello);
+    hello.set_torch_version(TORCH_VERSION);
+    hello.set_traindx_version(TRAINDX_VERSION);
+    hello.set_rank(env_int("RANK", 0));
+    hello.set_world_size(env_int("WORLD_SIZE", 1));
+    hello.set_model_name(options_.name());
+    hello.set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    server_.set_hello(hello);
+    send_model();
+
+    if (env_is("TRAINDX_WAIT", "1")) {
+        const int timeout = env_int("TRAINDX_WAIT_TIMEOUT", 30);
+        if (!server_.wait_for_client(std::chrono::seconds(timeout)))
+            std::fprintf(stderr, "traindx: no TrainDx client connected within %d s; training goes on\n", timeout);
+    }
+    created_ = last_flush_ = Clock::now();
+    return true;
+}
+
+void Probe::Impl::fail(const char* where, const char* what)
+{
+    if (!failed_)
+        std::fprintf(stderr, "traindx: the probe stops watching after an error in %s: %s\n", where, what);
+    failed_ = true;
+    gate_.client_gone();
+}
+
+void Probe::Impl::send_model()
+{
+    wire::Frame frame;
+    auto* model = frame.mutable_model();
+    walk_.describe(model);
+    model->set_name(options_.name());
+    model->set_loss(loss_name(options_.loss()));
+    model->set_optimizer(optimizer_name_);
+    model->set_learning_rate(learning_rate());
+    model->set_probe_batch_size(probe_batch_.defined() ? int(probe_batch_.size(0)) : 0);
+    server_.set_state(probe::Server::State::Model, frame);
+}
+
+double Probe::Impl::learning_rate() const
+{
+    if (!optimizer_ || optimizer_->param_groups().empty())
+        return 0.0;
+    return optimizer_->param_groups().front().options().get_lr();
+}
+
+void Probe::Impl::watch(const torch::optim::Optimizer& optimizer)
+{
+    Meter meter(*this);
+    optimizer_ = &optimizer;
+    optimizer_name_ = optimizer_name(optimizer);
+    send_model();
+}
+
+void Probe::Impl::describe_data(const torch::Tensor& inputs, const torch::Tensor& targets)
+{
+    Meter meter(*this);
+    wire::Frame frame;
+    auto* data = frame.mutable_data();
+    probe::tensor_stats(inputs, true, data->mutable_inputs());
+    probe::tensor_stats(targets, true, data->mutable_targets());
+    for (auto d : inputs.sizes())
+        data->add_input_shape(d);
+    for (auto d : targets.sizes())
+        data->add_target_shape(d);
+    data->set_targets_integral(!torch::isFloatingType(targets.scalar_type()));
+    server_.set_state(probe::Server::State::Data, frame);
+
+    const auto rows = std::min<std::int64_t>(inputs.size(0), std::max(1, options_.probe_batch_size()));
+    probe_batch_ = inputs.detach().slice(0, 0, rows).clone();
+    walk_.capture(probe_batch_); // learns the output shapes
+    send_model();
+}
+
+wire::LayerStats& Probe::Impl::layer_stats(wire::Snapshot& snapshot, int layer)
+{
+    for (auto& stats : *snapshot.mutable_layers())
+        if (stats.layer() == layer)
+            return stats;
+    auto* stats = snapshot.add_layers();
+    stats->set_layer(layer);
+    stats->set_update_ratio(update_ratio_[layer]);
+    return *stats;
+}
+
+void Probe::Impl::remember_weights()
+{
+    previous_weights_.assign(walk_.layers().size(), {});
+    for (const auto& layer : walk_.layers())
+        for (const auto& parameter : layer.parameters)
+            previous_weights_[layer.id].push_back(parameter.second.detach().clone());
+    weights_remembered_ = true;
+}
+
+void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio)
+{
+    torch::NoGradGuard no_grad;
+    for (const auto& layer : walk_.layers()) {
+        if (layer.parameters.empty())
+            continue;
+        if (with_update_ratio && weights_remembered_) {
+            double delta = 0, norm = 0;
+            const auto& previous = previous_weights_[layer.id];
+            for (std::size_t i = 0; i < layer.parameters.size() && i < previous.size(); ++i) {
+                delta += (layer.parameters[i].second - previous[i]).pow(2).sum().item<double>();
+                norm += previous[i].pow(2).sum().item<double>();
+            }
+            update_ratio_[layer.id] = norm > 0 ? std::sqrt(delta / norm) : -1.0;
+        }
+        auto& stats = layer_stats(snapshot, layer.id);
+        const torch::Tensor* weight = nullptr;
+        const torch::Tensor* bias = nullptr;
+        for (const auto& [name, tensor] : layer.parameters) {
+            if (name == "bias")
+                bias = &tensor;
+            else if (!weight || name == "weight")
+                weight = &tensor;
+        }
+        if (weight) {
+            probe::tensor_stats(*weight, true, stats.mutable_weight());
+            if (weight->grad().defined()) {
+                probe::tensor_stats(weight->grad(), true, stats.mutable_weight_grad());
+            }
+        }
+        if (bias) {
+            probe::tensor_stats(*bias, true, stats.mutable_bias());
+            if (bias->grad().defined()) {
+                probe::tensor_stats(bias->grad(), true, stats.mutable_bias_grad());
+            }
+        }
+    }
+    weights_remembered_ = false;
+    previous_weights_.clear();
+}
+
+void Probe::Impl::capture_activations(wire::Snapshot& snapshot)
+{
+    if (!probe_batch_.defined() || !walk_.sequential())
+        return;
+    const auto outputs = walk_.capture(probe_batch_);
+    for (const auto& layer : walk_.layers()) {
+        const auto& output = outputs[layer.id];
+        if (!output.defined() || !layer.leaf)
+            continue;
+        auto& stats = layer_stats(snapshot, layer.id);
+        probe::tensor_stats(output, true, stats.mutable_activation());
+        if (is_relu_like(layer.type)) {
+            const auto activity = probe::unit_activity(output);
+            int dead = 0;
+            for (float active : activity)
+                dead += active == 0.0f;
+            stats.set_dead_fraction(activity.empty() ? 0.0f : float(dead) / float(activity.size()));
+            if (activity.size() <= 4096)
+                stats.mutable_unit_active()->Add(activity.begin(), activity.end());
+        } else if (layer.type == "Sigmoid" || layer.type == "Tanh") {
+            stats.set_saturated_fraction(float(probe::saturated_fraction(output, layer.type == "Tanh")));
+        }
+    }
+}
+
+void Probe::Impl::attach_taps(wire::Snapshot& snapshot)
+{
+    for (const auto& [layer, tap] : taps_) {
+        auto& stats = layer_stats(snapshot, layer);
+        *stats.mutable_activation() = tap.activation();
+        stats.set_dead_fraction(tap.dead_fraction());
+        stats.set_saturated_fraction(tap.saturated_fraction());
+        *stats.mutable_unit_active() = tap.unit_active();
+    }
+}
+
+void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
+{
+    const auto now = Clock::now();
+    const double loop_total = seconds(now - created_ - held_time_);
+    const double probe_total = seconds(probe_time_);
+    snapshot.set_kind(kind);
+    snapshot.set_step(step_);
+    snapshot.set_epoch(epoch_);
+    snapshot.set_batch(batch_);
+    snapshot.set_learning_rate(learning_rate());
+    snapshot.set_probe_seconds(probe_total - probe_seconds_reported_);
+    snapshot.set_loop_seconds(loop_total - loop_seconds_reported_);
+    snapshot.set_dropped(server_.dropped());
+    snapshot.set_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+    for (auto& point : points_)
+        *snapshot.add_points() = std::move(point);
+    points_.clear();
+    probe_seconds_reported_ = probe_total;
+    loop_seconds_reported_ = loop_total;
+    last_flush_ = now;
+
+    const auto keep = snapshot.layers_size() > 0 || kind == wire::Snapshot::EPOCH_END ? probe::Server::Keep::Snapshot
+                                                                                     : probe::Server::Keep::Points;
+    wire::Frame frame;
+    *frame.mutable_snapshot() = std::move(snapshot);
+    server_.send(std::move(frame), keep);
+    server_.set_progress(epoch_, step_);
+}
+
+bool Probe::Impl::sample_due(Clock::time_point now) const
+{
+    if (now - last_sample_ < std::chrono::milliseconds(100))
+        return false;
+    const double loop_total = seconds(now - created_ - held_time_);
+    const double probe_total = seconds(probe_time_) + 2 * seconds(last_sample_cost_);
+    return probe_total <= options_.overhead_budget() * loop_total;
+}
+
+void Probe::Impl::step(double loss, std::optional<double> accuracy)
+{
+    {
+        Meter meter(*this);
+        const auto start = Clock::now();
+        wire::BatchPoint point;
+        point.set_step(step_);
+        point.set_epoch(epoch_);
+        point.set_batch(batch_);
+        point.set_loss(loss);
+        if (accuracy) {
+            point.set_accuracy(*accuracy);
+            point.set_has_accuracy(true);
+            epoch_accuracy_sum_ += *accuracy;
+            ++epoch_accuracy_count_;
+        }
+        if (std::isfinite(loss)) {
+            epoch_loss_sum_ += loss;
+            ++epoch_loss_count_;
+        }
+        points_.push_back(point);
+
+        if (weights_remembered_) {
+            // The second step of a sample: weights now minus weights one step ago.
+            wire::Snapshot snapshot;
+            collect_parameters(snapshot, true);
+            attach_taps(snapshot);
+            taps_.clear();
+            last_sample_ = Clock::now();
+            last_sample_cost_ = last_sample_ - start;
+            flush(wire::Snapshot::BATCH, std::move(snapshot));
+        } else if (sample_due(start)) {
+            remember_weights();
+            arm_taps();
+        } else if (start - last_flush_ >= std::chrono::milliseconds(100)) {
+            flush(wire::Snapshot::BATCH, wire::Snapshot());
+        }
+        ++step_;
+        ++batch_;
+    }
+    boundary(probe::Boundary::Batch);
+}
+
+void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics)
+{
+    {
+        Meter meter(*this);
+        wire::Snapshot snapshot;
+        for (const auto& [name, value] : metrics)
+            (*snapshot.mutable_metrics())[name] = value;
+        auto& all = *snapshot.mutable_metrics();
+        if (!all.count("train_loss") && epoch_loss_count_ > 0)
+            all["train_loss"] = epoch_loss_sum_ / epoch_loss_count_;
+        if (!all.count("train_accuracy") && epoch_accuracy_count_ > 0)
+            all["train_accuracy"] = epoch_accuracy_sum_ / epoch_accuracy_count_;
+        collect_parameters(snapshot, false);
+        capture_activations(snapshot);
+        attach_taps(snapshot);
+        flush(wire::Snapshot::EPOCH_END, std::move(snapshot));
+        arm_taps();
+    }
+    boundary(probe::Boundary::Epoch);
+    ++epoch_;
+    batch_ = 0;
+    epoch_loss_sum_ = epoch_accuracy_sum_ = 0;
+    epoch_loss_count_ = epoch_accuracy_count_ = 0;
+    server_.set_progress(epoch_, step_);
+}
+
+void Probe::Impl::tap(const std::string& name, const torch::Tensor& tensor)
+{
+    if (!tap_armed_)
+        return;
+    Meter meter(*this);
+    if (!tapped_this_pass_.insert(name).second) {
+        tap_armed_ = false; // a name seen twice: the armed forward pass is over
+        return;
+    }
+    torch::NoGradGuard no_grad;
+    int layer = walk_.find(name);
+    if (layer < 0) {
+        layer = walk_.add_tap(name);
+        update_ratio_.push_back(-1.0);
+        send_model();
+    }
+    auto& stats = taps_[layer];
+    stats.set_layer(layer);
+    probe::tensor_stats(tensor, true, stats.mutable_activation());
+    const auto& type = walk_.layers()[layer].type;
+    if (is_relu_like(type)) {
+        const auto activity = probe::unit_activity(tensor);
+        int dead = 0;
+        for (float active : activity)
+            dead += active == 0.0f;
+        stats.set_dead_fraction(activity.empty() ? 0.0f : float(dead) / float(activity.size()));
+    }
+}
+
+void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
+{
+    wire::Frame frame;
+    auto* event = frame.mutable_event();
+    event->set_kind(held ? wire::Event::HELD : wire::Event::RESUMED);
+    event->set_epoch(position.epoch);
+    event->set_batch(position.batch);
+    event->set_step(position.step);
+    event->set_at_epoch_end(position.boundary == probe::Boundary::Epoch);
+    server_.send(std::move(frame), probe::Server::Keep::Nothing);
+}
+
+void Probe::Impl::boundary(probe::Boundary where)
+{
+    const auto start = Clock::now();
+    gate_.pass({epoch_, batch_, step_, where});
+    held_time_ += Clock::now() - start;
+    if (gate_.stop_requested() && !stop_polled_) {
+        // The loop does not check stop_requested(): end the program as a debugger's stop does.
+        wire::Frame frame;
+        frame.mutable_event()->set_kind(wire::Event::STOPPING);
+        frame.mutable_event()->set_text("stopped by TrainDx");
+        server_.send(std::move(frame), probe::Server::Keep::Nothing);
+        server_.stop(std::chrono::milliseconds(1000));
+        std::fprintf(stderr, "traindx: training stopped by TrainDx\n");
+        std::raise(SIGTERM);
+    }
+}
+
+bool Probe::Impl::stop_requested()
+{
+    stop_polled_ = true;
+    return gate_.stop_requested();
+}
+
+// ---------------------------------------------------------------------------------------
+// The public API: every call is fenced so that nothing the probe does escapes into the loop.
+
+#define TRAINDX_GUARDED(where, ...)                                                                  \
+    do {                                                                                            \
+        if (!impl_ || impl_->failed())                                                              \
+            break;                                                                                  \
+        try {                                                                                       \
+            __VA_ARGS__;                                                                            \
+        } catch (const std::exception& error) {                                                     \
+            impl_->fail(where, error.what());                                                       \
+        } catch (...) {                                                                             \
+            impl_->fail(where, "unknown exception");                                                \
+        }                                                                                           \
+    } while (false)
+
+Probe::Probe(std::shared_ptr<torch::nn::Module> model, ProbeOptions options, int)
+{
+    if (env_is("TRAINDX", "off") || !model)
+        return;
+    try {
+        impl_ = std::make_unique<Impl>(std::move(model), std::move(options));
+        if (!impl_->start())
+            impl_.reset();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "traindx: the probe is off: %s\n", error.what());
+        impl_.reset();
+    } catch (...) {
+        impl_.reset();
+    }
+}
+
+Probe::~Probe()
+{
+    try {
+        impl_.reset();
+    } catch (...) {
+    }
+}
+
+void Probe::watch(const torch::optim::Optimizer& optimizer)
+{
+    TRAINDX_GUARDED("watch()", impl_->watch(optimizer));
+}
+
+void Probe::describe_data(const torch::Tensor& inputs, const torch::Tensor& targets)
+{
+    TRAINDX_GUARDED("describe_data()", impl_->describe_data(inputs, targets));
+}
+
+void Probe::step(const torch::Tensor& loss, std::optional<double> accuracy)
+{
+    TRAINDX_GUARDED("step()", impl_->step(loss.defined() ? loss.item<double>() : std::nan(""), accuracy));
+}
+
+void Probe::step(double loss, std::optional<double> accuracy)
+{
+    TRAINDX_GUARDED("step()", impl_->step(loss, accuracy));
+}
+
+void Probe::end_epoch(const std::map<std::string, double>& metrics)
+{
+    TRAINDX_GUARDED("end_epoch()", impl_->end_epoch(metrics));
+}
+
+void Probe::tap(const std::string& name, const torch::Tensor& tensor)
+{
+    TRAINDX_GUARDED("tap()", impl_->tap(name, tensor));
+}
+
+bool Probe::stop_requested() const
+{
+    bool requested = false;
+    TRAINDX_GUARDED("stop_requested()", requested = impl_->stop_requested());
+    return requested;
+}
+
+bool Probe::active() const
+{
+    return impl_ && !impl_->failed();
+}
+
+} // namespace traindx

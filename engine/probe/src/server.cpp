@@ -1,0 +1,407 @@
+#include "server.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vector>
+
+namespace traindx::probe {
+
+struct Server::Peer {
+    int fd = -1;
+    wire::FrameReader reader;
+    std::string out;
+    std::size_t out_offset = 0;
+    bool ready = false; // handshake done
+    bool closing = false; // close once `out` is written
+    std::chrono::steady_clock::time_point deadline;
+
+    ~Peer()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+    std::size_t pending() const { return out.size() - out_offset; }
+};
+
+namespace {
+
+void warn(const std::string& text)
+{
+    std::fprintf(stderr, "traindx: %s\n", text.c_str());
+}
+
+bool still_listening(const std::string& path)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    const bool alive = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    ::close(fd);
+    return alive;
+}
+
+} // namespace
+
+Server::Server(Handlers handlers, Limits limits)
+    : handlers_(std::move(handlers))
+    , limits_(limits)
+{
+}
+
+Server::~Server()
+{
+    stop(std::chrono::milliseconds(0));
+}
+
+bool Server::listen(const std::string& path, std::string* error)
+{
+    sockaddr_un address {};
+    if (path.size() >= sizeof(address.sun_path)) {
+        *error = "socket path too long (" + std::to_string(path.size()) + " bytes): " + path;
+        return false;
+    }
+    struct stat existing {};
+    if (::lstat(path.c_str(), &existing) == 0) {
+        if (!S_ISSOCK(existing.st_mode)) {
+            *error = path + " exists and is not a socket";
+            return false;
+        }
+        if (still_listening(path)) {
+            *error = "another process is already listening on " + path;
+            return false;
+        }
+        ::unlink(path.c_str()); // stale: its process is gone
+    }
+
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0) {
+        *error = std::string("cannot create a socket: ") + std::strerror(errno);
+        return false;
+    }
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    const mode_t old_mask = ::umask(077); // the socket is private to this user from the start
+    const int bound = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    ::umask(old_mask);
+    if (bound != 0 || ::listen(listen_fd_, 8) != 0) {
+        *error = "cannot listen on " + path + ": " + std::strerror(errno);
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        return false;
+    }
+    if (::pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
+        *error = std::string("cannot create a pipe: ") + std::strerror(errno);
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        ::unlink(path.c_str());
+        return false;
+    }
+    path_ = path;
+    thread_ = std::thread([this] { run(); });
+    return true;
+}
+
+void Server::stop(std::chrono::milliseconds flush)
+{
+    if (!thread_.joinable())
+        return;
+    flush_deadline_ = std::chrono::steady_clock::now() + flush;
+    stopping_ = true;
+    wake();
+    thread_.join();
+    client_.reset();
+    bystanders_.clear();
+    ::close(listen_fd_);
+    ::close(wake_pipe_[0]);
+    ::close(wake_pipe_[1]);
+    listen_fd_ = wake_pipe_[0] = wake_pipe_[1] = -1;
+    ::unlink(path_.c_str());
+    client_ready_ = false;
+}
+
+void Server::set_hello(const wire::Hello& hello)
+{
+    std::lock_guard lock(mutex_);
+    hello_ = hello;
+}
+
+void Server::set_progress(int epoch, long long step)
+{
+    std::lock_guard lock(mutex_);
+    hello_.set_epoch(epoch);
+    hello_.set_step(step);
+}
+
+void Server::set_state(State slot, const wire::Frame& frame)
+{
+    {
+        std::lock_guard lock(mutex_);
+        (slot == State::Model ? model_frame_ : data_frame_) = wire::encode_frame(frame);
+        if (client_ready_)
+            queue_.push_back({std::make_unique<wire::Frame>(frame), Keep::Nothing});
+    }
+    wake();
+}
+
+void Server::send(wire::Frame frame, Keep keep)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.size() >= limits_.queue_frames) {
+            // Drop the oldest snapshot; events and state frames are few and must arrive.
+            for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+                if (it->frame->has_snapshot()) {
+                    queue_.erase(it);
+                    ++dropped_;
+                    break;
+                }
+            }
+        }
+        queue_.push_back({std::make_unique<wire::Frame>(std::move(frame)), keep});
+    }
+    wake();
+}
+
+bool Server::wait_for_client(std::chrono::milliseconds timeout)
+{
+    std::unique_lock lock(mutex_);
+    return client_ready_changed_.wait_for(lock, timeout, [this] { return client_ready_.load(); });
+}
+
+void Server::wake()
+{
+    if (wake_pipe_[1] >= 0) {
+        const char byte = 1;
+        [[maybe_unused]] auto written = ::write(wake_pipe_[1], &byte, 1); // a full pipe is already a wake-up
+    }
+}
+
+wire::Frame Server::hello_frame(bool busy) const
+{
+    wire::Frame frame;
+    {
+        std::lock_guard lock(mutex_);
+        *frame.mutable_hello() = hello_;
+    }
+    frame.mutable_hello()->set_busy(busy);
+    return frame;
+}
+
+void Server::run()
+{
+    std::vector<pollfd> fds;
+    for (;;) {
+        drain_queue();
+        if (stopping_) {
+            const bool flushed = !client_ || !client_->ready || client_->pending() == 0;
+            if (flushed || std::chrono::steady_clock::now() >= flush_deadline_)
+                break;
+        }
+
+        fds.clear();
+        fds.push_back({wake_pipe_[0], POLLIN, 0});
+        fds.push_back({listen_fd_, POLLIN, 0});
+        if (client_)
+            fds.push_back({client_->fd, static_cast<short>(POLLIN | (client_->pending() ? POLLOUT : 0)), 0});
+        for (auto& bystander : bystanders_)
+            fds.push_back({bystander->fd, POLLOUT, 0});
+
+        if (::poll(fds.data(), fds.size(), stopping_ ? 20 : 250) < 0 && errno != EINTR) {
+            warn(std::string("poll failed: ") + std::strerror(errno));
+            break;
+        }
+        if (fds[0].revents & POLLIN) {
+            char sink[256];
+            while (::read(wake_pipe_[0], sink, sizeof(sink)) > 0) {
+            }
+        }
+        if (fds[1].revents & POLLIN)
+            accept_peer();
+        std::size_t next = 2;
+        if (client_) {
+            const short revents = fds[next++].revents;
+            if (revents & (POLLIN | POLLHUP | POLLERR))
+                read_peer();
+            if (client_ && (revents & POLLOUT) && !write_peer(*client_))
+                close_client("");
+            if (client_ && client_->closing && client_->pending() == 0)
+                close_client("");
+            if (client_ && !client_->ready && std::chrono::steady_clock::now() > client_->deadline)
+                close_client("the client did not greet within the handshake timeout");
+        }
+        for (auto it = bystanders_.begin(); it != bystanders_.end();) {
+            const bool done = !write_peer(**it) || (*it)->pending() == 0
+                || std::chrono::steady_clock::now() > (*it)->deadline;
+            it = done ? bystanders_.erase(it) : it + 1;
+        }
+    }
+}
+
+void Server::accept_peer()
+{
+    for (;;) {
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        auto peer = std::make_unique<Peer>();
+        peer->fd = fd;
+        peer->deadline = std::chrono::steady_clock::now() + limits_.handshake_timeout;
+        const bool busy = client_ != nullptr;
+        wire::append_frame(peer->out, hello_frame(busy));
+        if (busy)
+            bystanders_.push_back(std::move(peer));
+        else
+            client_ = std::move(peer);
+    }
+}
+
+void Server::read_peer()
+{
+    char buffer[16384];
+    for (;;) {
+        const ssize_t got = ::recv(client_->fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+        if (got == 0) {
+            close_client("");
+            return;
+        }
+        if (got < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            close_client("");
+            return;
+        }
+        client_->reader.feed(buffer, static_cast<std::size_t>(got));
+    }
+    wire::Frame frame;
+    for (;;) {
+        const auto status = client_->reader.next(frame);
+        if (status == wire::FrameReader::Status::NeedMore)
+            return;
+        if (status == wire::FrameReader::Status::Error) {
+            close_client(client_->reader.error());
+            return;
+        }
+        on_frame(frame);
+        if (!client_ || client_->closing)
+            return;
+    }
+}
+
+void Server::on_frame(const wire::Frame& frame)
+{
+    if (!client_->ready) {
+        if (!frame.has_hello()) {
+            close_client("the client's first frame was not a hello");
+            return;
+        }
+        std::string why;
+        if (!wire::is_compatible(frame.hello(), &why)) {
+            close_client(why);
+            return;
+        }
+        client_->ready = true;
+        {
+            // Under the lock, so a model sent meanwhile is either in these copies or queued.
+            std::lock_guard lock(mutex_);
+            client_->out += model_frame_;
+            client_->out += data_frame_;
+            // Loss points first: the client orders points by step, snapshots arrive in order.
+            for (const auto& points : points_history_.frames)
+                client_->out += *points;
+            for (const auto& snapshot : snapshot_history_.frames)
+                client_->out += *snapshot;
+            client_ready_ = true;
+        }
+        client_ready_changed_.notify_all();
+        return;
+    }
+    if (frame.has_control() && handlers_.control)
+        handlers_.control(frame.control());
+}
+
+bool Server::write_peer(Peer& peer)
+{
+    while (peer.pending() > 0) {
+        const ssize_t sent
+            = ::send(peer.fd, peer.out.data() + peer.out_offset, peer.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        peer.out_offset += static_cast<std::size_t>(sent);
+    }
+    if (peer.out_offset > 0 && peer.out_offset == peer.out.size()) {
+        peer.out.clear();
+        peer.out_offset = 0;
+    }
+    return true;
+}
+
+void Server::close_client(const std::string& reason)
+{
+    if (!reason.empty()) {
+        warn("closing the connection to TrainDx: " + reason);
+        wire::Frame frame;
+        frame.mutable_event()->set_kind(wire::Event::ERROR);
+        frame.mutable_event()->set_text(reason);
+        wire::append_frame(client_->out, frame);
+        write_peer(*client_); // best effort: the peer may be gone or not reading
+    }
+    const bool was_ready = client_->ready;
+    client_.reset();
+    {
+        std::lock_guard lock(mutex_);
+        client_ready_ = false;
+    }
+    client_ready_changed_.notify_all();
+    if (was_ready && handlers_.client_gone)
+        handlers_.client_gone();
+}
+
+void Server::drain_queue()
+{
+    std::deque<Outgoing> batch;
+    {
+        std::lock_guard lock(mutex_);
+        const bool client_backed_up = client_ && client_->pending() >= limits_.client_buffer_bytes;
+        if (client_backed_up && !stopping_)
+            return; // frames wait in the bounded queue, where the oldest snapshot gives way
+        batch.swap(queue_);
+    }
+    for (auto& item : batch) {
+        auto bytes = std::make_shared<const std::string>(wire::encode_frame(*item.frame));
+        if (item.keep == Keep::Points)
+            points_history_.add(bytes, limits_.point_frames, limits_.history_bytes);
+        else if (item.keep == Keep::Snapshot)
+            snapshot_history_.add(bytes, limits_.history_frames, limits_.history_bytes);
+        if (client_ && client_->ready)
+            client_->out += *bytes;
+    }
+}
+
+void Server::History::add(std::shared_ptr<const std::string> frame, std::size_t max_frames, std::size_t max_bytes)
+{
+    bytes += frame->size();
+    frames.push_back(std::move(frame));
+    while (frames.size() > max_frames || bytes > max_bytes) {
+        bytes -= frames.front()->size();
+        frames.pop_front();
+    }
+}
+
+} // namespace traindx::probe

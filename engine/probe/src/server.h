@@ -1,0 +1,108 @@
+// The probe's side of the connection: a Unix-socket listener and its own I/O thread.
+// The training thread only queues frames; when a client is slow the queue drops the
+// oldest snapshot (and counts it) instead of blocking the loop. No torch here.
+#pragma once
+
+#include "framing.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace traindx::probe {
+
+class Server {
+public:
+    struct Handlers {
+        std::function<void(const wire::Control&)> control;
+        std::function<void()> client_gone;
+    };
+    struct Limits {
+        std::size_t queue_frames = 64;       // frames waiting for the I/O thread
+        std::size_t history_frames = 512;    // snapshots replayed to a client that attaches late
+        std::size_t history_bytes = 64u << 20;
+        std::size_t point_frames = 8192;     // frames of loss points replayed likewise
+        std::size_t client_buffer_bytes = 1u << 20;
+        std::chrono::milliseconds handshake_timeout{5000};
+    };
+    enum class State { Model, Data };
+    // What a client that attaches late gets of a frame: nothing, its loss points only
+    // (kept longer, they are small), or the whole snapshot.
+    enum class Keep { Nothing, Points, Snapshot };
+
+    Server(Handlers handlers, Limits limits);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    bool listen(const std::string& path, std::string* error);
+    // Sends what is queued (the last frames, say FINISHED) for at most `flush`, then stops.
+    void stop(std::chrono::milliseconds flush);
+
+    void set_hello(const wire::Hello& hello);
+    void set_progress(int epoch, long long step);
+    // Model and data description: kept, sent to every client right after the handshake.
+    void set_state(State slot, const wire::Frame& frame);
+    void send(wire::Frame frame, Keep keep);
+
+    bool wait_for_client(std::chrono::milliseconds timeout);
+    bool has_client() const { return client_ready_.load(); }
+    long long dropped() const { return dropped_.load(); }
+    const std::string& path() const { return path_; }
+
+private:
+    struct Peer;
+    struct Outgoing {
+        std::unique_ptr<wire::Frame> frame;
+        Keep keep = Keep::Nothing;
+    };
+
+    void run();
+    void accept_peer();
+    void read_peer();
+    bool write_peer(Peer& peer);
+    void close_client(const std::string& reason);
+    void on_frame(const wire::Frame& frame);
+    void drain_queue();
+    wire::Frame hello_frame(bool busy) const;
+    void wake();
+
+    Handlers handlers_;
+    Limits limits_;
+    std::string path_;
+    int listen_fd_ = -1;
+    int wake_pipe_[2] = {-1, -1};
+    std::thread thread_;
+    std::atomic<bool> stopping_{false};
+    std::chrono::steady_clock::time_point flush_deadline_;
+
+    mutable std::mutex mutex_; // guards everything below that the training thread touches
+    std::condition_variable client_ready_changed_;
+    std::deque<Outgoing> queue_;
+    wire::Hello hello_;
+    std::string model_frame_;
+    std::string data_frame_;
+
+    std::atomic<bool> client_ready_{false};
+    std::atomic<long long> dropped_{0};
+
+    // I/O thread only
+    std::unique_ptr<Peer> client_;
+    std::deque<std::unique_ptr<Peer>> bystanders_; // told "busy" and closed
+    struct History {
+        std::deque<std::shared_ptr<const std::string>> frames;
+        std::size_t bytes = 0;
+        void add(std::shared_ptr<const std::string> frame, std::size_t max_frames, std::size_t max_bytes);
+    };
+    History points_history_;
+    History snapshot_history_;
+};
+
+} // namespace traindx::probe
