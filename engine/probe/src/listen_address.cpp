@@ -37,7 +37,9 @@ bool private_directory(const std::string& path, std::string* error)
 std::string discovery_directory(std::string* error)
 {
     std::string base;
-    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime)
+    struct stat runtime_info {};
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    if (runtime && *runtime && ::stat(runtime, &runtime_info) == 0 && S_ISDIR(runtime_info.st_mode))
         base = std::string(runtime) + "/traindx";
     else
         base = "/tmp/traindx-" + std::to_string(::getuid());

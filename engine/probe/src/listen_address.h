@@ -5,7 +5,7 @@
 
 namespace traindx::probe {
 
-// $XDG_RUNTIME_DIR/traindx, else /tmp/traindx-<uid>. Created 0700 if missing; refused
+// $XDG_RUNTIME_DIR/traindx (if that directory exists), else /tmp/traindx-<uid>. Created 0700 if missing; refused
 // (empty result, reason in `error`) if it belongs to someone else or others can enter it.
 std::string discovery_directory(std::string* error);
 

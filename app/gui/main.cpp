@@ -1,0 +1,42 @@
+// traindx: the desktop debugger.
+//   traindx                          an empty window; File > Launch… starts a trainer
+//   traindx --launch PROGRAM [ARGS…] starts straight into debugging PROGRAM
+#include "main_window.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("TrainDx"));
+    QApplication::setOrganizationName(QStringLiteral("TrainDx"));
+    QApplication::setApplicationVersion(QStringLiteral(TRAINDX_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("A debugger for LibTorch training"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption({QStringLiteral("launch"), QStringLiteral("Launch PROGRAM (the remaining arguments are its own).")});
+    parser.addPositionalArgument(QStringLiteral("program"), QStringLiteral("With --launch: the training program and its arguments."),
+                                 QStringLiteral("[PROGRAM [ARGS…]]"));
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
+    parser.process(app);
+
+    traindx::MainWindow window;
+    window.show();
+    if (parser.isSet(QStringLiteral("launch"))) {
+        const QStringList rest = parser.positionalArguments();
+        if (rest.isEmpty()) {
+            qWarning("traindx: --launch needs a program");
+            return 2;
+        }
+        traindx::LaunchSpec spec;
+        spec.program = rest.first();
+        spec.arguments = rest.mid(1);
+        spec.workingDirectory = QDir::currentPath();
+        window.launch(spec);
+    }
+    return app.exec();
+}

@@ -1,0 +1,205 @@
+#include "run_builder.h"
+
+#include "framing.h"
+
+namespace traindx {
+
+namespace {
+
+TensorStats convert(const wire::TensorStats& in)
+{
+    TensorStats out;
+    out.present = true;
+    out.count = in.count();
+    out.mean = in.mean();
+    out.std = in.std();
+    out.min = in.min();
+    out.max = in.max();
+    out.l2 = in.l2();
+    out.nan = in.nan();
+    out.inf = in.inf();
+    out.zeros = in.zeros();
+    out.histLo = in.hist_lo();
+    out.histHi = in.hist_hi();
+    out.bins = QVector<quint32>(in.bins().begin(), in.bins().end());
+    return out;
+}
+
+LayerSample convert(const wire::LayerStats& in)
+{
+    LayerSample out;
+    out.layer = in.layer();
+    if (in.has_weight())
+        out.stats(TensorKind::Weight) = convert(in.weight());
+    if (in.has_bias())
+        out.stats(TensorKind::Bias) = convert(in.bias());
+    if (in.has_weight_grad())
+        out.stats(TensorKind::WeightGrad) = convert(in.weight_grad());
+    if (in.has_bias_grad())
+        out.stats(TensorKind::BiasGrad) = convert(in.bias_grad());
+    if (in.has_activation())
+        out.stats(TensorKind::Activation) = convert(in.activation());
+    out.updateRatio = in.update_ratio();
+    out.deadFraction = in.dead_fraction();
+    out.saturatedFraction = in.saturated_fraction();
+    out.unitActive = QVector<float>(in.unit_active().begin(), in.unit_active().end());
+    return out;
+}
+
+Model convert(const wire::Model& in)
+{
+    Model out;
+    out.name = QString::fromStdString(in.name());
+    out.loss = QString::fromStdString(in.loss());
+    out.optimizer = QString::fromStdString(in.optimizer());
+    out.learningRate = in.learning_rate();
+    out.parameterCount = in.parameter_count();
+    out.probeBatchSize = in.probe_batch_size();
+    for (const auto& layer : in.layers()) {
+        Layer l;
+        l.id = layer.id();
+        l.index = layer.index();
+        l.parent = layer.parent();
+        l.leaf = layer.leaf();
+        l.inForwardOrder = layer.in_forward_order();
+        l.path = QString::fromStdString(layer.path());
+        l.type = QString::fromStdString(layer.type());
+        l.options = QString::fromStdString(layer.options());
+        for (const auto& parameter : layer.parameters())
+            l.parameters.append({QString::fromStdString(parameter.name()),
+                                 QVector<qint64>(parameter.dims().begin(), parameter.dims().end())});
+        l.outputShape = QVector<qint64>(layer.output_shape().begin(), layer.output_shape().end());
+        if (l.id != out.layers.size())
+            continue; // ids are positions; a frame that breaks that is ignored rather than trusted
+        out.layers.append(l);
+    }
+    for (const auto& edge : in.edges())
+        if (edge.from() >= 0 && edge.from() < out.layers.size() && edge.to() >= 0 && edge.to() < out.layers.size())
+            out.edges.append({edge.from(), edge.to()});
+    return out;
+}
+
+} // namespace
+
+void RunBuilder::applyHello(const wire::Hello& hello)
+{
+    auto& program = state_.program;
+    program.pid = hello.pid();
+    program.program = QString::fromStdString(hello.program());
+    program.arguments.clear();
+    for (const auto& argument : hello.arguments())
+        program.arguments.append(QString::fromStdString(argument));
+    program.torchVersion = QString::fromStdString(hello.torch_version());
+    program.traindxVersion = QString::fromStdString(hello.traindx_version());
+    program.protocol = QString::fromStdString(wire::version_string(hello.protocol_major(), hello.protocol_minor()));
+    program.rank = hello.rank();
+    program.worldSize = hello.world_size();
+    program.startedUnixMs = hello.started_unix_ms();
+    if (state_.model.name.isEmpty())
+        state_.model.name = QString::fromStdString(hello.model_name());
+    state_.epoch = hello.epoch();
+    state_.step = hello.step();
+}
+
+void RunBuilder::addPoint(const BatchPoint& point, Applied& applied)
+{
+    auto& points = state_.points;
+    if (points.isEmpty() || point.step > points.last().step) {
+        points.append(point);
+        ++applied.newPoints;
+        return;
+    }
+    // From the history a late client is sent first: keep the order, drop duplicates.
+    auto at = std::lower_bound(points.begin(), points.end(), point.step,
+                               [](const BatchPoint& p, qint64 step) { return p.step < step; });
+    if (at != points.end() && at->step == point.step)
+        return;
+    points.insert(at, point);
+}
+
+RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
+{
+    Applied applied;
+    switch (frame.body_case()) {
+    case wire::Frame::kModel:
+        state_.model = convert(frame.model());
+        applied.model = true;
+        break;
+    case wire::Frame::kData: {
+        const auto& data = frame.data();
+        auto& out = state_.data;
+        out.present = true;
+        out.inputs = convert(data.inputs());
+        out.targets = convert(data.targets());
+        out.inputShape = QVector<qint64>(data.input_shape().begin(), data.input_shape().end());
+        out.targetShape = QVector<qint64>(data.target_shape().begin(), data.target_shape().end());
+        out.targetsIntegral = data.targets_integral();
+        applied.data = true;
+        break;
+    }
+    case wire::Frame::kSnapshot: {
+        const auto& in = frame.snapshot();
+        for (const auto& p : in.points())
+            addPoint({p.step(), p.epoch(), p.batch(), p.loss(), p.accuracy(), p.has_accuracy()}, applied);
+        state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
+        state_.probeSeconds += in.probe_seconds();
+        state_.loopSeconds += in.loop_seconds();
+        if (in.step() >= state_.step) {
+            state_.step = in.step();
+            state_.epoch = in.epoch() + (in.kind() == wire::Snapshot::EPOCH_END ? 1 : 0);
+            state_.batch = in.batch();
+        }
+        if (in.layers_size() == 0 && in.kind() != wire::Snapshot::EPOCH_END)
+            break;
+        auto snapshot = std::make_shared<Snapshot>();
+        snapshot->step = in.step();
+        snapshot->epoch = in.epoch();
+        snapshot->batch = in.batch();
+        snapshot->epochEnd = in.kind() == wire::Snapshot::EPOCH_END;
+        for (const auto& [name, value] : in.metrics())
+            snapshot->metrics.insert(QString::fromStdString(name), value);
+        snapshot->learningRate = in.learning_rate();
+        snapshot->probeSeconds = in.probe_seconds();
+        snapshot->loopSeconds = in.loop_seconds();
+        snapshot->dropped = in.dropped();
+        snapshot->unixMs = in.unix_ms();
+        snapshot->layers.reserve(in.layers_size());
+        for (const auto& layer : in.layers())
+            snapshot->layers.append(convert(layer));
+        if (snapshot->epochEnd)
+            state_.epochEnds.append(state_.snapshots.size());
+        state_.snapshots.append(snapshot);
+        applied.snapshot = snapshot;
+        break;
+    }
+    case wire::Frame::kEvent: {
+        const auto& event = frame.event();
+        applied.event = true;
+        switch (event.kind()) {
+        case wire::Event::HELD:
+            state_.state = TrainerState::Held;
+            state_.heldAtEpochEnd = event.at_epoch_end();
+            state_.epoch = event.epoch() + (event.at_epoch_end() ? 1 : 0);
+            state_.batch = event.batch();
+            state_.step = event.step();
+            break;
+        case wire::Event::RESUMED:
+            if (state_.state == TrainerState::Held)
+                state_.state = TrainerState::Running;
+            break;
+        case wire::Event::ERROR:
+        case wire::Event::STOPPING:
+            state_.message = QString::fromStdString(event.text());
+            break;
+        default:
+            break;
+        }
+        break;
+    }
+    default:
+        break; // hello and control are handled by the connection; unknown bodies come from newer probes
+    }
+    return applied;
+}
+
+} // namespace traindx

@@ -1,0 +1,38 @@
+// Applies the probe's frames to a RunState: the one place where wire messages become
+// the engine's own types. Live connections and recorded runs both go through it.
+#pragma once
+
+#include "run_state.h"
+
+#include <optional>
+
+namespace traindx {
+
+namespace wire {
+class Frame;
+class Hello;
+} // namespace wire
+
+class RunBuilder {
+public:
+    struct Applied {
+        bool model = false;
+        bool data = false;
+        SnapshotPtr snapshot;      // a snapshot with layer statistics
+        int newPoints = 0;         // points appended at the end of RunState::points
+        bool event = false;
+    };
+
+    RunState& state() { return state_; }
+    const RunState& state() const { return state_; }
+
+    void applyHello(const wire::Hello& hello);
+    Applied apply(const wire::Frame& frame);
+
+private:
+    void addPoint(const BatchPoint& point, Applied& applied);
+
+    RunState state_;
+};
+
+} // namespace traindx

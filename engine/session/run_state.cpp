@@ -1,0 +1,91 @@
+#include "run_state.h"
+
+namespace traindx {
+
+QString tensorKindName(TensorKind kind)
+{
+    switch (kind) {
+    case TensorKind::Weight: return QStringLiteral("weights");
+    case TensorKind::Bias: return QStringLiteral("bias");
+    case TensorKind::WeightGrad: return QStringLiteral("gradients");
+    case TensorKind::BiasGrad: return QStringLiteral("bias gradients");
+    case TensorKind::Activation: return QStringLiteral("activations");
+    }
+    return {};
+}
+
+QString trainerStateName(TrainerState state)
+{
+    switch (state) {
+    case TrainerState::Idle: return QStringLiteral("idle");
+    case TrainerState::Starting: return QStringLiteral("starting");
+    case TrainerState::Running: return QStringLiteral("running");
+    case TrainerState::Held: return QStringLiteral("held");
+    case TrainerState::Finished: return QStringLiteral("finished");
+    case TrainerState::Crashed: return QStringLiteral("crashed");
+    case TrainerState::Detached: return QStringLiteral("detached");
+    case TrainerState::Failed: return QStringLiteral("failed");
+    case TrainerState::Replay: return QStringLiteral("replay");
+    }
+    return {};
+}
+
+const LayerSample* Snapshot::layer(int id) const
+{
+    for (const auto& sample : layers)
+        if (sample.layer == id)
+            return &sample;
+    return nullptr;
+}
+
+qint64 ParameterShape::count() const
+{
+    qint64 n = 1;
+    for (auto d : dims)
+        n *= d;
+    return n;
+}
+
+qint64 Layer::parameterCount() const
+{
+    qint64 n = 0;
+    for (const auto& parameter : parameters)
+        n += parameter.count();
+    return n;
+}
+
+QString Layer::displayName() const
+{
+    if (index >= 0)
+        return QStringLiteral("%1 %2").arg(index).arg(type);
+    return path.isEmpty() ? type : path;
+}
+
+QVector<int> Model::forwardOrder() const
+{
+    QVector<int> order;
+    for (const auto& layer : layers)
+        if (layer.index >= 0)
+            order.append(layer.id);
+    std::sort(order.begin(), order.end(), [this](int a, int b) { return layers[a].index < layers[b].index; });
+    return order;
+}
+
+SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
+{
+    for (auto it = snapshots.crbegin(); it != snapshots.crend(); ++it)
+        if (const auto* sample = (*it)->layer(layer); sample && sample->stats(kind).present)
+            return *it;
+    return nullptr;
+}
+
+QVector<SnapshotPtr> RunState::epochHistory(int layer, TensorKind kind) const
+{
+    QVector<SnapshotPtr> history;
+    for (int index : epochEnds)
+        if (const auto* sample = snapshots[index]->layer(layer); sample && sample->stats(kind).present)
+            history.append(snapshots[index]);
+    return history;
+}
+
+} // namespace traindx

@@ -1,0 +1,170 @@
+// What TrainDx knows about one training run: the program, its model, the statistics
+// stream so far, and where the trainer is. Published to views as an immutable value
+// (RunStatePtr); the containers share their data, so a copy is cheap.
+#pragma once
+
+#include <QHash>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <memory>
+#include <optional>
+
+namespace traindx {
+
+struct TensorStats {
+    bool present = false;
+    qint64 count = 0;
+    double mean = 0, std = 0, min = 0, max = 0, l2 = 0;
+    qint64 nan = 0, inf = 0, zeros = 0;
+    double histLo = 0, histHi = 0;
+    QVector<quint32> bins; // empty when this sample carries no histogram
+
+    qint64 nonFinite() const { return nan + inf; }
+};
+
+enum class TensorKind { Weight, Bias, WeightGrad, BiasGrad, Activation };
+constexpr int kTensorKinds = 5;
+QString tensorKindName(TensorKind kind);
+
+struct LayerSample {
+    int layer = -1;
+    TensorStats tensors[kTensorKinds];
+    double updateRatio = -1; // < 0: not measured
+    float deadFraction = 0;
+    float saturatedFraction = 0;
+    QVector<float> unitActive;
+
+    const TensorStats& stats(TensorKind kind) const { return tensors[int(kind)]; }
+    TensorStats& stats(TensorKind kind) { return tensors[int(kind)]; }
+};
+
+struct Snapshot {
+    qint64 step = 0;
+    int epoch = 0;
+    int batch = 0;
+    bool epochEnd = false;
+    QHash<QString, double> metrics;
+    double learningRate = 0;
+    double probeSeconds = 0;
+    double loopSeconds = 0;
+    qint64 dropped = 0;
+    qint64 unixMs = 0;
+    QVector<LayerSample> layers;
+
+    const LayerSample* layer(int id) const;
+};
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+struct BatchPoint {
+    qint64 step = 0;
+    int epoch = 0;
+    int batch = 0;
+    double loss = 0;
+    double accuracy = 0;
+    bool hasAccuracy = false;
+};
+
+struct ParameterShape {
+    QString name;
+    QVector<qint64> dims;
+    qint64 count() const;
+};
+
+struct Layer {
+    int id = 0;
+    int index = -1; // among the leaves in forward order, -1 when unknown
+    int parent = -1;
+    bool leaf = true;
+    bool inForwardOrder = false;
+    QString path;
+    QString type;
+    QString options;
+    QVector<ParameterShape> parameters;
+    QVector<qint64> outputShape;
+
+    qint64 parameterCount() const;
+    QString displayName() const; // "7 Softmax" or the path
+};
+
+struct Model {
+    QString name;
+    QVector<Layer> layers; // indexed by id
+    QVector<QPair<int, int>> edges;
+    QString loss;
+    QString optimizer;
+    double learningRate = 0;
+    qint64 parameterCount = 0;
+    int probeBatchSize = 0;
+
+    const Layer* layer(int id) const { return id >= 0 && id < layers.size() ? &layers[id] : nullptr; }
+    // The leaf layers in forward order (or discovery order when unknown).
+    QVector<int> forwardOrder() const;
+};
+
+struct DataDescription {
+    bool present = false;
+    TensorStats inputs, targets;
+    QVector<qint64> inputShape, targetShape;
+    bool targetsIntegral = false;
+};
+
+struct ProgramInfo {
+    qint64 pid = 0;
+    QString program;
+    QStringList arguments;
+    QString workingDirectory;
+    QString torchVersion;
+    QString traindxVersion;
+    QString protocol;
+    int rank = 0;
+    int worldSize = 1;
+    qint64 startedUnixMs = 0;
+};
+
+enum class TrainerState {
+    Idle,       // nothing launched or attached
+    Starting,   // process started, probe not connected yet
+    Running,
+    Held,       // held at a boundary by TrainDx
+    Finished,   // exited normally
+    Crashed,    // exited with a signal or a non-zero code
+    Detached,   // TrainDx let go; training goes on without it
+    Failed,     // could not launch or connect
+    Replay,     // a recorded run, read from a file
+};
+QString trainerStateName(TrainerState state);
+
+struct RunState {
+    ProgramInfo program;
+    Model model;
+    DataDescription data;
+    QVector<BatchPoint> points;      // every batch, ordered by step
+    QVector<SnapshotPtr> snapshots;  // those carrying layer statistics, in order
+    QVector<int> epochEnds;          // indices into snapshots
+
+    TrainerState state = TrainerState::Idle;
+    bool connected = false;
+    int epoch = 0;  // epochs finished
+    int batch = 0;
+    qint64 step = 0;
+    qint64 dropped = 0;
+    double probeSeconds = 0, loopSeconds = 0;
+    bool heldAtEpochEnd = false;
+    int exitCode = 0;
+    int exitSignal = 0;
+    QString message; // the last thing worth telling the user: an error, why it stopped
+    quint64 revision = 0;
+
+    double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }
+    SnapshotPtr latestWith(int layer, TensorKind kind) const;
+    // Snapshots at epoch ends that carry `kind` for `layer`, newest last.
+    QVector<SnapshotPtr> epochHistory(int layer, TensorKind kind) const;
+};
+using RunStatePtr = std::shared_ptr<const RunState>;
+
+} // namespace traindx
+
+Q_DECLARE_METATYPE(traindx::RunStatePtr)

@@ -1,0 +1,263 @@
+#include "session.h"
+
+#include "discovery.h"
+#include "session_worker.h"
+
+#include <QDir>
+
+#include <cerrno>
+#include <csignal>
+
+namespace traindx {
+
+namespace {
+constexpr int kLaunchConnectTimeoutMs = 30000;
+constexpr int kAttachConnectTimeoutMs = 3000;
+constexpr int kStopGraceMs = 3000;
+} // namespace
+
+// ---------------------------------------------------------------------------------------
+// Session: the owner's side.
+
+Session::Session(QObject* parent)
+    : QObject(parent)
+    , m_state(std::make_shared<RunState>())
+{
+    qRegisterMetaType<RunStatePtr>();
+    m_thread.setObjectName(QStringLiteral("traindx-session"));
+    m_worker = new SessionWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &SessionWorker::published, this, [this](const RunStatePtr& state) {
+        m_state = state;
+        Q_EMIT stateChanged(state);
+    });
+    connect(m_worker, &SessionWorker::consoleOutput, this, &Session::consoleOutput);
+    m_thread.start();
+}
+
+Session::~Session()
+{
+    QMetaObject::invokeMethod(m_worker, &SessionWorker::shutdown, Qt::BlockingQueuedConnection);
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void Session::launch(const LaunchSpec& spec)
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, spec] { worker->launch(spec); });
+}
+
+void Session::attach(const QString& socketPath)
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, socketPath] { worker->attach(socketPath); });
+}
+
+void Session::detach()
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker] { worker->detach(); });
+}
+
+void Session::send(Command command)
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, command] { worker->send(command); });
+}
+
+// ---------------------------------------------------------------------------------------
+// SessionWorker: on the session's thread.
+
+SessionWorker::SessionWorker()
+{
+    m_publishTimer.setInterval(Session::kPublishIntervalMs);
+    connect(&m_publishTimer, &QTimer::timeout, this, &SessionWorker::publish);
+    m_stopTimer.setSingleShot(true);
+    m_stopTimer.setInterval(kStopGraceMs);
+    connect(&m_stopTimer, &QTimer::timeout, this, [this] {
+        if (m_launcher)
+            m_launcher->terminate();
+    });
+}
+
+void SessionWorker::reset(TrainerState state)
+{
+    if (m_connection) {
+        m_connection->disconnect(this);
+        m_connection->disconnectFromProbe();
+        m_connection->deleteLater();
+    }
+    m_connection = new Connection(this);
+    connect(m_connection, &Connection::ready, this, &SessionWorker::onReady);
+    connect(m_connection, &Connection::frameReceived, this, &SessionWorker::onFrame);
+    connect(m_connection, &Connection::closed, this, &SessionWorker::onClosed);
+    m_run = RunBuilder();
+    m_run.state().state = state;
+    m_finishedByProbe = false;
+    m_stopRequested = false;
+    m_stopTimer.stop();
+    m_publishTimer.start();
+    changed();
+}
+
+void SessionWorker::launch(const LaunchSpec& spec)
+{
+    if (m_launcher) {
+        m_launcher->disconnect(this);
+        delete m_launcher; // ends a trainer still running from the previous launch
+    }
+    reset(TrainerState::Starting);
+    auto& program = m_run.state().program;
+    program.program = spec.program;
+    program.arguments = spec.arguments;
+    program.workingDirectory = spec.workingDirectory.isEmpty() ? QDir::currentPath() : spec.workingDirectory;
+
+    m_launcher = new Launcher(this);
+    const QString socketPath = discovery::launchSocketPath();
+    connect(m_launcher, &Launcher::started, this, [this, socketPath](qint64 pid) {
+        m_run.state().program.pid = pid;
+        m_connection->connectTo(socketPath, kLaunchConnectTimeoutMs);
+        changed();
+    });
+    connect(m_launcher, &Launcher::output, this, [this](const QString& text, bool standardError) {
+        if (!m_output.isEmpty() && m_output.last().second == standardError)
+            m_output.last().first += text;
+        else
+            m_output.append({text, standardError});
+    });
+    connect(m_launcher, &Launcher::failed, this, [this](const QString& message) {
+        m_connection->disconnectFromProbe();
+        m_run.state().state = TrainerState::Failed;
+        m_run.state().message = message;
+        changed();
+    });
+    connect(m_launcher, &Launcher::finished, this, &SessionWorker::onProcessFinished);
+    m_launcher->start(spec, socketPath);
+}
+
+void SessionWorker::attach(const QString& socketPath)
+{
+    reset(TrainerState::Starting);
+    m_connection->connectTo(socketPath, kAttachConnectTimeoutMs);
+}
+
+void SessionWorker::detach()
+{
+    if (!m_connection)
+        return;
+    m_connection->disconnectFromProbe();
+    auto& state = m_run.state();
+    state.connected = false;
+    if (state.state == TrainerState::Running || state.state == TrainerState::Held || state.state == TrainerState::Starting)
+        state.state = TrainerState::Detached;
+    state.message = tr("detached: training goes on without TrainDx");
+    changed();
+}
+
+void SessionWorker::send(Command command)
+{
+    if (command == Command::Stop) {
+        m_stopRequested = true;
+        if (m_launcher && m_launcher->isRunning())
+            m_stopTimer.start(); // a trainer that ignores the probe's stop is terminated
+    }
+    if (!m_connection || !m_connection->isReady()) {
+        if (command == Command::Stop && m_launcher)
+            m_launcher->terminate();
+        return;
+    }
+    wire::Frame frame;
+    auto* control = frame.mutable_control();
+    switch (command) {
+    case Command::Pause: control->set_command(wire::Control::PAUSE); break;
+    case Command::Continue: control->set_command(wire::Control::CONTINUE); break;
+    case Command::StepEpoch: control->set_command(wire::Control::STEP_EPOCH); break;
+    case Command::StepBatch: control->set_command(wire::Control::STEP_BATCH); break;
+    case Command::Stop: control->set_command(wire::Control::STOP); break;
+    }
+    m_connection->send(frame);
+}
+
+void SessionWorker::shutdown()
+{
+    m_publishTimer.stop();
+    m_stopTimer.stop();
+    if (m_connection)
+        m_connection->disconnectFromProbe();
+    delete m_launcher; // terminates a trainer it started
+    m_launcher = nullptr;
+}
+
+void SessionWorker::onReady(const wire::Hello& hello)
+{
+    m_run.applyHello(hello);
+    auto& state = m_run.state();
+    state.connected = true;
+    if (state.state == TrainerState::Starting)
+        state.state = TrainerState::Running;
+    changed();
+}
+
+void SessionWorker::onFrame(const wire::Frame& frame)
+{
+    m_run.apply(frame);
+    if (frame.has_event() && frame.event().kind() == wire::Event::FINISHED)
+        m_finishedByProbe = true;
+    changed();
+}
+
+void SessionWorker::onClosed(const QString& error)
+{
+    auto& state = m_run.state();
+    state.connected = false;
+    if (!error.isEmpty())
+        state.message = error;
+    const bool launched = m_launcher && m_launcher->isRunning();
+    if (!launched && !(m_launcher && m_run.state().program.pid == m_launcher->pid())) {
+        // Attached: the process is not ours, so its fate is read from the probe.
+        const qint64 pid = state.program.pid;
+        const bool alive = pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno != ESRCH);
+        if (m_finishedByProbe)
+            state.state = TrainerState::Finished;
+        else if (!alive && pid > 0)
+            state.state = TrainerState::Crashed;
+        else if (state.state != TrainerState::Idle)
+            state.state = error.isEmpty() || state.state != TrainerState::Starting ? TrainerState::Detached
+                                                                                   : TrainerState::Failed;
+    }
+    changed();
+}
+
+void SessionWorker::onProcessFinished(int exitCode, int signal)
+{
+    auto& state = m_run.state();
+    if (m_connection && !m_connection->isReady())
+        m_connection->disconnectFromProbe(); // it will never answer now
+    m_stopTimer.stop();
+    state.exitCode = exitCode;
+    state.exitSignal = signal;
+    const bool clean = signal == 0 && exitCode == 0;
+    const bool stopped = m_stopRequested && (signal == SIGTERM || signal == SIGKILL || clean);
+    state.state = clean || stopped ? TrainerState::Finished : TrainerState::Crashed;
+    if (stopped && !clean)
+        state.message = tr("stopped by TrainDx (%1)").arg(Launcher::describeExit(exitCode, signal));
+    else if (!clean)
+        state.message = tr("the trainer %1").arg(Launcher::describeExit(exitCode, signal));
+    else if (state.state == TrainerState::Finished && state.message.isEmpty())
+        state.message = tr("the trainer exited normally");
+    changed();
+    publish(); // the end of a run is worth telling at once
+}
+
+void SessionWorker::publish()
+{
+    for (const auto& [text, standardError] : std::as_const(m_output))
+        Q_EMIT consoleOutput(text, standardError);
+    m_output.clear();
+    if (!m_dirty)
+        return;
+    m_dirty = false;
+    auto state = std::make_shared<RunState>(m_run.state());
+    state->revision = ++m_revision;
+    Q_EMIT published(state);
+}
+
+} // namespace traindx

@@ -1,0 +1,49 @@
+// The worker-thread half of a Session: owns the process, the connection and the run.
+#pragma once
+
+#include "connection.h"
+#include "launcher.h"
+#include "run_builder.h"
+#include "session.h"
+
+#include <QTimer>
+
+namespace traindx {
+
+class SessionWorker : public QObject {
+    Q_OBJECT
+public:
+    SessionWorker();
+
+    void launch(const LaunchSpec& spec);
+    void attach(const QString& socketPath);
+    void detach();
+    void send(Command command);
+    void shutdown();
+
+Q_SIGNALS:
+    void published(const traindx::RunStatePtr& state);
+    void consoleOutput(const QString& text, bool standardError);
+
+private:
+    void reset(TrainerState state);
+    void onReady(const wire::Hello& hello);
+    void onFrame(const wire::Frame& frame);
+    void onClosed(const QString& error);
+    void onProcessFinished(int exitCode, int signal);
+    void publish();
+    void changed() { m_dirty = true; }
+
+    Launcher* m_launcher = nullptr;
+    Connection* m_connection = nullptr;
+    RunBuilder m_run;
+    QTimer m_publishTimer {this}; // children, so they move to the worker thread with it
+    QTimer m_stopTimer {this};
+    QVector<QPair<QString, bool>> m_output; // console text since the last publish, by stream
+    bool m_dirty = false;
+    bool m_finishedByProbe = false;
+    bool m_stopRequested = false;
+    quint64 m_revision = 0;
+};
+
+} // namespace traindx

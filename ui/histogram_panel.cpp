@@ -1,0 +1,99 @@
+#include "histogram_panel.h"
+
+#include "histogram_plot.h"
+
+#include <QVBoxLayout>
+
+namespace traindx {
+
+namespace {
+
+widgets::HistogramSeries seriesOf(const Snapshot& snapshot, int layer, TensorKind kind)
+{
+    const TensorStats& stats = snapshot.layer(layer)->stats(kind);
+    widgets::HistogramSeries series;
+    series.lo = stats.histLo;
+    series.hi = stats.histHi;
+    series.bins = stats.bins;
+    series.label = snapshot.epochEnd ? QObject::tr("epoch %1").arg(snapshot.epoch + 1)
+                                     : QObject::tr("epoch %1, batch %2").arg(snapshot.epoch + 1).arg(snapshot.batch);
+    return series;
+}
+
+} // namespace
+
+HistogramPanel::HistogramPanel(QWidget* parent)
+    : QWidget(parent)
+{
+    auto* layout = new QVBoxLayout(this);
+    for (TensorKind kind : {TensorKind::Weight, TensorKind::WeightGrad, TensorKind::Activation}) {
+        auto* plot = new widgets::HistogramPlot(this);
+        plot->setObjectName(QStringLiteral("histogram-") + tensorKindName(kind));
+        layout->addWidget(plot, 1);
+        m_slots.append({kind, plot, nullptr});
+    }
+    setLayer(-1);
+}
+
+widgets::HistogramPlot* HistogramPanel::plot(TensorKind kind) const
+{
+    for (const auto& slot : m_slots)
+        if (slot.kind == kind)
+            return slot.plot;
+    return nullptr;
+}
+
+void HistogramPanel::setLayer(int layerId)
+{
+    m_layer = layerId;
+    refresh(true);
+}
+
+void HistogramPanel::setState(const RunStatePtr& state)
+{
+    m_state = state;
+    refresh(false);
+}
+
+void HistogramPanel::refresh(bool force)
+{
+    const Layer* layer = m_state ? m_state->model.layer(m_layer) : nullptr;
+    for (auto& slot : m_slots) {
+        const QString kindName = tensorKindName(slot.kind);
+        QString title = kindName.left(1).toUpper() + kindName.mid(1);
+        if (layer)
+            title += QStringLiteral(" — ") + layer->displayName()
+                + (layer->path.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(layer->path));
+        slot.plot->setTitle(title);
+        if (!layer) {
+            slot.plot->setSeries({});
+            slot.plot->setPlaceholder(tr("Select a layer to see its %1.").arg(kindName));
+            slot.shown = nullptr;
+            continue;
+        }
+        const SnapshotPtr latest = m_state->latestWith(m_layer, slot.kind);
+        if (!force && latest == slot.shown)
+            continue;
+        slot.shown = latest;
+        if (!latest) {
+            slot.plot->setSeries({});
+            const bool noParameters = layer->parameters.isEmpty() && slot.kind != TensorKind::Activation;
+            slot.plot->setPlaceholder(noParameters ? tr("%1 has no parameters.").arg(layer->type)
+                                                   : tr("No %1 recorded for this layer yet.").arg(kindName));
+            continue;
+        }
+        QVector<widgets::HistogramSeries> series;
+        const auto history = m_state->epochHistory(m_layer, slot.kind);
+        for (const auto& snapshot : history) {
+            if (snapshot == latest || snapshot->step > latest->step)
+                continue;
+            series.append(seriesOf(*snapshot, m_layer, slot.kind));
+        }
+        if (series.size() > kEarlierEpochs)
+            series = series.mid(series.size() - kEarlierEpochs);
+        series.append(seriesOf(*latest, m_layer, slot.kind));
+        slot.plot->setSeries(series);
+    }
+}
+
+} // namespace traindx

@@ -1,0 +1,40 @@
+// The selected layer's histograms (weights, gradients, activations): the latest sample
+// bold, the epochs before it faded.
+#pragma once
+
+#include "run_state.h"
+
+#include <QWidget>
+
+namespace traindx {
+
+namespace widgets {
+class HistogramPlot;
+}
+
+class HistogramPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit HistogramPanel(QWidget* parent = nullptr);
+
+    void setLayer(int layerId);
+    void setState(const RunStatePtr& state);
+    int layer() const { return m_layer; }
+    widgets::HistogramPlot* plot(TensorKind kind) const;
+
+    static constexpr int kEarlierEpochs = 4;
+
+private:
+    void refresh(bool force);
+
+    struct Slot {
+        TensorKind kind;
+        widgets::HistogramPlot* plot;
+        SnapshotPtr shown; // the latest sample drawn, to skip needless redraws
+    };
+    QVector<Slot> m_slots;
+    RunStatePtr m_state;
+    int m_layer = -1;
+};
+
+} // namespace traindx

@@ -1,0 +1,254 @@
+#include "main_window.h"
+
+#include "curves_panel.h"
+#include "histogram_panel.h"
+#include "launch_dialog.h"
+#include "layer_list_model.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolBar>
+
+namespace traindx {
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , m_session(new Session(this))
+    , m_state(m_session->state())
+    , m_layers(new LayerListModel(this))
+    , m_histograms(new HistogramPanel(this))
+    , m_curves(new CurvesPanel(this))
+    , m_tabs(new QTabWidget(this))
+    , m_stateLabel(new QLabel(this))
+    , m_positionLabel(new QLabel(this))
+    , m_overheadLabel(new QLabel(this))
+    , m_droppedLabel(new QLabel(this))
+{
+    setWindowTitle(tr("TrainDx"));
+    m_tabs->addTab(m_histograms, tr("Layer histograms"));
+    m_tabs->addTab(m_curves, tr("Training curves"));
+    setCentralWidget(m_tabs);
+    createActions();
+    createDocks();
+
+    m_stateLabel->setObjectName(QStringLiteral("trainer-state"));
+    m_stateLabel->setMinimumWidth(220);
+    statusBar()->addWidget(m_stateLabel);
+    statusBar()->addWidget(m_positionLabel);
+    statusBar()->addPermanentWidget(m_overheadLabel);
+    statusBar()->addPermanentWidget(m_droppedLabel);
+
+    connect(m_session, &Session::stateChanged, this, &MainWindow::onStateChanged);
+    connect(m_session, &Session::consoleOutput, this, &MainWindow::appendConsole);
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!settings.contains(QStringLiteral("window/geometry")))
+        resize(1280, 860);
+    updateActions();
+    updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    m_launchAction = file->addAction(QIcon::fromTheme(QStringLiteral("system-run")), tr("&Launch…"), this,
+                                     &MainWindow::showLaunchDialog);
+    m_launchAction->setShortcut(tr("Ctrl+L"));
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    auto command = [this, run](const QString& text, const QKeySequence& key, Command c, const QString& icon) {
+        QAction* action = run->addAction(QIcon::fromTheme(icon), text);
+        action->setShortcut(key);
+        connect(action, &QAction::triggered, this, [this, c] { m_session->send(c); });
+        return action;
+    };
+    m_continueAction = command(tr("&Continue"), Qt::Key_F5, Command::Continue, QStringLiteral("media-playback-start"));
+    m_pauseAction = command(tr("&Pause"), Qt::Key_F6, Command::Pause, QStringLiteral("media-playback-pause"));
+    m_stepEpochAction = command(tr("Step &epoch"), Qt::Key_F10, Command::StepEpoch, QStringLiteral("go-next"));
+    m_stepBatchAction = command(tr("Step &batch"), Qt::Key_F11, Command::StepBatch, QStringLiteral("go-jump"));
+    m_stopAction = command(tr("&Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), Command::Stop,
+                           QStringLiteral("media-playback-stop"));
+
+    QToolBar* toolbar = addToolBar(tr("Debug"));
+    toolbar->setObjectName(QStringLiteral("debug-toolbar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->addAction(m_launchAction);
+    toolbar->addSeparator();
+    for (QAction* action : {m_continueAction, m_pauseAction, m_stepEpochAction, m_stepBatchAction, m_stopAction})
+        toolbar->addAction(action);
+}
+
+void MainWindow::createDocks()
+{
+    m_layerView = new QTableView(this);
+    m_layerView->setObjectName(QStringLiteral("layer-list"));
+    m_layerView->setModel(m_layers);
+    m_layerView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_layerView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_layerView->verticalHeader()->hide();
+    m_layerView->horizontalHeader()->setStretchLastSection(true);
+    m_layerView->setShowGrid(false);
+    m_layerView->setAlternatingRowColors(true);
+    connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) { m_histograms->setLayer(m_layers->layerId(current.row())); });
+
+    auto* layerDock = new QDockWidget(tr("Layers"), this);
+    layerDock->setObjectName(QStringLiteral("layers-dock"));
+    layerDock->setWidget(m_layerView);
+    addDockWidget(Qt::LeftDockWidgetArea, layerDock);
+
+    m_console = new QPlainTextEdit(this);
+    m_console->setObjectName(QStringLiteral("console"));
+    m_console->setReadOnly(true);
+    m_console->setMaximumBlockCount(20000);
+    m_console->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto* consoleDock = new QDockWidget(tr("Console"), this);
+    consoleDock->setObjectName(QStringLiteral("console-dock"));
+    consoleDock->setWidget(m_console);
+    addDockWidget(Qt::BottomDockWidgetArea, consoleDock);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(layerDock->toggleViewAction());
+    view->addAction(consoleDock->toggleViewAction());
+}
+
+void MainWindow::showLaunchDialog()
+{
+    LaunchDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted)
+        launch(dialog.spec());
+}
+
+void MainWindow::launch(const LaunchSpec& spec)
+{
+    m_console->clear();
+    appendConsole(tr("$ %1 %2\n").arg(spec.program, spec.arguments.join(QLatin1Char(' '))), false);
+    m_session->launch(spec);
+}
+
+void MainWindow::selectLayer(int layerId)
+{
+    const int row = m_layers->rowOf(layerId);
+    if (row >= 0)
+        m_layerView->selectionModel()->setCurrentIndex(m_layers->index(row, 0),
+                                                       QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
+void MainWindow::onStateChanged(const RunStatePtr& state)
+{
+    const bool modelChanged = !m_state || m_state->model.layers.size() != state->model.layers.size();
+    m_state = state;
+    m_layers->setModel(state->model);
+    if (modelChanged && m_histograms->layer() < 0 && !state->model.layers.isEmpty()) {
+        // Start where the eye goes first: the first layer with parameters.
+        for (const Layer& layer : state->model.layers)
+            if (layer.id > 0 && !layer.parameters.isEmpty()) {
+                selectLayer(layer.id);
+                break;
+            }
+    }
+    m_histograms->setState(state);
+    m_curves->setState(state);
+    const QString program = QFileInfo(state->program.program).fileName();
+    setWindowTitle(program.isEmpty() ? tr("TrainDx")
+                                     : tr("%1 (pid %2) — TrainDx").arg(program).arg(state->program.pid));
+    updateActions();
+    updateStatus();
+}
+
+void MainWindow::updateActions()
+{
+    const auto state = m_state ? m_state->state : TrainerState::Idle;
+    const bool connected = m_state && m_state->connected;
+    const bool running = connected && state == TrainerState::Running;
+    const bool held = connected && state == TrainerState::Held;
+    m_continueAction->setEnabled(held);
+    m_pauseAction->setEnabled(running);
+    m_stepEpochAction->setEnabled(held);
+    m_stepBatchAction->setEnabled(held);
+    m_stopAction->setEnabled(state == TrainerState::Running || state == TrainerState::Held
+                             || state == TrainerState::Starting);
+}
+
+void MainWindow::updateStatus()
+{
+    if (!m_state)
+        return;
+    const RunState& s = *m_state;
+    QString text;
+    switch (s.state) {
+    case TrainerState::Held:
+        text = s.heldAtEpochEnd ? tr("Held at the end of epoch %1").arg(s.epoch)
+                                : tr("Held after batch %1 of epoch %2").arg(s.batch).arg(s.epoch + 1);
+        break;
+    case TrainerState::Running:
+        text = tr("Running");
+        break;
+    case TrainerState::Finished:
+        text = tr("Finished") + (s.message.isEmpty() ? QString() : QStringLiteral(": ") + s.message);
+        break;
+    case TrainerState::Crashed:
+        text = tr("Crashed: %1").arg(s.message);
+        break;
+    case TrainerState::Failed:
+        text = tr("Failed: %1").arg(s.message);
+        break;
+    case TrainerState::Starting:
+        text = tr("Starting…");
+        break;
+    case TrainerState::Detached:
+        text = tr("Detached");
+        break;
+    case TrainerState::Idle:
+        text = tr("No trainer — File ▸ Launch… to start one");
+        break;
+    case TrainerState::Replay:
+        text = tr("Recorded run");
+        break;
+    }
+    m_stateLabel->setText(text);
+    m_positionLabel->setText(s.state == TrainerState::Idle
+                                 ? QString()
+                                 : tr("epoch %1 · batch %2 · step %3").arg(s.epoch).arg(s.batch).arg(s.step));
+    m_overheadLabel->setText(s.loopSeconds > 0 ? tr("probe overhead %1 %").arg(100 * s.overhead(), 0, 'f', 2)
+                                               : QString());
+    m_droppedLabel->setText(tr("dropped %1").arg(s.dropped));
+    m_droppedLabel->setToolTip(tr("Snapshots the probe dropped because TrainDx could not keep up"));
+}
+
+void MainWindow::appendConsole(const QString& text, bool standardError)
+{
+    QTextCharFormat format;
+    format.setForeground(standardError ? QColor(0xb0, 0x30, 0x20) : palette().text().color());
+    QTextCursor cursor(m_console->document());
+    cursor.movePosition(QTextCursor::End);
+    cursor.insertText(text, format);
+    m_console->ensureCursorVisible();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    event->accept();
+}
+
+} // namespace traindx

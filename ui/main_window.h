@@ -1,0 +1,67 @@
+// The TrainDx main window: layers on the left, plots in the centre, console below, and
+// the debugger's controls (continue, pause, step, stop) in the toolbar.
+#pragma once
+
+#include "session.h"
+
+#include <QMainWindow>
+
+class QAction;
+class QLabel;
+class QPlainTextEdit;
+class QTableView;
+class QTabWidget;
+
+namespace traindx {
+
+class CurvesPanel;
+class HistogramPanel;
+class LayerListModel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void launch(const LaunchSpec& spec);
+    Session* session() const { return m_session; }
+    HistogramPanel* histogramPanel() const { return m_histograms; }
+    CurvesPanel* curvesPanel() const { return m_curves; }
+    QTableView* layerView() const { return m_layerView; }
+    void selectLayer(int layerId);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createActions();
+    void createDocks();
+    void onStateChanged(const RunStatePtr& state);
+    void updateActions();
+    void updateStatus();
+    void appendConsole(const QString& text, bool standardError);
+    void showLaunchDialog();
+
+    Session* m_session;
+    RunStatePtr m_state;
+    LayerListModel* m_layers;
+    QTableView* m_layerView = nullptr;
+    HistogramPanel* m_histograms;
+    CurvesPanel* m_curves;
+    QTabWidget* m_tabs;
+    QPlainTextEdit* m_console = nullptr;
+    QLabel* m_stateLabel;
+    QLabel* m_positionLabel;
+    QLabel* m_overheadLabel;
+    QLabel* m_droppedLabel;
+
+    QAction* m_launchAction = nullptr;
+    QAction* m_continueAction = nullptr;
+    QAction* m_pauseAction = nullptr;
+    QAction* m_stepEpochAction = nullptr;
+    QAction* m_stepBatchAction = nullptr;
+    QAction* m_stopAction = nullptr;
+};
+
+} // namespace traindx

@@ -1,0 +1,137 @@
+#include "histogram_plot.h"
+
+#include "plot_style.h"
+
+#include <QLabel>
+#include <QStackedLayout>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+namespace traindx::widgets {
+
+namespace {
+
+// Step outline of a density histogram: x at bin edges, y = count / (total * width).
+void outline(const HistogramSeries& series, QVector<double>& xs, QVector<double>& ys)
+{
+    const int n = series.bins.size();
+    double total = 0;
+    for (auto count : series.bins)
+        total += count;
+    double lo = series.lo, hi = series.hi;
+    if (!(hi > lo)) { // every value equal: a narrow bar around it
+        const double half = std::max(std::abs(lo) * 0.01, 1e-6);
+        lo -= half;
+        hi += half;
+    }
+    const double width = (hi - lo) / std::max(1, n);
+    xs.clear();
+    ys.clear();
+    xs.append(lo);
+    ys.append(0);
+    for (int i = 0; i < n; ++i) {
+        const double density = total > 0 ? series.bins[i] / (total * width) : 0;
+        xs.append(lo + i * width);
+        ys.append(density);
+        xs.append(lo + (i + 1) * width);
+        ys.append(density);
+    }
+    xs.append(hi);
+    ys.append(0);
+}
+
+} // namespace
+
+HistogramPlot::HistogramPlot(QWidget* parent)
+    : QWidget(parent)
+    , m_title(new QLabel(this))
+    , m_placeholder(new QLabel(this))
+    , m_plot(new QCustomPlot(this))
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    QFont bold = m_title->font();
+    bold.setBold(true);
+    m_title->setFont(bold);
+    layout->addWidget(m_title);
+
+    auto* stack = new QWidget(this);
+    auto* stackLayout = new QStackedLayout(stack);
+    stackLayout->addWidget(m_plot);
+    stackLayout->addWidget(m_placeholder);
+    layout->addWidget(stack, 1);
+
+    m_placeholder->setAlignment(Qt::AlignCenter);
+    m_placeholder->setWordWrap(true);
+    m_placeholder->setStyleSheet(QStringLiteral("color: #777;"));
+    applyPlotStyle(m_plot);
+    m_plot->legend->setVisible(true);
+    m_plot->legend->setFont(QFont(font().family(), 8));
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_plot->yAxis->setLabel(tr("density"));
+    m_plot->setMinimumHeight(120);
+    setPlaceholder(tr("No data yet"));
+}
+
+void HistogramPlot::setTitle(const QString& title)
+{
+    m_title->setText(title);
+}
+
+void HistogramPlot::setPlaceholder(const QString& text)
+{
+    m_placeholder->setText(text);
+    if (m_seriesCount == 0)
+        static_cast<QStackedLayout*>(m_plot->parentWidget()->layout())->setCurrentWidget(m_placeholder);
+}
+
+void HistogramPlot::setLogScale(bool on)
+{
+    m_log = on;
+    m_plot->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::setSeries(const QVector<HistogramSeries>& series)
+{
+    m_plot->clearGraphs();
+    m_seriesCount = 0;
+    QVector<double> xs, ys;
+    const int count = series.size();
+    for (int i = 0; i < count; ++i) {
+        if (series[i].bins.isEmpty())
+            continue;
+        outline(series[i], xs, ys);
+        QCPGraph* graph = m_plot->addGraph();
+        graph->setData(xs, ys, true);
+        graph->setName(series[i].label);
+        const bool latest = i == count - 1;
+        QColor color = seriesColor(0);
+        if (latest) {
+            graph->setPen(QPen(color.darker(130), 2.2));
+            QColor fill = color;
+            fill.setAlpha(60);
+            graph->setBrush(fill);
+        } else {
+            // Older samples fade: the oldest is the faintest.
+            color.setAlpha(40 + 120 * (i + 1) / count);
+            graph->setPen(QPen(color, 1.0));
+        }
+        ++m_seriesCount;
+    }
+    auto* stack = static_cast<QStackedLayout*>(m_plot->parentWidget()->layout());
+    if (m_seriesCount == 0) {
+        stack->setCurrentWidget(m_placeholder);
+        return;
+    }
+    stack->setCurrentWidget(m_plot);
+    m_plot->rescaleAxes();
+    m_plot->yAxis->setRangeLower(m_log ? 1e-6 : 0);
+    m_plot->yAxis->scaleRange(1.08, m_plot->yAxis->range().lower);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+} // namespace traindx::widgets
