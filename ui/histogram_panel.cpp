@@ -15,6 +15,12 @@ widgets::HistogramSeries seriesOf(const Snapshot& snapshot, int layer, TensorKin
     series.lo = stats.histLo;
     series.hi = stats.histHi;
     series.bins = stats.bins;
+    if (stats.count > 0 && stats.nonFinite() == stats.count)
+        series.note = QObject::tr("every value is NaN or infinite");
+    else if (stats.nonFinite() > 0)
+        series.note = QObject::tr("%1 NaN and %2 infinite values not shown").arg(stats.nan).arg(stats.inf);
+    else if (stats.min == stats.max)
+        series.note = QObject::tr("all %1 values are exactly %2").arg(stats.count).arg(stats.min);
     series.label = snapshot.epochEnd ? QObject::tr("epoch %1").arg(snapshot.epoch + 1)
                                      : QObject::tr("epoch %1, batch %2").arg(snapshot.epoch + 1).arg(snapshot.batch);
     return series;
@@ -63,7 +69,7 @@ void HistogramPanel::refresh(bool force)
         QString title = kindName.left(1).toUpper() + kindName.mid(1);
         if (layer)
             title += QStringLiteral(" — ") + layer->displayName()
-                + (layer->path.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(layer->path));
+                + (layer->path == QString::number(layer->index) ? QString() : QStringLiteral(" (%1)").arg(layer->path));
         slot.plot->setTitle(title);
         if (!layer) {
             slot.plot->setSeries({});

@@ -104,6 +104,8 @@ void MainWindow::createDocks()
     m_layerView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_layerView->verticalHeader()->hide();
     m_layerView->horizontalHeader()->setStretchLastSection(true);
+    m_layerView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_layerView->setMinimumWidth(380);
     m_layerView->setShowGrid(false);
     m_layerView->setAlternatingRowColors(true);
     connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,

@@ -49,6 +49,7 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     , m_title(new QLabel(this))
     , m_placeholder(new QLabel(this))
     , m_plot(new QCustomPlot(this))
+    , m_note(new QCPItemText(m_plot))
 {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -70,7 +71,16 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     applyPlotStyle(m_plot);
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 8));
+    m_plot->legend->setBrush(QColor(255, 255, 255, 200));
+    m_plot->legend->setBorderPen(QPen(QColor(0xcc, 0xcc, 0xcc)));
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_note->setPositionAlignment(Qt::AlignTop | Qt::AlignHCenter);
+    m_note->position->setType(QCPItemPosition::ptAxisRectRatio);
+    m_note->position->setCoords(0.5, 0.08);
+    m_note->setFont(QFont(font().family(), 10, QFont::Bold));
+    m_note->setColor(QColor(0xb0, 0x30, 0x20));
+    m_note->setBrush(QColor(255, 255, 255, 220));
+    m_note->setPadding(QMargins(6, 3, 6, 3));
     m_plot->yAxis->setLabel(tr("density"));
     m_plot->setMinimumHeight(120);
     setPlaceholder(tr("No data yet"));
@@ -128,6 +138,8 @@ void HistogramPlot::setSeries(const QVector<HistogramSeries>& series)
         return;
     }
     stack->setCurrentWidget(m_plot);
+    m_note->setText(series.last().note);
+    m_note->setVisible(!series.last().note.isEmpty());
     m_plot->rescaleAxes();
     m_plot->yAxis->setRangeLower(m_log ? 1e-6 : 0);
     m_plot->yAxis->scaleRange(1.08, m_plot->yAxis->range().lower);

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QCPItemText;
 class QLabel;
 
 namespace traindx::widgets {
@@ -15,6 +16,7 @@ struct HistogramSeries {
     double hi = 0;
     QVector<quint32> bins;
     QString label; // "epoch 3"
+    QString note;  // said over the plot when this is the latest series: "every value is 0"
 };
 
 class HistogramPlot : public QWidget {
@@ -36,6 +38,7 @@ private:
     QLabel* m_title;
     QLabel* m_placeholder;
     QCustomPlot* m_plot;
+    QCPItemText* m_note;
     int m_seriesCount = 0;
     bool m_log = false;
 };

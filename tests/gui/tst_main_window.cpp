@@ -1,0 +1,81 @@
+// The real main window under the offscreen platform, debugging a real trainer.
+// With TRAINDX_SCREENSHOT_DIR set, it saves what the window looked like.
+#include "curve_plot.h"
+#include "curves_panel.h"
+#include "histogram_panel.h"
+#include "histogram_plot.h"
+#include "main_window.h"
+#include "session_waiter.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QLabel>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTest>
+
+using namespace traindx;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private:
+    static void screenshot(QWidget& window, const QString& name)
+    {
+        QTest::qWait(100); // plots redraw on the next turn of the event loop
+        const QString dir = QString::fromLocal8Bit(qgetenv("TRAINDX_SCREENSHOT_DIR"));
+        if (!dir.isEmpty())
+            QVERIFY(window.grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png")));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QApplication::setApplicationName(QStringLiteral("TrainDx-test"));
+    }
+
+    void launchShowsLiveHistogramsOfTheExample()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        QAbstractItemModelTester tester(window.layerView()->model());
+
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+        spec.arguments = {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("6")};
+        window.launch(spec);
+
+        const RunStatePtr state = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Finished || s.state == TrainerState::Crashed;
+        });
+        QVERIFY(state);
+        QCOMPARE(state->state, TrainerState::Finished);
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+
+        // Eight layers of the Sequential; the first Linear is selected on its own.
+        QCOMPARE(window.layerView()->model()->rowCount(), 8);
+        QCOMPARE(window.histogramPanel()->layer(), 1);
+        auto* weights = window.histogramPanel()->plot(TensorKind::Weight);
+        auto* gradients = window.histogramPanel()->plot(TensorKind::WeightGrad);
+        auto* activations = window.histogramPanel()->plot(TensorKind::Activation);
+        // The latest sample and the earlier epochs, faded.
+        QCOMPARE(weights->seriesCount(), 1 + HistogramPanel::kEarlierEpochs);
+        QVERIFY(gradients->seriesCount() >= 2);
+        QVERIFY(activations->seriesCount() >= 2);
+        QVERIFY(window.curvesPanel()->lossPlot()->pointCount(QStringLiteral("batch loss")) == 6 * 125);
+        QVERIFY(window.findChild<QLabel*>(QStringLiteral("trainer-state"))->text().startsWith(QStringLiteral("Finished")));
+        screenshot(window, QStringLiteral("histograms-first-linear"));
+
+        // Selecting the one-unit softmax shows its constant output, and no parameters.
+        window.selectLayer(8);
+        QCOMPARE(window.histogramPanel()->layer(), 8);
+        QVERIFY(activations->seriesCount() >= 1);
+        QCOMPARE(weights->seriesCount(), 0);
+        screenshot(window, QStringLiteral("histograms-softmax"));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"
