@@ -8,7 +8,7 @@ Connection::Connection(QObject* parent)
     : QObject(parent)
 {
     m_retry.setSingleShot(true);
-    m_retry.setInterval(50);
+    m_retry.setInterval(20);
     connect(&m_retry, &QTimer::timeout, this, &Connection::tryConnect);
 }
 

@@ -156,6 +156,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         snapshot->epoch = in.epoch();
         snapshot->batch = in.batch();
         snapshot->epochEnd = in.kind() == wire::Snapshot::EPOCH_END;
+        snapshot->initial = in.kind() == wire::Snapshot::INITIAL;
         for (const auto& [name, value] : in.metrics())
             snapshot->metrics.insert(QString::fromStdString(name), value);
         snapshot->learningRate = in.learning_rate();

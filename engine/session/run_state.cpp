@@ -57,7 +57,7 @@ qint64 Layer::parameterCount() const
 QString Layer::displayName() const
 {
     if (index >= 0)
-        return QStringLiteral("%1 %2").arg(index).arg(type);
+        return QStringLiteral("layer %1 (%2)").arg(index).arg(type);
     return path.isEmpty() ? type : path;
 }
 
@@ -77,6 +77,15 @@ SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
         if (const auto* sample = (*it)->layer(layer); sample && sample->stats(kind).present)
             return *it;
     return nullptr;
+}
+
+int RunState::layerHealth(int layer) const
+{
+    int health = 0;
+    for (const auto& finding : findings)
+        if (finding.layer == layer)
+            health = std::max(health, finding.faulty ? 2 : 1);
+    return health;
 }
 
 QVector<SnapshotPtr> RunState::epochHistory(int layer, TensorKind kind) const

@@ -3,6 +3,8 @@
 // (RunStatePtr); the containers share their data, so a copy is cheap.
 #pragma once
 
+#include "finding.h"
+
 #include <QHash>
 #include <QMetaType>
 #include <QString>
@@ -46,6 +48,7 @@ struct Snapshot {
     int epoch = 0;
     int batch = 0;
     bool epochEnd = false;
+    bool initial = false; // before training: the initial weights and activations
     QHash<QString, double> metrics;
     double learningRate = 0;
     double probeSeconds = 0;
@@ -86,7 +89,7 @@ struct Layer {
     QVector<qint64> outputShape;
 
     qint64 parameterCount() const;
-    QString displayName() const; // "7 Softmax" or the path
+    QString displayName() const; // "layer 7 (Softmax)", or the path when the forward order is unknown
 };
 
 struct Model {
@@ -144,6 +147,7 @@ struct RunState {
     QVector<BatchPoint> points;      // every batch, ordered by step
     QVector<SnapshotPtr> snapshots;  // those carrying layer statistics, in order
     QVector<int> epochEnds;          // indices into snapshots
+    QVector<Finding> findings;       // ranked, most important first
 
     TrainerState state = TrainerState::Idle;
     bool connected = false;
@@ -159,6 +163,8 @@ struct RunState {
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }
+    // 0 healthy, 1 warning, 2 faulty: the worst finding on this layer.
+    int layerHealth(int layer) const;
     SnapshotPtr latestWith(int layer, TensorKind kind) const;
     // Snapshots at epoch ends that carry `kind` for `layer`, newest last.
     QVector<SnapshotPtr> epochHistory(int layer, TensorKind kind) const;

@@ -58,6 +58,11 @@ void Session::detach()
     QMetaObject::invokeMethod(m_worker, [worker = m_worker] { worker->detach(); });
 }
 
+void Session::setOptions(const SessionOptions& options)
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, options] { worker->setOptions(options); });
+}
+
 void Session::send(Command command)
 {
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, command] { worker->send(command); });
@@ -91,6 +96,8 @@ void SessionWorker::reset(TrainerState state)
     connect(m_connection, &Connection::closed, this, &SessionWorker::onClosed);
     m_run = RunBuilder();
     m_run.state().state = state;
+    m_diagnoser = std::make_unique<Diagnoser>(m_options.thresholds);
+    m_sinceLaunch.start();
     m_finishedByProbe = false;
     m_stopRequested = false;
     m_stopTimer.stop();
@@ -198,10 +205,31 @@ void SessionWorker::onReady(const wire::Hello& hello)
 
 void SessionWorker::onFrame(const wire::Frame& frame)
 {
-    m_run.apply(frame);
+    const RunBuilder::Applied applied = m_run.apply(frame);
+    if (applied.snapshot || applied.newPoints > 0)
+        diagnose(applied);
     if (frame.has_event() && frame.event().kind() == wire::Event::FINISHED)
         m_finishedByProbe = true;
     changed();
+}
+
+void SessionWorker::diagnose(const RunBuilder::Applied& applied)
+{
+    auto& state = m_run.state();
+    QVector<Finding> found = m_diagnoser->observe(state, applied.snapshot, applied.newPoints);
+    if (found.isEmpty())
+        return;
+    bool faulty = false;
+    for (auto& finding : found) {
+        finding.seconds = m_sinceLaunch.elapsed() / 1000.0;
+        faulty = faulty || finding.faulty;
+        state.findings.append(finding);
+    }
+    Diagnoser::rank(state.findings);
+    if (faulty && m_options.stopOnSymptom)
+        send(Command::Stop);
+    else if (faulty && m_options.breakOnSymptom && state.state == TrainerState::Running)
+        send(Command::Pause);
 }
 
 void SessionWorker::onClosed(const QString& error)

@@ -5,6 +5,7 @@
 
 #include "launcher.h"
 #include "run_state.h"
+#include "thresholds.h"
 
 #include <QObject>
 #include <QThread>
@@ -14,6 +15,13 @@ namespace traindx {
 class SessionWorker;
 
 enum class Command { Pause, Continue, StepEpoch, StepBatch, Stop };
+
+struct SessionOptions {
+    Thresholds thresholds;
+    // When a faulty finding arrives: hold the trainer (the debugger's default), or stop it.
+    bool breakOnSymptom = false;
+    bool stopOnSymptom = false;
+};
 
 class Session : public QObject {
     Q_OBJECT
@@ -25,6 +33,8 @@ public:
     void attach(const QString& socketPath);
     void detach();
     void send(Command command);
+    // Applies to the next launch or attach.
+    void setOptions(const SessionOptions& options);
 
     RunStatePtr state() const { return m_state; }
 

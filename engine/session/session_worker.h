@@ -2,10 +2,12 @@
 #pragma once
 
 #include "connection.h"
+#include "diagnoser.h"
 #include "launcher.h"
 #include "run_builder.h"
 #include "session.h"
 
+#include <QElapsedTimer>
 #include <QTimer>
 
 namespace traindx {
@@ -20,6 +22,7 @@ public:
     void detach();
     void send(Command command);
     void shutdown();
+    void setOptions(const SessionOptions& options) { m_options = options; }
 
 Q_SIGNALS:
     void published(const traindx::RunStatePtr& state);
@@ -29,6 +32,7 @@ private:
     void reset(TrainerState state);
     void onReady(const wire::Hello& hello);
     void onFrame(const wire::Frame& frame);
+    void diagnose(const RunBuilder::Applied& applied);
     void onClosed(const QString& error);
     void onProcessFinished(int exitCode, int signal);
     void publish();
@@ -37,6 +41,9 @@ private:
     Launcher* m_launcher = nullptr;
     Connection* m_connection = nullptr;
     RunBuilder m_run;
+    std::unique_ptr<Diagnoser> m_diagnoser;
+    SessionOptions m_options;
+    QElapsedTimer m_sinceLaunch;
     QTimer m_publishTimer {this}; // children, so they move to the worker thread with it
     QTimer m_stopTimer {this};
     QVector<QPair<QString, bool>> m_output; // console text since the last publish, by stream

@@ -41,8 +41,10 @@ int train(Training& training, std::ostream& log)
 {
     traindx::Probe probe(training.model, traindx::ProbeOptions().name(training.name).loss(training.loss_kind));
     probe.watch(*training.optimizer);
-    const auto sample = std::min<std::int64_t>(training.train.inputs.size(0), 1024);
-    probe.describe_data(training.train.inputs.slice(0, 0, sample), training.train.targets.slice(0, 0, sample));
+    // An evenly spaced sample: the data's ranges, and the rows whose activations the probe follows.
+    const std::int64_t stride = std::max<std::int64_t>(1, training.train.inputs.size(0) / 1024);
+    probe.describe_data(training.train.inputs.slice(0, 0, c10::nullopt, stride),
+                        training.train.targets.slice(0, 0, c10::nullopt, stride));
 
     const std::int64_t rows = training.train.inputs.size(0);
     for (int epoch = 0; epoch < training.epochs; ++epoch) {

@@ -121,6 +121,7 @@ private:
     };
 
     void send_model();
+    void send_initial_snapshot();
     void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio);
     void capture_activations(wire::Snapshot& snapshot);
     void attach_taps(wire::Snapshot& snapshot);
@@ -170,6 +171,7 @@ private:
     std::set<std::string> tapped_this_pass_;
     std::map<int, wire::LayerStats> taps_;
 
+    bool initial_sent_ = false;
     bool stop_polled_ = false;
     bool failed_ = false;
 };
@@ -296,6 +298,18 @@ void Probe::Impl::describe_data(const torch::Tensor& inputs, const torch::Tensor
     probe_batch_ = inputs.detach().slice(0, 0, rows).clone();
     walk_.capture(probe_batch_); // learns the output shapes
     send_model();
+    send_initial_snapshot();
+}
+
+void Probe::Impl::send_initial_snapshot()
+{
+    if (initial_sent_ || step_ > 0)
+        return;
+    initial_sent_ = true;
+    wire::Snapshot snapshot;
+    collect_parameters(snapshot, false);
+    capture_activations(snapshot);
+    flush(wire::Snapshot::INITIAL, std::move(snapshot));
 }
 
 wire::LayerStats& Probe::Impl::layer_stats(wire::Snapshot& snapshot, int layer)
@@ -439,6 +453,8 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
 {
     {
         Meter meter(*this);
+        if (!initial_sent_)
+            send_initial_snapshot(); // without describe_data(): weights only, after one step
         const auto start = Clock::now();
         wire::BatchPoint point;
         point.set_step(step_);

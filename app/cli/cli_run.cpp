@@ -1,0 +1,268 @@
+#include "cli_run.h"
+
+#include "discovery.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTextStream>
+
+namespace traindx::cli {
+
+namespace {
+
+QTextStream& out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+QTextStream& err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+bool ended(TrainerState state)
+{
+    return state == TrainerState::Finished || state == TrainerState::Crashed || state == TrainerState::Failed
+        || state == TrainerState::Detached;
+}
+
+} // namespace
+
+bool parse(const QStringList& arguments, bool attach, Options* options, QString* error)
+{
+    int i = 0;
+    if (attach) {
+        if (arguments.isEmpty() || arguments[0].startsWith(QLatin1String("--"))) {
+            *error = QStringLiteral("attach needs a process id or a socket path");
+            return false;
+        }
+        options->attachTarget = arguments[0];
+        i = 1;
+    }
+    for (; i < arguments.size(); ++i) {
+        const QString& a = arguments[i];
+        auto value = [&](QString* into) {
+            if (i + 1 >= arguments.size()) {
+                *error = QStringLiteral("%1 needs a value").arg(a);
+                return false;
+            }
+            *into = arguments[++i];
+            return true;
+        };
+        QString v;
+        if (a == QLatin1String("--")) {
+            if (attach) {
+                *error = QStringLiteral("attach takes no program");
+                return false;
+            }
+            if (i + 1 >= arguments.size()) {
+                *error = QStringLiteral("no program after --");
+                return false;
+            }
+            options->launch.program = arguments[i + 1];
+            options->launch.arguments = arguments.mid(i + 2);
+            options->launch.workingDirectory = QDir::currentPath();
+            break;
+        } else if (a == QLatin1String("--json")) {
+            if (!value(&options->jsonPath))
+                return false;
+        } else if (a == QLatin1String("--max-epochs")) {
+            bool ok = false;
+            if (!value(&v) || (options->maxEpochs = v.toInt(&ok), !ok) || options->maxEpochs < 1) {
+                *error = QStringLiteral("--max-epochs needs a positive number");
+                return false;
+            }
+        } else if (a == QLatin1String("--stop-on-symptom")) {
+            options->stopOnSymptom = true;
+        } else if (a == QLatin1String("--show-output")) {
+            options->showOutput = true;
+        } else if (a == QLatin1String("--threshold")) {
+            if (!value(&v))
+                return false;
+            const int equals = v.indexOf(QLatin1Char('='));
+            if (equals <= 0) {
+                *error = QStringLiteral("--threshold takes NAME=VALUE");
+                return false;
+            }
+            if (!options->session.thresholds.set(v.left(equals), v.mid(equals + 1), error))
+                return false;
+        } else if (a == QLatin1String("--thresholds-file")) {
+            if (!value(&v) || !options->session.thresholds.load(v, error))
+                return false;
+        } else {
+            *error = QStringLiteral("unknown option %1").arg(a);
+            return false;
+        }
+    }
+    if (!attach && options->launch.program.isEmpty()) {
+        *error = QStringLiteral("run needs -- PROGRAM [ARGS...]");
+        return false;
+    }
+    options->session.stopOnSymptom = options->stopOnSymptom;
+    return true;
+}
+
+HeadlessRun::HeadlessRun(Options options, QObject* parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{
+    connect(&m_session, &Session::stateChanged, this, &HeadlessRun::onState);
+    connect(&m_session, &Session::consoleOutput, this, [this](const QString& text) {
+        if (m_options.showOutput) {
+            err() << text;
+            err().flush();
+        }
+    });
+}
+
+void HeadlessRun::start()
+{
+    m_session.setOptions(m_options.session);
+    if (!m_options.attachTarget.isEmpty()) {
+        QString socket = m_options.attachTarget;
+        bool isPid = false;
+        const qint64 pid = socket.toLongLong(&isPid);
+        if (isPid) {
+            socket.clear();
+            for (const auto& endpoint : discovery::listEndpoints())
+                if (endpoint.pid == pid)
+                    socket = endpoint.socketPath;
+            if (socket.isEmpty()) {
+                err() << "traindx-cli: process " << pid << " has no TrainDx probe listening in " << discovery::directory()
+                      << "\n";
+                err().flush();
+                QMetaObject::invokeMethod(qApp, [] { QCoreApplication::exit(UsageError); }, Qt::QueuedConnection);
+                return;
+            }
+        }
+        out() << "attaching to " << socket << "\n";
+        m_session.attach(socket);
+    } else {
+        out() << "launching " << m_options.launch.program << " " << m_options.launch.arguments.join(QLatin1Char(' '))
+              << "\n";
+        m_session.launch(m_options.launch);
+    }
+    out().flush();
+}
+
+void HeadlessRun::onState(const RunStatePtr& state)
+{
+    if (m_done)
+        return;
+    for (const auto& finding : state->findings) {
+        if (m_printed.contains(finding.key()))
+            continue;
+        m_printed.insert(finding.key());
+        out() << QStringLiteral("[%1 s] ").arg(finding.seconds, 0, 'f', 2) << finding.oneLine() << "\n";
+    }
+    for (; m_epochsPrinted < state->epochEnds.size(); ++m_epochsPrinted) {
+        const Snapshot& s = *state->snapshots[state->epochEnds[m_epochsPrinted]];
+        QString line = QStringLiteral("epoch %1").arg(s.epoch + 1);
+        for (const auto& name : {QStringLiteral("train_loss"), QStringLiteral("train_accuracy"), QStringLiteral("val_loss"),
+                                 QStringLiteral("val_accuracy")})
+            if (s.metrics.contains(name))
+                line += QStringLiteral("  %1 %2").arg(name).arg(s.metrics.value(name), 0, 'g', 5);
+        out() << line << "\n";
+    }
+    out().flush();
+
+    if (m_options.maxEpochs > 0 && !m_stopSent && state->epochEnds.size() >= m_options.maxEpochs
+        && (state->state == TrainerState::Running || state->state == TrainerState::Held)) {
+        m_stopSent = true;
+        out() << "stopping after " << m_options.maxEpochs << " epochs (--max-epochs)\n";
+        m_session.send(Command::Stop);
+    }
+    if (ended(state->state))
+        finish(*state);
+}
+
+void HeadlessRun::finish(const RunState& state)
+{
+    m_done = true;
+    int faults = 0;
+    for (const auto& finding : state.findings)
+        faults += finding.faulty;
+
+    if (state.state == TrainerState::Failed) {
+        err() << "traindx-cli: " << state.message << "\n";
+        err().flush();
+        QCoreApplication::exit(UsageError);
+        return;
+    }
+    out() << "\n";
+    if (state.findings.isEmpty()) {
+        out() << "healthy: no symptom in " << state.epochEnds.size() << " epochs\n";
+    } else {
+        out() << (faults > 0 ? "faulty" : "healthy with warnings") << ": " << state.findings.size() << " finding"
+              << (state.findings.size() == 1 ? "" : "s") << ", most important first\n";
+        int rank = 0;
+        for (const auto& finding : state.findings) {
+            out() << "  " << ++rank << ". " << finding.symptom << " at " << finding.layerLabel() << ": " << finding.summary
+                  << "\n";
+            out() << "     fix (" << finding.fixClass << "): " << finding.fixText << "\n";
+            if (!finding.explainedBy.isEmpty())
+                out() << "     follows from " << finding.explainedBy << "\n";
+        }
+    }
+    if (state.state == TrainerState::Crashed)
+        out() << "the trainer crashed: " << state.message << "\n";
+    out().flush();
+
+    if (!m_options.jsonPath.isEmpty()) {
+        QString error;
+        if (!writeJson(state, &error)) {
+            err() << "traindx-cli: " << error << "\n";
+            err().flush();
+            QCoreApplication::exit(UsageError);
+            return;
+        }
+    }
+    const int code = state.state == TrainerState::Crashed ? TrainerCrashed : faults > 0 ? Findings : Healthy;
+    QMetaObject::invokeMethod(qApp, [code] { QCoreApplication::exit(code); }, Qt::QueuedConnection);
+}
+
+bool HeadlessRun::writeJson(const RunState& state, QString* error) const
+{
+    QJsonObject root;
+    int faults = 0;
+    double first = -1;
+    QJsonArray findings;
+    for (const auto& finding : state.findings) {
+        faults += finding.faulty;
+        if (finding.seconds >= 0 && (first < 0 || finding.seconds < first))
+            first = finding.seconds;
+        findings.append(finding.toJson());
+    }
+    root.insert(QStringLiteral("verdict"), faults > 0 ? QStringLiteral("faulty") : QStringLiteral("healthy"));
+    QString program = state.program.program;
+    if (!state.program.arguments.isEmpty())
+        program += QLatin1Char(' ') + state.program.arguments.join(QLatin1Char(' '));
+    root.insert(QStringLiteral("program"), program);
+    root.insert(QStringLiteral("epochs_run"), state.epochEnds.size());
+    root.insert(QStringLiteral("first_finding_s"), first >= 0 ? QJsonValue(first) : QJsonValue(QJsonValue::Null));
+    root.insert(QStringLiteral("findings"), findings);
+    root.insert(QStringLiteral("trainer"), trainerStateName(state.state));
+    if (state.state == TrainerState::Crashed)
+        root.insert(QStringLiteral("crash"), state.message);
+    QJsonObject thresholds;
+    const auto changed = m_options.session.thresholds.overridden();
+    for (auto it = changed.begin(); it != changed.end(); ++it)
+        thresholds.insert(it.key(), it.value());
+    root.insert(QStringLiteral("thresholds_overridden"), thresholds);
+
+    QFile file(m_options.jsonPath);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        *error = QStringLiteral("cannot write %1: %2").arg(m_options.jsonPath, file.errorString());
+        return false;
+    }
+    file.write(QJsonDocument(root).toJson());
+    return true;
+}
+
+} // namespace traindx::cli

@@ -1,0 +1,48 @@
+// traindx-cli's run and attach: a session without a window that prints findings as they
+// arrive, a summary at the end, writes the JSON report and answers with an exit code.
+#pragma once
+
+#include "session.h"
+
+#include <QObject>
+#include <QSet>
+
+namespace traindx::cli {
+
+enum ExitCode { Healthy = 0, Findings = 1, UsageError = 2, TrainerCrashed = 3 };
+
+struct Options {
+    QString jsonPath;
+    int maxEpochs = -1;
+    bool stopOnSymptom = false;
+    bool showOutput = false;
+    SessionOptions session;
+    // One of these:
+    LaunchSpec launch;
+    QString attachTarget; // a pid or a socket path
+};
+
+// Parses the arguments after "run" or "attach"; on failure returns false with `error`.
+bool parse(const QStringList& arguments, bool attach, Options* options, QString* error);
+
+class HeadlessRun : public QObject {
+    Q_OBJECT
+public:
+    explicit HeadlessRun(Options options, QObject* parent = nullptr);
+    // Starts; the application quits with the exit code when the run is over.
+    void start();
+
+private:
+    void onState(const RunStatePtr& state);
+    void finish(const RunState& state);
+    bool writeJson(const RunState& state, QString* error) const;
+
+    Options m_options;
+    Session m_session;
+    QSet<QString> m_printed;
+    int m_epochsPrinted = 0;
+    bool m_stopSent = false;
+    bool m_done = false;
+};
+
+} // namespace traindx::cli

@@ -1,0 +1,63 @@
+// traindx-cli: TrainDx without a window, for terminals and CI.
+#include "cli_run.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+namespace {
+
+const char* const kUsage = R"(usage:
+  traindx-cli run [OPTIONS] -- PROGRAM [ARGS...]   launch a training program and diagnose it
+  traindx-cli attach PID|SOCKET [OPTIONS]          diagnose a running training program
+  traindx-cli thresholds                           list the diagnosis thresholds
+
+options:
+  --json FILE              write the findings as JSON
+  --max-epochs N           stop the trainer after N epochs
+  --stop-on-symptom        stop the trainer at the first fault
+  --threshold NAME=VALUE   override a diagnosis threshold (repeatable)
+  --thresholds-file FILE   read "name = value" lines
+  --show-output            pass the trainer's output through to stderr
+
+exit code: 0 healthy, 1 findings, 2 usage or launch error, 3 trainer crashed
+)";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("traindx-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TRAINDX_VERSION));
+    QTextStream err(stderr);
+    const QStringList arguments = app.arguments().mid(1);
+    const QString command = arguments.value(0);
+
+    if (command == QLatin1String("thresholds")) {
+        QTextStream out(stdout);
+        for (const auto& entry : traindx::Thresholds().entries())
+            out << entry.name << " = " << entry.value << "    # " << entry.meaning << "\n";
+        return 0;
+    }
+    if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
+        QTextStream(stdout) << kUsage;
+        return 0;
+    }
+    if (command == QLatin1String("--version")) {
+        QTextStream(stdout) << "traindx-cli " << TRAINDX_VERSION << "\n";
+        return 0;
+    }
+    if (command != QLatin1String("run") && command != QLatin1String("attach")) {
+        err << kUsage;
+        return traindx::cli::UsageError;
+    }
+    traindx::cli::Options options;
+    QString error;
+    if (!traindx::cli::parse(arguments.mid(1), command == QLatin1String("attach"), &options, &error)) {
+        err << "traindx-cli: " << error << "\n\n" << kUsage;
+        return traindx::cli::UsageError;
+    }
+    traindx::cli::HeadlessRun run(options);
+    run.start();
+    return app.exec();
+}

@@ -1,0 +1,179 @@
+#include "checkers.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace traindx {
+
+namespace {
+
+double median(QVector<double> values)
+{
+    if (values.isEmpty())
+        return -1;
+    std::sort(values.begin(), values.end());
+    const int n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Squared gain of the fan-in rule for the activation that follows (as torch's calculate_gain).
+double gainSquared(Activation activation)
+{
+    switch (activation) {
+    case Activation::Relu:
+    case Activation::LeakyRelu: return 2.0;
+    case Activation::Tanh: return 25.0 / 9.0;
+    default: return 1.0;
+    }
+}
+
+QString number(double value)
+{
+    return QString::number(value, 'g', 3);
+}
+
+} // namespace
+
+Checkers::Checkers(const RunState& run, const ModelFacts& facts, const Thresholds& thresholds)
+    : m_run(run)
+    , m_facts(facts)
+    , m_thresholds(thresholds)
+{
+}
+
+CheckResult Checkers::data() const
+{
+    CheckResult result;
+    if (!m_run.data.present)
+        return result;
+    const TensorStats& x = m_run.data.inputs;
+    result.evidence = {{QStringLiteral("input_min"), x.min}, {QStringLiteral("input_max"), x.max},
+                       {QStringLiteral("input_mean"), x.mean}, {QStringLiteral("input_std"), x.std}};
+    if (x.nonFinite() > 0) {
+        result.fired = true;
+        result.reason = QStringLiteral("the inputs contain %1 NaN and %2 infinite values").arg(x.nan).arg(x.inf);
+        return result;
+    }
+    const double scale = std::max(std::abs(x.min), std::abs(x.max));
+    if (scale > m_thresholds[QStringLiteral("data_max_abs")] || x.std > m_thresholds[QStringLiteral("data_max_std")]) {
+        result.fired = true;
+        result.reason = QStringLiteral("the inputs are not normalised: they span [%1, %2] with mean %3 and standard deviation %4")
+                            .arg(number(x.min), number(x.max), number(x.mean), number(x.std));
+        return result;
+    }
+    if (x.count > 1 && x.std == 0) {
+        result.fired = true;
+        result.reason = QStringLiteral("every input value is %1: the data carries no information").arg(number(x.mean));
+    }
+    return result;
+}
+
+CheckResult Checkers::initialization(int only) const
+{
+    CheckResult result;
+    // The earliest weights known: the initial snapshot if the probe sent one.
+    SnapshotPtr first;
+    for (const auto& snapshot : m_run.snapshots)
+        if (snapshot->initial || !first) {
+            first = snapshot;
+            if (snapshot->initial)
+                break;
+        }
+    if (!first)
+        return result;
+    const double factor = m_thresholds[QStringLiteral("init_variance_factor")];
+    for (int layer : m_facts.parametric()) {
+        if (only >= 0 && layer != only)
+            continue;
+        const LayerSample* sample = first->layer(layer);
+        const qint64 fanIn = m_facts.fanIn(layer);
+        if (!sample || fanIn <= 0 || !sample->stats(TensorKind::Weight).present)
+            continue;
+        const TensorStats& w = sample->stats(TensorKind::Weight);
+        const double variance = w.std * w.std;
+        const Activation activation = m_facts.activationAfter(layer);
+        const double expected = gainSquared(activation) / double(fanIn);
+        const Layer& l = m_facts.model().layers[layer];
+        if (variance < expected / factor || variance > expected * factor) {
+            result.fired = true;
+            result.reason = QStringLiteral("%1 starts with weight variance %2, but the fan-in rule for %3 "
+                                           "inputs%4 gives %5")
+                                .arg(l.displayName(), number(variance))
+                                .arg(fanIn)
+                                .arg(activation == Activation::None ? QString()
+                                                                    : QStringLiteral(" followed by ") + activationName(activation))
+                                .arg(number(expected));
+            result.evidence = {{QStringLiteral("initial_weight_variance"), variance},
+                               {QStringLiteral("expected_variance"), expected},
+                               {QStringLiteral("fan_in"), double(fanIn)}};
+            return result;
+        }
+        const TensorStats& b = sample->stats(TensorKind::Bias);
+        if (b.present && std::abs(b.mean) >= 1.0) {
+            result.fired = true;
+            result.reason = QStringLiteral("%1 starts with biases of mean %2, far from zero")
+                                .arg(l.displayName(), number(b.mean));
+            result.evidence = {{QStringLiteral("initial_bias_mean"), b.mean}};
+            return result;
+        }
+    }
+    return result;
+}
+
+double Checkers::measuredUpdateRatio(int layer) const
+{
+    QVector<double> ratios;
+    for (auto it = m_run.snapshots.crbegin(); it != m_run.snapshots.crend() && ratios.size() < 5; ++it) {
+        const Snapshot& snapshot = **it;
+        if (snapshot.epochEnd || snapshot.initial)
+            continue; // epoch ends repeat the last measured ratio
+        const LayerSample* sample = snapshot.layer(layer);
+        if (!sample || !(sample->updateRatio >= 0) || !std::isfinite(sample->updateRatio))
+            continue;
+        const TensorStats& g = sample->stats(TensorKind::WeightGrad);
+        if (g.present && g.count > 0 && g.zeros == g.count)
+            return -1; // no gradient: the step size says nothing about the learning rate
+        ratios.append(sample->updateRatio);
+    }
+    return median(ratios);
+}
+
+LearningRateResult Checkers::learningRate(int only) const
+{
+    LearningRateResult result;
+    QVector<double> ratios;
+    for (int layer : m_facts.parametric()) {
+        if (only >= 0 && layer != only)
+            continue;
+        const double ratio = measuredUpdateRatio(layer);
+        if (ratio >= 0)
+            ratios.append(ratio);
+    }
+    result.ratio = median(ratios);
+    if (result.ratio < 0 || !std::isfinite(result.ratio))
+        return result;
+    const double low = m_thresholds[QStringLiteral("lr_ratio_low")];
+    const double high = m_thresholds[QStringLiteral("lr_ratio_high")];
+    const QString lr = m_run.model.learningRate > 0 ? QStringLiteral(" (learning rate %1)").arg(number(m_run.model.learningRate))
+                                                    : QString();
+    result.evidence = {{QStringLiteral("update_ratio"), result.ratio}};
+    if (m_run.model.learningRate > 0)
+        result.evidence.append({QStringLiteral("learning_rate"), m_run.model.learningRate});
+    if (result.ratio > high) {
+        result.fired = true;
+        result.verdict = LearningRateVerdict::TooHigh;
+        result.reason = QStringLiteral("each step changes the weights by %1 of their size%2; above %3 the learning rate is too high")
+                            .arg(number(result.ratio), lr, number(high));
+    } else if (result.ratio < low) {
+        result.fired = true;
+        result.verdict = LearningRateVerdict::TooLow;
+        result.reason = QStringLiteral("each step changes the weights by only %1 of their size%2; below %3 the learning rate is too low")
+                            .arg(number(result.ratio), lr, number(low));
+    } else {
+        result.verdict = LearningRateVerdict::InRange;
+        result.reason = QStringLiteral("update ratio %1 is within [%2, %3]").arg(number(result.ratio), number(low), number(high));
+    }
+    return result;
+}
+
+} // namespace traindx

@@ -1,0 +1,43 @@
+// The three root-cause checkers of the decision tree: is the data normalised, is the
+// initialisation sound, is the learning rate in range (and which way it is off).
+#pragma once
+
+#include "model_facts.h"
+#include "thresholds.h"
+
+namespace traindx {
+
+struct CheckResult {
+    bool fired = false;
+    QString reason;           // the numbers behind the verdict, said plainly
+    QVector<Evidence> evidence;
+};
+
+enum class LearningRateVerdict { Unknown, InRange, TooLow, TooHigh };
+
+struct LearningRateResult : CheckResult {
+    LearningRateVerdict verdict = LearningRateVerdict::Unknown;
+    double ratio = -1; // median measured update ratio
+};
+
+class Checkers {
+public:
+    Checkers(const RunState& run, const ModelFacts& facts, const Thresholds& thresholds);
+
+    // Inputs not normalised, non-finite, or constant.
+    CheckResult data() const;
+    // Initial weight variance far from the fan-in rule for the layer's activation, or
+    // biases initialised far from zero. `layer` < 0 checks every layer.
+    CheckResult initialization(int layer = -1) const;
+    // From the measured update ratio ||dW|| / ||W|| per step. `layer` < 0: the median
+    // over the layers whose gradients are not exactly zero.
+    LearningRateResult learningRate(int layer = -1) const;
+
+private:
+    double measuredUpdateRatio(int layer) const;
+    const RunState& m_run;
+    const ModelFacts& m_facts;
+    const Thresholds& m_thresholds;
+};
+
+} // namespace traindx

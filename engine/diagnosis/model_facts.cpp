@@ -1,0 +1,203 @@
+#include "model_facts.h"
+
+#include <QRegularExpression>
+
+#include <cmath>
+
+namespace traindx {
+
+Activation activationOf(const QString& type)
+{
+    static const QHash<QString, Activation> kinds {
+        {QStringLiteral("ReLU"), Activation::Relu},        {QStringLiteral("ReLU6"), Activation::Relu},
+        {QStringLiteral("LeakyReLU"), Activation::LeakyRelu}, {QStringLiteral("PReLU"), Activation::LeakyRelu},
+        {QStringLiteral("RReLU"), Activation::LeakyRelu},  {QStringLiteral("Sigmoid"), Activation::Sigmoid},
+        {QStringLiteral("Tanh"), Activation::Tanh},        {QStringLiteral("Hardtanh"), Activation::Tanh},
+        {QStringLiteral("Softmax"), Activation::Softmax},  {QStringLiteral("Softmax2d"), Activation::Softmax},
+        {QStringLiteral("LogSoftmax"), Activation::LogSoftmax}, {QStringLiteral("ELU"), Activation::Elu},
+        {QStringLiteral("SELU"), Activation::Elu},         {QStringLiteral("CELU"), Activation::Elu},
+        {QStringLiteral("GELU"), Activation::Smooth},      {QStringLiteral("SiLU"), Activation::Smooth},
+        {QStringLiteral("Mish"), Activation::Smooth},      {QStringLiteral("Softplus"), Activation::Smooth},
+        {QStringLiteral("LogSigmoid"), Activation::Other}, {QStringLiteral("Softsign"), Activation::Other},
+    };
+    return kinds.value(type, Activation::None);
+}
+
+QString activationName(Activation activation)
+{
+    switch (activation) {
+    case Activation::None: return QStringLiteral("none");
+    case Activation::Relu: return QStringLiteral("ReLU");
+    case Activation::LeakyRelu: return QStringLiteral("LeakyReLU");
+    case Activation::Sigmoid: return QStringLiteral("Sigmoid");
+    case Activation::Tanh: return QStringLiteral("Tanh");
+    case Activation::Softmax: return QStringLiteral("Softmax");
+    case Activation::LogSoftmax: return QStringLiteral("LogSoftmax");
+    case Activation::Elu: return QStringLiteral("ELU");
+    case Activation::Smooth: return QStringLiteral("smooth");
+    case Activation::Other: return QStringLiteral("other");
+    }
+    return {};
+}
+
+bool isPassThrough(const QString& type)
+{
+    static const QStringList types {QStringLiteral("Dropout"), QStringLiteral("Dropout2d"), QStringLiteral("Dropout3d"),
+                                    QStringLiteral("AlphaDropout"), QStringLiteral("Flatten"), QStringLiteral("Unflatten"),
+                                    QStringLiteral("Identity"), QStringLiteral("BatchNorm1d"), QStringLiteral("BatchNorm2d"),
+                                    QStringLiteral("BatchNorm3d"), QStringLiteral("LayerNorm"), QStringLiteral("GroupNorm"),
+                                    QStringLiteral("MaxPool1d"), QStringLiteral("MaxPool2d"), QStringLiteral("MaxPool3d"),
+                                    QStringLiteral("AvgPool1d"), QStringLiteral("AvgPool2d"), QStringLiteral("AvgPool3d"),
+                                    QStringLiteral("AdaptiveAvgPool2d"), QStringLiteral("AdaptiveMaxPool2d")};
+    return types.contains(type);
+}
+
+namespace {
+
+bool hasWeight(const Layer& layer)
+{
+    for (const auto& parameter : layer.parameters)
+        if (parameter.name == QLatin1String("weight") && parameter.dims.size() >= 2)
+            return true;
+    return false;
+}
+
+bool isNormalisation(const QString& type)
+{
+    return type.startsWith(QLatin1String("BatchNorm")) || type == QLatin1String("LayerNorm")
+        || type == QLatin1String("GroupNorm");
+}
+
+} // namespace
+
+ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
+    : m_model(model)
+    , m_data(data)
+{
+    m_order = model.forwardOrder();
+    m_forwardKnown = !m_order.isEmpty() && model.layers[m_order.first()].inForwardOrder;
+    if (m_order.isEmpty())
+        for (const auto& layer : model.layers)
+            if (layer.leaf && layer.id > 0)
+                m_order.append(layer.id);
+    for (int id : std::as_const(m_order))
+        if (hasWeight(model.layers[id]) && !isNormalisation(model.layers[id].type))
+            m_parametric.append(id);
+}
+
+int ModelFacts::nextLayer(int layer) const
+{
+    const int at = m_order.indexOf(layer);
+    return at >= 0 && at + 1 < m_order.size() ? m_order[at + 1] : -1;
+}
+
+int ModelFacts::activationLayerAfter(int layer) const
+{
+    if (!m_forwardKnown)
+        return -1;
+    for (int next = nextLayer(layer); next >= 0; next = nextLayer(next)) {
+        const Layer& l = m_model.layers[next];
+        if (activationOf(l.type) != Activation::None)
+            return next;
+        if (!isPassThrough(l.type))
+            return -1;
+    }
+    return -1;
+}
+
+Activation ModelFacts::activationAfter(int layer) const
+{
+    const int activation = activationLayerAfter(layer);
+    return activation >= 0 ? activationOf(m_model.layers[activation].type) : Activation::None;
+}
+
+int ModelFacts::outputLayer() const
+{
+    for (int i = m_order.size() - 1; i >= 0; --i)
+        if (!isPassThrough(m_model.layers[m_order[i]].type))
+            return m_order[i];
+    return -1;
+}
+
+Activation ModelFacts::outputActivation() const
+{
+    const int output = outputLayer();
+    return output >= 0 && m_forwardKnown ? activationOf(m_model.layers[output].type) : Activation::None;
+}
+
+int ModelFacts::previousParametric(int layer) const
+{
+    const int at = m_order.indexOf(layer);
+    for (int i = at - 1; i >= 0; --i)
+        if (m_parametric.contains(m_order[i]))
+            return m_order[i];
+    return -1;
+}
+
+int ModelFacts::outputParametric() const
+{
+    return m_parametric.isEmpty() ? -1 : m_parametric.last();
+}
+
+qint64 ModelFacts::fanIn(int layer) const
+{
+    const Layer* l = m_model.layer(layer);
+    if (!l)
+        return 0;
+    for (const auto& parameter : l->parameters) {
+        if (parameter.name != QLatin1String("weight") || parameter.dims.size() < 2)
+            continue;
+        qint64 fan = parameter.dims[1];
+        for (int i = 2; i < parameter.dims.size(); ++i)
+            fan *= parameter.dims[i]; // convolution kernels
+        return fan;
+    }
+    return 0;
+}
+
+int ModelFacts::outputUnits() const
+{
+    const int output = outputLayer();
+    if (output < 0)
+        return -1;
+    const auto& shape = m_model.layers[output].outputShape;
+    if (shape.size() >= 2)
+        return int(shape[1]);
+    if (const int parametric = outputParametric(); parametric >= 0)
+        for (const auto& parameter : m_model.layers[parametric].parameters)
+            if (parameter.name == QLatin1String("weight") && !parameter.dims.isEmpty())
+                return int(parameter.dims[0]);
+    return -1;
+}
+
+int ModelFacts::softmaxDim(const Layer& layer)
+{
+    static const QRegularExpression dim(QStringLiteral("dim=(-?\\d+)"));
+    const auto match = dim.match(layer.options);
+    return match.hasMatch() ? match.captured(1).toInt() : -1;
+}
+
+double ModelFacts::chanceLoss() const
+{
+    const QString& loss = m_model.loss;
+    const int units = outputUnits();
+    if (loss == QLatin1String("cross_entropy") || loss == QLatin1String("nll"))
+        return units > 1 ? std::log(double(units)) : -1;
+    if (loss == QLatin1String("bce") || loss == QLatin1String("bce_with_logits"))
+        return std::log(2.0);
+    if ((loss == QLatin1String("mse")) && m_data.present)
+        return m_data.targets.std * m_data.targets.std;
+    if ((loss == QLatin1String("l1") || loss == QLatin1String("smooth_l1")) && m_data.present)
+        return m_data.targets.std;
+    return -1;
+}
+
+double ModelFacts::chanceAccuracy() const
+{
+    const int units = outputUnits();
+    if (units == 1)
+        return 0.5;
+    return units > 1 ? 1.0 / units : -1;
+}
+
+} // namespace traindx

@@ -1,0 +1,57 @@
+// What the diagnosis needs to know about a model beyond its layer table: which activation
+// follows a layer, the output layer, fan-in, the number of classes, the chance-level loss.
+#pragma once
+
+#include "run_state.h"
+
+namespace traindx {
+
+enum class Activation { None, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Elu, Smooth, Other };
+
+Activation activationOf(const QString& type);
+QString activationName(Activation activation);
+// Layers that neither compute nor squash: looking through them finds the real neighbour.
+bool isPassThrough(const QString& type);
+
+class ModelFacts {
+public:
+    ModelFacts() = default;
+    ModelFacts(const Model& model, const DataDescription& data);
+
+    const Model& model() const { return m_model; }
+    const QVector<int>& order() const { return m_order; }    // leaves, forward order
+    const QVector<int>& parametric() const { return m_parametric; } // layers with weights, forward order
+    bool knowsForwardOrder() const { return m_forwardKnown; }
+
+    // The activation applied to a parametric layer's output (None when another
+    // parametric layer comes first or nothing follows).
+    Activation activationAfter(int layer) const;
+    int activationLayerAfter(int layer) const;
+    // The last layer in forward order that is not a pass-through layer.
+    int outputLayer() const;
+    Activation outputActivation() const;
+    // The parametric layer whose output the output activation squashes.
+    int outputParametric() const;
+    int previousParametric(int layer) const;
+    int nextLayer(int layer) const;
+
+    qint64 fanIn(int layer) const;
+    // Output width: units of the last layer, or -1.
+    int outputUnits() const;
+    // Softmax dimension from its options, -1 if unknown.
+    static int softmaxDim(const Layer& layer);
+    // The loss of a model that predicts without learning (ln C for cross-entropy, ln 2 for
+    // BCE, the target variance for MSE); < 0 when unknown.
+    double chanceLoss() const;
+    // Accuracy of guessing: 1/C, or 0.5 for one output; < 0 when unknown.
+    double chanceAccuracy() const;
+
+private:
+    Model m_model;
+    DataDescription m_data;
+    QVector<int> m_order;
+    QVector<int> m_parametric;
+    bool m_forwardKnown = false;
+};
+
+} // namespace traindx
