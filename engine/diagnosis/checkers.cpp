@@ -120,6 +120,78 @@ CheckResult Checkers::initialization(int only) const
     return result;
 }
 
+CheckResult Checkers::weightGrowth(int layer) const
+{
+    CheckResult result;
+    if (layer < 0 || m_run.snapshots.isEmpty())
+        return result;
+    const SnapshotPtr first = m_run.snapshots.first();
+    const SnapshotPtr last = m_run.latestWith(layer, TensorKind::Weight);
+    const LayerSample* before = first->layer(layer);
+    if (!last || !before || !before->stats(TensorKind::Weight).present || before->stats(TensorKind::Weight).l2 <= 0)
+        return result;
+    const double growth = last->layer(layer)->stats(TensorKind::Weight).l2 / before->stats(TensorKind::Weight).l2;
+    result.evidence = {{QStringLiteral("weight_norm_growth"), growth}};
+    if (growth > m_thresholds[QStringLiteral("lr_weight_growth")]) {
+        result.fired = true;
+        result.reason = QStringLiteral("the weights of %1 grew to %2 times their initial norm")
+                            .arg(m_facts.model().layers[layer].displayName(), number(growth));
+    }
+    return result;
+}
+
+LearningRateResult Checkers::fromEpochs(int only, double low, double high) const
+{
+    // No step was sampled (a short run): bound the step from the change over the last
+    // epoch. Steps that all point the same way give epoch/steps; steps that wander give
+    // about epoch/sqrt(steps). Only a verdict both bounds agree on is given.
+    LearningRateResult result;
+    if (m_run.epochEnds.isEmpty())
+        return result;
+    const Snapshot& last = *m_run.snapshots[m_run.epochEnds.last()];
+    const int steps = std::max(1, last.batch);
+    QVector<double> ratios;
+    for (int layer : m_facts.parametric()) {
+        if (only >= 0 && layer != only)
+            continue;
+        const LayerSample* sample = last.layer(layer);
+        if (!sample || !(sample->epochUpdateRatio >= 0) || !std::isfinite(sample->epochUpdateRatio))
+            continue;
+        const TensorStats& g = sample->stats(TensorKind::WeightGrad);
+        if (g.present && g.count > 0 && g.zeros == g.count)
+            continue;
+        ratios.append(sample->epochUpdateRatio);
+    }
+    const double epoch = median(ratios);
+    if (epoch < 0)
+        return result;
+    const double fewest = epoch / steps, most = epoch / std::sqrt(double(steps));
+    result.ratio = most;
+    result.evidence = {{QStringLiteral("epoch_update_ratio"), epoch}, {QStringLiteral("steps_per_epoch"), double(steps)}};
+    if (m_run.model.learningRate > 0)
+        result.evidence.append({QStringLiteral("learning_rate"), m_run.model.learningRate});
+    if (most < low) {
+        result.fired = true;
+        result.verdict = LearningRateVerdict::TooLow;
+        result.reason = QStringLiteral("over the last epoch of %1 steps the weights changed by only %2 of their size, so "
+                                       "each step by at most about %3; below %4 the learning rate is too low")
+                            .arg(steps)
+                            .arg(number(epoch), number(most), number(low));
+    } else if (fewest > high) {
+        result.fired = true;
+        result.verdict = LearningRateVerdict::TooHigh;
+        result.reason = QStringLiteral("over the last epoch of %1 steps the weights changed by %2 of their size, so each "
+                                       "step by at least %3; above %4 the learning rate is too high")
+                            .arg(steps)
+                            .arg(number(epoch), number(fewest), number(high));
+    } else {
+        result.verdict = LearningRateVerdict::InRange;
+        result.reason = QStringLiteral("the weights' change over the last epoch puts each step within [%1, %2]")
+                            .arg(number(low), number(high));
+    }
+    return result;
+}
+
 double Checkers::measuredUpdateRatio(int layer) const
 {
     QVector<double> ratios;
@@ -150,10 +222,10 @@ LearningRateResult Checkers::learningRate(int only) const
             ratios.append(ratio);
     }
     result.ratio = median(ratios);
-    if (result.ratio < 0 || !std::isfinite(result.ratio))
-        return result;
     const double low = m_thresholds[QStringLiteral("lr_ratio_low")];
     const double high = m_thresholds[QStringLiteral("lr_ratio_high")];
+    if (result.ratio < 0 || !std::isfinite(result.ratio))
+        return fromEpochs(only, low, high);
     const QString lr = m_run.model.learningRate > 0 ? QStringLiteral(" (learning rate %1)").arg(number(m_run.model.learningRate))
                                                     : QString();
     result.evidence = {{QStringLiteral("update_ratio"), result.ratio}};

@@ -32,9 +32,13 @@ public:
     // From the measured update ratio ||dW|| / ||W|| per step. `layer` < 0: the median
     // over the layers whose gradients are not exactly zero.
     LearningRateResult learningRate(int layer = -1) const;
+    // Weights that grew several times their initial size while training: steps too large
+    // for the landscape, whatever the ratio of a single step says.
+    CheckResult weightGrowth(int layer) const;
 
 private:
     double measuredUpdateRatio(int layer) const;
+    LearningRateResult fromEpochs(int layer, double low, double high) const;
     const RunState& m_run;
     const ModelFacts& m_facts;
     const Thresholds& m_thresholds;

@@ -39,8 +39,11 @@ int Diagnoser::priority(const QString& s)
     return at < 0 ? order.size() : at;
 }
 
-void Diagnoser::rank(QVector<Finding>& findings)
+void Diagnoser::settle(QVector<Finding>& findings)
 {
+    for (auto& finding : findings)
+        if (finding.explainedBy.isEmpty())
+            explain(finding, findings);
     std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
         if (a.faulty != b.faulty)
             return a.faulty;
@@ -52,7 +55,7 @@ void Diagnoser::rank(QVector<Finding>& findings)
     });
 }
 
-void Diagnoser::explain(Finding& finding, const QVector<Finding>& known) const
+void Diagnoser::explain(Finding& finding, const QVector<Finding>& known)
 {
     if (!isConsequence(finding.symptom))
         return;
@@ -81,13 +84,8 @@ QVector<Finding> Diagnoser::observe(const RunState& run, const SnapshotPtr& snap
 
     const Checkers checkers(run, m_facts, m_thresholds);
     const FixAdvisor advisor(run, m_facts, checkers);
-    QVector<Finding> known = run.findings;
-    for (auto& finding : found) {
-        advisor.advise(finding);
-        known.append(finding);
-    }
     for (auto& finding : found)
-        explain(finding, known);
+        advisor.advise(finding);
     return found;
 }
 

@@ -16,13 +16,14 @@ public:
 
     const Thresholds& thresholds() const { return m_thresholds; }
 
-    // Most important first: faulty before warnings, causes before consequences, then by
-    // symptom (structural before behavioural), then by time.
-    static void rank(QVector<Finding>& findings);
+    // Links consequences to causes found since, then ranks: faulty before warnings,
+    // causes before consequences, then by symptom (structural before behavioural), then
+    // by time.
+    static void settle(QVector<Finding>& findings);
     static int priority(const QString& symptom);
 
 private:
-    void explain(Finding& finding, const QVector<Finding>& known) const;
+    static void explain(Finding& finding, const QVector<Finding>& known);
 
     Thresholds m_thresholds;
     std::vector<std::unique_ptr<Detector>> m_detectors;

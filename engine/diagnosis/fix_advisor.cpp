@@ -63,9 +63,35 @@ bool FixAdvisor::byInitialization(Finding& f, int layer) const
     return true;
 }
 
-bool FixAdvisor::byLearningRate(Finding& f, LearningRateVerdict wanted) const
+bool FixAdvisor::byWeightGrowth(Finding& f, int layer) const
 {
-    const LearningRateResult lr = m_checkers.learningRate();
+    const CheckResult growth = m_checkers.weightGrowth(layer);
+    if (!growth.fired)
+        return false;
+    const double current = m_run.model.learningRate;
+    set(f, fix::ChangeLearningRate,
+        QStringLiteral("Lower the learning rate%1: %2 during training, which pushed %3 into this state.")
+            .arg(current > 0 ? QStringLiteral(" (now %1) by 10x").arg(number(current)) : QString(), growth.reason,
+                 layerName(f.layer)),
+        QStringLiteral("learning-rate checker: ") + growth.reason);
+    return true;
+}
+
+bool FixAdvisor::updatedElsewhere(int layer) const
+{
+    for (int other : m_facts.parametric()) {
+        if (other == layer)
+            continue;
+        const LearningRateResult lr = m_checkers.learningRate(other);
+        if (lr.verdict == LearningRateVerdict::InRange || lr.verdict == LearningRateVerdict::TooHigh)
+            return true;
+    }
+    return false;
+}
+
+bool FixAdvisor::byLearningRate(Finding& f, LearningRateVerdict wanted, int layer) const
+{
+    const LearningRateResult lr = m_checkers.learningRate(layer);
     const bool matches = wanted == LearningRateVerdict::Unknown ? lr.fired : lr.verdict == wanted;
     if (!matches)
         return false;
@@ -108,7 +134,7 @@ void FixAdvisor::advise(Finding& f) const
                     QStringLiteral("no checker fired: the decision tree's default for gradients"));
             return;
         }
-        if (byData(f) || byLearningRate(f, LearningRateVerdict::TooHigh) || byInitialization(f))
+        if (byInitialization(f) || byData(f) || byLearningRate(f, LearningRateVerdict::TooHigh))
             return;
         set(f, fix::ChangeLearningRate,
             QStringLiteral("Values overflow at %1: lower the learning rate, or clip gradients with "
@@ -137,7 +163,8 @@ void FixAdvisor::advise(Finding& f) const
     }
     if (s == symptom::SaturatedActivation || s == symptom::DeadRelu) {
         const int before = m_facts.previousParametric(f.layer);
-        if (byData(f) || byInitialization(f, before) || byLearningRate(f, LearningRateVerdict::TooHigh))
+        if (byData(f) || byInitialization(f, before) || byLearningRate(f, LearningRateVerdict::TooHigh)
+            || byWeightGrowth(f, before))
             return;
         if (s == symptom::DeadRelu)
             set(f, fix::ChangeActivation,
@@ -154,6 +181,15 @@ void FixAdvisor::advise(Finding& f) const
         return;
     }
     if (s == symptom::UnchangedWeights) {
+        if (updatedElsewhere(f.layer)) {
+            set(f, fix::ChangeOptimizer,
+                QStringLiteral("%1 has gradients but its weights do not move while other layers train: its parameters "
+                               "are not given to the optimizer (or are frozen). Build the optimizer from "
+                               "model->parameters().")
+                    .arg(layer),
+                QStringLiteral("learning-rate checker: other layers move at a normal rate, this one not at all"));
+            return;
+        }
         if (byLearningRate(f, LearningRateVerdict::TooLow) || byInitialization(f, f.layer))
             return;
         set(f, fix::ChangeOptimizer,
@@ -174,7 +210,9 @@ void FixAdvisor::advise(Finding& f) const
         return;
     }
     if (s == symptom::VanishingGradient) {
-        if (byLearningRate(f, LearningRateVerdict::TooLow))
+        // The early layers' steps are small because their gradient vanished; only the last
+        // layer's step says whether the learning rate itself is too low.
+        if (byLearningRate(f, LearningRateVerdict::TooLow, m_facts.outputParametric()))
             return;
         bool squashing = false;
         for (int id : m_facts.parametric())
@@ -198,7 +236,7 @@ void FixAdvisor::advise(Finding& f) const
         return;
     }
     if (s == symptom::ExplodingGradient) {
-        if (byLearningRate(f, LearningRateVerdict::TooHigh) || byInitialization(f))
+        if (byInitialization(f) || byLearningRate(f, LearningRateVerdict::TooHigh))
             return;
         set(f, fix::ChangeOptimizer,
             QStringLiteral("Clip the gradients before each step: torch::nn::utils::clip_grad_norm_(model->parameters(), "
@@ -307,6 +345,8 @@ void FixAdvisor::adviseZeroSignal(Finding& f) const
             return;
         }
     }
+    if (byInitialization(f))
+        return;
     if (next && activationOf(next->type) == Activation::Relu) {
         set(f, fix::ChangeActivation,
             QStringLiteral("%1 passes no gradient back to %2: all its units are off. Use torch::nn::LeakyReLU.")
@@ -314,8 +354,6 @@ void FixAdvisor::adviseZeroSignal(Finding& f) const
             QStringLiteral("decision tree: zero gradient under dead ReLU units → change the activation"));
         return;
     }
-    if (byInitialization(f, f.layer))
-        return;
     set(f, fix::ChangeLoss,
         QStringLiteral("No gradient reaches %1: the loss does not depend on it. Compute the loss from the model's output "
                        "(no .detach(), no NoGradGuard) with a loss that matches the task.")

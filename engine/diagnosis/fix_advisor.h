@@ -21,7 +21,10 @@ private:
     bool byData(Finding& finding) const;
     bool byInitialization(Finding& finding, int layer = -1) const;
     // Unknown: either way off; otherwise only that verdict.
-    bool byLearningRate(Finding& finding, LearningRateVerdict wanted = LearningRateVerdict::Unknown) const;
+    bool byLearningRate(Finding& finding, LearningRateVerdict wanted = LearningRateVerdict::Unknown, int layer = -1) const;
+    bool byWeightGrowth(Finding& finding, int layer) const;
+    // Whether some other layer's weights move at a sound rate.
+    bool updatedElsewhere(int layer) const;
     void set(Finding& finding, const QString& fixClass, const QString& text, const QString& checker) const;
 
     const RunState& m_run;

@@ -16,8 +16,12 @@ class UnchangedWeightsDetector : public Detector {
 public:
     void observe(const Observation& o, QVector<Finding>& findings) override
     {
-        if (!o.snapshot || o.snapshot->epochEnd || o.snapshot->initial)
-            return; // epoch ends repeat the last measured ratio
+        if (!o.snapshot || o.snapshot->initial)
+            return;
+        if (o.snapshot->epochEnd) {
+            observeEpoch(o, findings);
+            return; // epoch ends repeat the last measured step
+        }
         const double limit = o.thresholds[QStringLiteral("unchanged_update_ratio")];
         const int needed = int(o.thresholds[QStringLiteral("unchanged_samples")]);
         for (int layer : o.facts.parametric()) {
@@ -49,7 +53,39 @@ public:
     }
 
 private:
+    // Over whole epochs: catches what sparse samples miss in short runs.
+    void observeEpoch(const Observation& o, QVector<Finding>& findings)
+    {
+        const double limit = o.thresholds[QStringLiteral("unchanged_epoch_ratio")];
+        const int sustain = int(o.thresholds[QStringLiteral("sustain_epochs")]);
+        for (int layer : o.facts.parametric()) {
+            const LayerSample* sample = o.snapshot->layer(layer);
+            if (!sample || sample->epochUpdateRatio < 0 || m_reported.contains(layer))
+                continue;
+            int& still = m_stillEpochs[layer];
+            still = sample->epochUpdateRatio < limit ? still + 1 : 0;
+            if (still < sustain)
+                continue;
+            Finding f = findingAt(o, symptom::UnchangedWeights, layer, location::Weights);
+            f.summary = QStringLiteral("the weights of %1 did not move: over each of the last %2 epochs they changed by "
+                                       "less than %3 of their size")
+                            .arg(o.run.model.layers[layer].displayName())
+                            .arg(sustain)
+                            .arg(limit);
+            f.evidence = {{QStringLiteral("epoch_update_ratio"), sample->epochUpdateRatio},
+                          {QStringLiteral("threshold"), limit},
+                          {QStringLiteral("epochs"), double(sustain)}};
+            const TensorStats& g = sample->stats(TensorKind::WeightGrad);
+            if (g.present)
+                f.evidence.append({QStringLiteral("gradient_rms"), rms(g)});
+            f.faulty = !hasConverged(o);
+            findings.append(f);
+            m_reported.insert(layer);
+        }
+    }
+
     QHash<int, QVector<double>> m_ratios;
+    QHash<int, int> m_stillEpochs;
     QSet<int> m_reported;
 };
 
@@ -135,7 +171,8 @@ private:
     {
         if (!o.snapshot->epochEnd || m_previousLargest <= 0)
             return false;
-        const bool grew = largest > o.thresholds[QStringLiteral("exploding_growth")] * m_previousLargest;
+        // Growth from a tiny gradient to a normal one is learning starting, not an explosion.
+        const bool grew = largest > o.thresholds[QStringLiteral("exploding_growth")] * m_previousLargest && largest > 1.0;
         m_growthRun = grew ? m_growthRun + 1 : 0;
         return m_growthRun >= 1 && !lossImproving(o);
     }

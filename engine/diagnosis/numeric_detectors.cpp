@@ -146,7 +146,7 @@ private:
         const QVector<int>& layers = o.facts.parametric();
         for (int i = layers.size() - 1; i >= 0; --i) {
             const LayerSample* sample = s.layer(layers[i]);
-            if (!sample || !allZero(sample->stats(TensorKind::WeightGrad)))
+            if (!sample || !allZero(sample->stats(TensorKind::WeightGrad)) || starvedFromOutside(o, layers[i]))
                 continue;
             int starved = 0;
             for (int j = 0; j < i; ++j)
@@ -165,6 +165,27 @@ private:
             m_reported.insert(QStringLiteral("g"));
             return;
         }
+    }
+
+    // A layer whose input is all zero, or behind a ReLU layer whose every unit is dead,
+    // gets no gradient because of another layer: that layer's own symptom is the finding.
+    static bool starvedFromOutside(const Observation& o, int layer)
+    {
+        const QVector<int>& order = o.facts.order();
+        const int at = order.indexOf(layer);
+        if (at > 0) {
+            const SnapshotPtr input = o.run.latestWith(order[at - 1], TensorKind::Activation);
+            if (input && allZero(input->layer(order[at - 1])->stats(TensorKind::Activation)))
+                return true;
+        }
+        for (int i = at + 1; i < order.size(); ++i) {
+            if (activationOf(o.run.model.layers[order[i]].type) != Activation::Relu)
+                continue;
+            const SnapshotPtr output = o.run.latestWith(order[i], TensorKind::Activation);
+            if (output && output->layer(order[i])->deadFraction >= 1.0f)
+                return true; // a dead ReLU layer on the way back stops every gradient
+        }
+        return false;
     }
 
     void examineWeights(const Observation& o, const Snapshot& s, QVector<Finding>& findings)

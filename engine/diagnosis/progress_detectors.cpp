@@ -105,8 +105,9 @@ public:
         for (const auto& point : o.run.points)
             if (std::isfinite(point.loss))
                 losses.append(point.loss);
-        const int perWindow = std::max(3, int(losses.size() / (2 * windows))); // the recent half of the run
-        if (losses.size() < windows * perWindow)
+        // The recent half of the run, in windows long enough to average batch noise away.
+        const int perWindow = std::max(20, int(losses.size() / (2 * windows)));
+        if (losses.size() < windows * perWindow || o.run.epochEnds.size() < 3)
             return;
         Eigen::VectorXd means(windows);
         const int start = losses.size() - windows * perWindow;

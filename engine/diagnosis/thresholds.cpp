@@ -19,9 +19,11 @@ Thresholds::Thresholds()
         // Unchanged weights: ||dW|| / ||W|| per step, measured (never float equality).
         {QStringLiteral("unchanged_update_ratio"), 1e-8, QStringLiteral("update ratio below which weights count as unchanged")},
         {QStringLiteral("unchanged_samples"), 3, QStringLiteral("consecutive samples of unchanged weights before reporting")},
+        {QStringLiteral("unchanged_epoch_ratio"), 1e-6, QStringLiteral("change of the weights over a whole epoch, relative to their size, below which they count as unchanged")},
         // Learning-rate checker: cs231n's update/weight ratio around 1e-3 (DeepDiagnosis).
         {QStringLiteral("lr_ratio_low"), 1e-5, QStringLiteral("update ratio below which the learning rate is too low")},
         {QStringLiteral("lr_ratio_high"), 1e-1, QStringLiteral("update ratio above which the learning rate is too high")},
+        {QStringLiteral("lr_weight_growth"), 4, QStringLiteral("growth of a layer's weight norm since the start that shows steps too large")},
         // Vanishing / exploding gradients: AUTOTRAINER's first/last gradient-norm ratio.
         {QStringLiteral("vanishing_ratio"), 1e-3, QStringLiteral("RMS gradient of the first layer over the last, below which gradients vanish")},
         {QStringLiteral("vanishing_first_rms"), 1e-4, QStringLiteral("RMS gradient of the first layer below which it vanished")},

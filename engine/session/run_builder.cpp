@@ -40,6 +40,7 @@ LayerSample convert(const wire::LayerStats& in)
     if (in.has_activation())
         out.stats(TensorKind::Activation) = convert(in.activation());
     out.updateRatio = in.update_ratio();
+    out.epochUpdateRatio = in.epoch_update_ratio();
     out.deadFraction = in.dead_fraction();
     out.saturatedFraction = in.saturated_fraction();
     out.unitActive = QVector<float>(in.unit_active().begin(), in.unit_active().end());

@@ -34,7 +34,8 @@ QString tensorKindName(TensorKind kind);
 struct LayerSample {
     int layer = -1;
     TensorStats tensors[kTensorKinds];
-    double updateRatio = -1; // < 0: not measured
+    double updateRatio = -1;      // ||dW|| / ||W|| of one step; < 0: not measured
+    double epochUpdateRatio = -1; // the same over the epoch that ended; < 0: not measured
     float deadFraction = 0;
     float saturatedFraction = 0;
     QVector<float> unitActive;

@@ -225,7 +225,7 @@ void SessionWorker::diagnose(const RunBuilder::Applied& applied)
         faulty = faulty || finding.faulty;
         state.findings.append(finding);
     }
-    Diagnoser::rank(state.findings);
+    Diagnoser::settle(state.findings);
     if (faulty && m_options.stopOnSymptom)
         send(Command::Stop);
     else if (faulty && m_options.breakOnSymptom && state.state == TrainerState::Running)

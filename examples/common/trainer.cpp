@@ -62,8 +62,10 @@ int train(Training& training, std::ostream& log)
             const torch::Tensor loss = training.loss(output, y);
             loss.backward();
             training.optimizer->step();
-            const double batch_accuracy = accuracy(output, y, training.scoring);
-            probe.step(loss, maybe(training.scoring, batch_accuracy));
+            const double batch_accuracy = training.accuracy ? training.accuracy(output, y)
+                                                            : accuracy(output, y, training.scoring);
+            probe.step(loss, training.accuracy ? std::optional<double>(batch_accuracy)
+                                               : maybe(training.scoring, batch_accuracy));
             loss_sum += loss.item<double>();
             accuracy_sum += batch_accuracy;
             ++batches;
@@ -79,7 +81,9 @@ int train(Training& training, std::ostream& log)
             training.model->eval();
             const torch::Tensor output = training.forward(training.validation.inputs);
             metrics["val_loss"] = training.loss(output, training.validation.targets).item<double>();
-            if (training.scoring != Scoring::None)
+            if (training.accuracy)
+                metrics["val_accuracy"] = training.accuracy(output, training.validation.targets);
+            else if (training.scoring != Scoring::None)
                 metrics["val_accuracy"] = accuracy(output, training.validation.targets, training.scoring);
             training.model->train();
         }

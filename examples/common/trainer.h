@@ -32,6 +32,8 @@ struct Training {
     int epochs = 10;
     int batch_size = 32;
     Scoring scoring = Scoring::ArgMax;
+    // Replaces `scoring` when set: the program's own notion of accuracy.
+    std::function<double(const torch::Tensor& output, const torch::Tensor& target)> accuracy;
 };
 
 // Trains and prints one line per epoch; the line carries the epoch's summed loss as a

@@ -13,6 +13,38 @@ std::vector<Scenario>& registry()
     return scenarios;
 }
 
+std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> loss_function(traindx::Loss loss)
+{
+    namespace F = torch::nn::functional;
+    switch (loss) {
+    case traindx::Loss::BCE: return [](const auto& o, const auto& t) { return F::binary_cross_entropy(o, t); };
+    case traindx::Loss::BCEWithLogits:
+        return [](const auto& o, const auto& t) { return F::binary_cross_entropy_with_logits(o, t); };
+    case traindx::Loss::CrossEntropy: return [](const auto& o, const auto& t) { return F::cross_entropy(o, t); };
+    case traindx::Loss::NLL: return [](const auto& o, const auto& t) { return F::nll_loss(o, t); };
+    case traindx::Loss::L1: return [](const auto& o, const auto& t) { return F::l1_loss(o, t); };
+    case traindx::Loss::SmoothL1: return [](const auto& o, const auto& t) { return F::smooth_l1_loss(o, t); };
+    default: return [](const auto& o, const auto& t) { return F::mse_loss(o, t); };
+    }
+}
+
+examples::Training training(torch::nn::Sequential model, traindx::Loss loss,
+                            std::unique_ptr<torch::optim::Optimizer> optimizer, examples::Dataset train, int epochs,
+                            int batch_size, examples::Scoring scoring)
+{
+    examples::Training t;
+    t.model = model.ptr();
+    t.forward = examples::forward_of(model);
+    t.loss = loss_function(loss);
+    t.loss_kind = loss;
+    t.optimizer = std::move(optimizer);
+    t.train = std::move(train);
+    t.epochs = epochs;
+    t.batch_size = batch_size;
+    t.scoring = scoring;
+    return t;
+}
+
 } // namespace zoo
 
 int main(int argc, char** argv)

@@ -1,11 +1,14 @@
-// The motivating bug of DeepDiagnosis, Stack Overflow question 31880720: a binary
-// classifier that ends in a softmax over one unit. Its output is always 1, so BCELoss
-// sees a constant and every gradient is exactly zero.
+// Bugs from Stack Overflow questions that DeepDiagnosis studied, ported to LibTorch.
 #include "scenarios.h"
 
 namespace zoo {
 
 namespace {
+
+namespace nn = torch::nn;
+namespace optim = torch::optim;
+using examples::Scoring;
+using traindx::Loss;
 
 // Rows of all ones (label 1) alternating with rows of all zeros (label 0).
 examples::Dataset ones_and_zeros(std::int64_t rows)
@@ -14,28 +17,60 @@ examples::Dataset ones_and_zeros(std::int64_t rows)
     return {label.expand({rows, 128}).contiguous(), label};
 }
 
+// The motivating bug of DeepDiagnosis: a binary classifier that ends in a softmax over
+// one unit. Its output is always 1, so BCELoss sees a constant and every gradient is 0.
 const Register so31880720 {{
     "so31880720",
     "Stack Overflow 31880720: softmax over a single output unit under BCELoss (never learns)",
-    [](const examples::Options& options) {
-        torch::nn::Sequential model(
-            torch::nn::Linear(128, 50), torch::nn::ReLU(), torch::nn::Dropout(0.2),
-            torch::nn::Linear(50, 50), torch::nn::ReLU(), torch::nn::Dropout(0.2),
-            torch::nn::Linear(50, 1), torch::nn::Softmax(torch::nn::SoftmaxOptions(1)));
-        examples::Training training;
-        training.model = model.ptr();
-        training.forward = examples::forward_of(model);
-        training.loss = [](const torch::Tensor& output, const torch::Tensor& target) {
-            return torch::nn::functional::binary_cross_entropy(output, target);
-        };
-        training.loss_kind = traindx::Loss::BCE;
-        training.optimizer = std::make_unique<torch::optim::RMSprop>(
-            model->parameters(), torch::optim::RMSpropOptions(options.number("lr", 1e-3)));
-        training.train = ones_and_zeros(options.integer("rows", 4000));
-        training.epochs = options.integer("epochs", 20);
-        training.batch_size = options.integer("batch-size", 32);
-        training.scoring = examples::Scoring::Probability;
-        return training;
+    [](const examples::Options& o) {
+        nn::Sequential model(nn::Linear(128, 50), nn::ReLU(), nn::Dropout(0.2), nn::Linear(50, 50), nn::ReLU(),
+                             nn::Dropout(0.2), nn::Linear(50, 1), nn::Softmax(nn::SoftmaxOptions(1)));
+        auto optimizer = std::make_unique<optim::RMSprop>(model->parameters(), optim::RMSpropOptions(o.number("lr", 1e-3)));
+        return training(model, Loss::BCE, std::move(optimizer), ones_and_zeros(o.integer("rows", 4000)),
+                        o.integer("epochs", 20), o.integer("batch-size", 32), Scoring::Probability);
+    },
+}};
+
+// Regression through a softmax over one unit: the output is the constant 1.
+const Register so33969059 {{
+    "so33969059",
+    "Stack Overflow 33969059: regression that ends in a softmax over one unit",
+    [](const examples::Options& o) {
+        nn::Sequential model(nn::Linear(3, 3), nn::Tanh(), nn::Dropout(0.5), nn::Linear(3, 2), nn::Tanh(),
+                             nn::Dropout(0.5), nn::Linear(2, 1), nn::Softmax(nn::SoftmaxOptions(1)));
+        auto optimizer = std::make_unique<optim::SGD>(model->parameters(),
+                                                      optim::SGDOptions(o.number("lr", 0.1)).momentum(0.9));
+        return training(model, Loss::MSE, std::move(optimizer), linear_regression(o.integer("rows", 2000), 3, 0, 1e4),
+                        o.integer("epochs", 12), o.integer("batch-size", 32), Scoring::None);
+    },
+}};
+
+// A sigmoid output for targets far beyond 1: y = x^2 + 3 on [-10, 10].
+const Register so48221692 {{
+    "so48221692",
+    "Stack Overflow 48221692: sigmoid output for regression targets in [3, 103]",
+    [](const examples::Options& o) {
+        nn::Sequential model(nn::Linear(1, 5), nn::Sigmoid(), nn::Linear(5, 1), nn::Sigmoid());
+        const auto rows = o.integer("rows", 1000);
+        const torch::Tensor x = torch::linspace(-10, 10, rows).unsqueeze(1);
+        auto optimizer = std::make_unique<optim::SGD>(model->parameters(), optim::SGDOptions(o.number("lr", 0.01)));
+        return training(model, Loss::MSE, std::move(optimizer), {x / 10, x * x + 3}, o.integer("epochs", 12),
+                        o.integer("batch-size", 1000), Scoring::None);
+    },
+}};
+
+// XOR with mean absolute error and plain SGD: the accuracy never leaves one half.
+const Register so31556268 {{
+    "so31556268",
+    "Stack Overflow 31556268: XOR with L1 loss and slow SGD (stuck at 50 % accuracy)",
+    [](const examples::Options& o) {
+        nn::Sequential model(nn::Linear(2, 4), nn::Sigmoid(), nn::Linear(4, 1), nn::Sigmoid());
+        auto optimizer = std::make_unique<optim::SGD>(model->parameters(),
+                                                      optim::SGDOptions(o.number("lr", 0.05)).momentum(0.11));
+        const examples::Dataset table = xor_table();
+        const auto copies = o.integer("copies", 64); // the four rows, repeated so that an epoch has a few batches
+        return training(model, Loss::L1, std::move(optimizer), {table.inputs.repeat({copies, 1}), table.targets.repeat({copies, 1})},
+                        o.integer("epochs", 40), o.integer("batch-size", 4), Scoring::Probability);
     },
 }};
 

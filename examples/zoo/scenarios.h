@@ -2,6 +2,7 @@
 #pragma once
 
 #include "options.h"
+#include "synthetic_data.h"
 #include "trainer.h"
 
 #include <functional>
@@ -21,5 +22,13 @@ std::vector<Scenario>& registry();
 struct Register {
     explicit Register(Scenario scenario) { registry().push_back(std::move(scenario)); }
 };
+
+// The parts every scenario sets, in one call.
+examples::Training training(torch::nn::Sequential model, traindx::Loss loss,
+                            std::unique_ptr<torch::optim::Optimizer> optimizer, examples::Dataset train,
+                            int epochs, int batch_size, examples::Scoring scoring);
+
+// The loss functions the scenarios use, by the probe's name for them.
+std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> loss_function(traindx::Loss loss);
 
 } // namespace zoo

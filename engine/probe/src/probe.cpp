@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <unistd.h>
 
@@ -122,7 +123,10 @@ private:
 
     void send_model();
     void send_initial_snapshot();
-    void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio);
+    using Weights = std::vector<std::vector<torch::Tensor>>; // by layer id
+    Weights copy_weights() const;
+    double relative_change(const probe::LayerInfo& layer, const Weights& reference) const;
+    void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool epoch_end = false);
     void capture_activations(wire::Snapshot& snapshot);
     void attach_taps(wire::Snapshot& snapshot);
     void remember_weights();
@@ -164,7 +168,8 @@ private:
     Clock::time_point last_sample_ {};
     double probe_seconds_reported_ = 0, loop_seconds_reported_ = 0;
     bool weights_remembered_ = false;
-    std::vector<std::vector<torch::Tensor>> previous_weights_;
+    Weights previous_weights_;    // one step back, for the update ratio of a sample
+    Weights epoch_start_weights_; // for the update over a whole epoch
     std::vector<double> update_ratio_;
 
     bool tap_armed_ = true; // record taps during the next forward pass
@@ -306,6 +311,7 @@ void Probe::Impl::send_initial_snapshot()
     if (initial_sent_ || step_ > 0)
         return;
     initial_sent_ = true;
+    epoch_start_weights_ = copy_weights();
     wire::Snapshot snapshot;
     collect_parameters(snapshot, false);
     capture_activations(snapshot);
@@ -320,34 +326,51 @@ wire::LayerStats& Probe::Impl::layer_stats(wire::Snapshot& snapshot, int layer)
     auto* stats = snapshot.add_layers();
     stats->set_layer(layer);
     stats->set_update_ratio(update_ratio_[layer]);
+    stats->set_epoch_update_ratio(-1.0);
     return *stats;
+}
+
+Probe::Impl::Weights Probe::Impl::copy_weights() const
+{
+    Weights copy(walk_.layers().size());
+    for (const auto& layer : walk_.layers())
+        for (const auto& parameter : layer.parameters)
+            copy[layer.id].push_back(parameter.second.detach().clone());
+    return copy;
+}
+
+double Probe::Impl::relative_change(const probe::LayerInfo& layer, const Weights& reference) const
+{
+    if (std::size_t(layer.id) >= reference.size() || reference[layer.id].empty())
+        return -1.0;
+    double delta = 0, norm = 0;
+    const auto& previous = reference[layer.id];
+    for (std::size_t i = 0; i < layer.parameters.size() && i < previous.size(); ++i) {
+        delta += (layer.parameters[i].second - previous[i]).pow(2).sum().item<double>();
+        norm += previous[i].pow(2).sum().item<double>();
+    }
+    if (norm > 0)
+        return std::sqrt(delta / norm);
+    return delta > 0 ? std::numeric_limits<double>::infinity() : 0.0; // weights that start at zero
 }
 
 void Probe::Impl::remember_weights()
 {
-    previous_weights_.assign(walk_.layers().size(), {});
-    for (const auto& layer : walk_.layers())
-        for (const auto& parameter : layer.parameters)
-            previous_weights_[layer.id].push_back(parameter.second.detach().clone());
+    previous_weights_ = copy_weights();
     weights_remembered_ = true;
 }
 
-void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio)
+void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool snapshot_is_epoch_end)
 {
     torch::NoGradGuard no_grad;
     for (const auto& layer : walk_.layers()) {
         if (layer.parameters.empty())
             continue;
-        if (with_update_ratio && weights_remembered_) {
-            double delta = 0, norm = 0;
-            const auto& previous = previous_weights_[layer.id];
-            for (std::size_t i = 0; i < layer.parameters.size() && i < previous.size(); ++i) {
-                delta += (layer.parameters[i].second - previous[i]).pow(2).sum().item<double>();
-                norm += previous[i].pow(2).sum().item<double>();
-            }
-            update_ratio_[layer.id] = norm > 0 ? std::sqrt(delta / norm) : -1.0;
-        }
+        if (with_update_ratio && weights_remembered_)
+            update_ratio_[layer.id] = relative_change(layer, previous_weights_);
         auto& stats = layer_stats(snapshot, layer.id);
+        if (snapshot_is_epoch_end)
+            stats.set_epoch_update_ratio(relative_change(layer, epoch_start_weights_));
         const torch::Tensor* weight = nullptr;
         const torch::Tensor* bias = nullptr;
         for (const auto& [name, tensor] : layer.parameters) {
@@ -506,7 +529,8 @@ void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics)
             all["train_loss"] = epoch_loss_sum_ / epoch_loss_count_;
         if (!all.count("train_accuracy") && epoch_accuracy_count_ > 0)
             all["train_accuracy"] = epoch_accuracy_sum_ / epoch_accuracy_count_;
-        collect_parameters(snapshot, false);
+        collect_parameters(snapshot, false, true);
+        epoch_start_weights_ = copy_weights();
         capture_activations(snapshot);
         attach_taps(snapshot);
         flush(wire::Snapshot::EPOCH_END, std::move(snapshot));
