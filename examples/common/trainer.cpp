@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <ostream>
 
 namespace examples {
@@ -103,6 +104,10 @@ int train(Training& training, std::ostream& log)
         if (probe.stop_requested()) {
             log << "stopped by TrainDx after epoch " << epoch + 1 << std::endl;
             return 0;
+        }
+        if (training.abort_after_epochs > 0 && epoch + 1 >= training.abort_after_epochs) {
+            log << "aborting after epoch " << epoch + 1 << " (--abort-after-epochs)" << std::endl;
+            std::abort();
         }
     }
     return 0;

@@ -32,6 +32,8 @@ struct Training {
     int epochs = 10;
     int batch_size = 32;
     Scoring scoring = Scoring::ArgMax;
+    // > 0: the program aborts (SIGABRT) after this many epochs, as a crashing trainer would.
+    int abort_after_epochs = 0;
     // Replaces `scoring` when set: the program's own notion of accuracy.
     std::function<double(const torch::Tensor& output, const torch::Tensor& target)> accuracy;
 };

@@ -1,4 +1,4 @@
-// traindx-zoo SCENARIO [--epochs N] [--batch-size N] [--lr X] [--seed N]
+// traindx-zoo SCENARIO [--epochs N] [--batch-size N] [--lr X] [--seed N] [--abort-after-epochs N]
 // traindx-zoo --list
 #include "scenarios.h"
 
@@ -70,6 +70,7 @@ int main(int argc, char** argv)
         torch::manual_seed(options.integer("seed", 1));
         examples::Training training = found->build(options);
         training.name = name;
+        training.abort_after_epochs = options.integer("abort-after-epochs", 0);
         std::cout << "scenario " << name << ": " << found->summary << std::endl;
         return examples::train(training, std::cout);
     } catch (const std::exception& error) {

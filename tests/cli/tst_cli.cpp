@@ -1,0 +1,195 @@
+// traindx-cli end to end: real trainers from the zoo, the real command line, its JSON
+// and its exit codes.
+#include "session_waiter.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using traindx::test::builtProgram;
+
+namespace {
+
+struct Result {
+    int exitCode = -1;
+    QString out;
+    QString err;
+    QJsonObject json;
+};
+
+Result cli(const QStringList& arguments, const QString& jsonPath = QString())
+{
+    Result result;
+    QProcess process;
+    process.start(builtProgram(QStringLiteral("traindx-cli")), arguments);
+    if (!process.waitForFinished(300000)) {
+        process.kill();
+        process.waitForFinished();
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromLocal8Bit(process.readAllStandardOutput());
+    result.err = QString::fromLocal8Bit(process.readAllStandardError());
+    QFile file(jsonPath);
+    if (!jsonPath.isEmpty() && file.open(QIODevice::ReadOnly))
+        result.json = QJsonDocument::fromJson(file.readAll()).object();
+    return result;
+}
+
+QStringList zoo(const QString& json, const QStringList& scenario, const QStringList& options = {})
+{
+    return QStringList {QStringLiteral("run"), QStringLiteral("--json"), json} + options
+        + QStringList {QStringLiteral("--"), builtProgram(QStringLiteral("traindx-zoo"))} + scenario;
+}
+
+QJsonObject firstFinding(const QJsonObject& report)
+{
+    return report.value(QStringLiteral("findings")).toArray().first().toObject();
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString json(const QString& name) { return m_dir.filePath(name + QStringLiteral(".json")); }
+
+private Q_SLOTS:
+    void motivatingExampleIsDiagnosedInTheFirstEpoch()
+    {
+        const Result r = cli(zoo(json(QStringLiteral("so")), {QStringLiteral("so31880720")}), json(QStringLiteral("so")));
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("faulty"));
+        const QJsonObject first = firstFinding(r.json);
+        const QString symptom = first.value(QStringLiteral("symptom")).toString();
+        QVERIFY2(symptom == QLatin1String("out_of_range") || symptom == QLatin1String("zero_signal"), qPrintable(symptom));
+        const QJsonObject layer = first.value(QStringLiteral("layer")).toObject();
+        QCOMPARE(layer.value(QStringLiteral("path")).toString(), QStringLiteral("7"));
+        QCOMPARE(layer.value(QStringLiteral("type")).toString(), QStringLiteral("Softmax"));
+        QCOMPARE(layer.value(QStringLiteral("index")).toInt(), 7);
+        QCOMPARE(first.value(QStringLiteral("epoch")).toInt(), 1);
+        QCOMPARE(first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString(),
+                 QStringLiteral("change_activation"));
+        QVERIFY(first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("text")).toString().contains(
+            QStringLiteral("Sigmoid")));
+        QVERIFY(r.json.value(QStringLiteral("first_finding_s")).toDouble() > 0);
+        QCOMPARE(r.json.value(QStringLiteral("epochs_run")).toInt(), 20);
+        // One readable line per finding as it arrives, and a summary.
+        QVERIFY2(r.out.contains(QStringLiteral("out_of_range at layer 7 Softmax, epoch 1")), qPrintable(r.out));
+        QVERIFY(r.out.contains(QStringLiteral("faulty: ")));
+    }
+
+    void healthyFashionMnistExitsZero()
+    {
+        const QString path = json(QStringLiteral("fmnist"));
+        const Result r = cli({QStringLiteral("run"), QStringLiteral("--json"), path, QStringLiteral("--"),
+                              builtProgram(QStringLiteral("traindx-fashion-mnist")), QStringLiteral("--epochs"),
+                              QStringLiteral("2"), QStringLiteral("--train-limit"), QStringLiteral("20000")},
+                             path);
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
+        QVERIFY(r.json.value(QStringLiteral("findings")).toArray().isEmpty());
+        QVERIFY(r.json.value(QStringLiteral("first_finding_s")).isNull());
+        QVERIFY(r.out.contains(QStringLiteral("healthy: no symptom in 2 epochs")));
+    }
+
+    void zooScenariosAreDiagnosed_data()
+    {
+        QTest::addColumn<QString>("scenario");
+        QTest::addColumn<QString>("symptom");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("fix");
+        QTest::newRow("high learning rate") << "high_lr_nan" << "numerical_error" << "0" << "change_learning_rate";
+        QTest::newRow("dead ReLU") << "dead_relu_negative_bias" << "dead_relu" << "1" << "change_initialization";
+        QTest::newRow("vanishing") << "deep_relu_vanishing" << "vanishing_gradient" << "0" << "change_layer_count";
+        QTest::newRow("BCE on counts") << "bce_on_counts" << "out_of_range" << "5" << "change_loss";
+    }
+
+    void zooScenariosAreDiagnosed()
+    {
+        QFETCH(QString, scenario);
+        QFETCH(QString, symptom);
+        QFETCH(QString, path);
+        QFETCH(QString, fix);
+        const Result r = cli(zoo(json(scenario), {scenario}), json(scenario));
+        QCOMPARE(r.exitCode, 1);
+        const QJsonObject first = firstFinding(r.json);
+        QCOMPARE(first.value(QStringLiteral("symptom")).toString(), symptom);
+        QCOMPARE(first.value(QStringLiteral("layer")).toObject().value(QStringLiteral("path")).toString(), path);
+        QCOMPARE(first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString(), fix);
+        QVERIFY(!first.value(QStringLiteral("evidence")).toObject().isEmpty());
+    }
+
+    void healthyZooScenarioExitsZero()
+    {
+        const Result r = cli(zoo(json(QStringLiteral("h")), {QStringLiteral("healthy_bn_dropout")}), json(QStringLiteral("h")));
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
+    }
+
+    void maxEpochsAndStopOnSymptomEndTheRunEarly()
+    {
+        const Result limited = cli(zoo(json(QStringLiteral("max")), {QStringLiteral("healthy_bn_dropout"), QStringLiteral("--epochs"), QStringLiteral("100")},
+                                       {QStringLiteral("--max-epochs"), QStringLiteral("2")}),
+                                   json(QStringLiteral("max")));
+        QCOMPARE(limited.exitCode, 0);
+        QVERIFY(limited.json.value(QStringLiteral("epochs_run")).toInt() >= 2);
+        QVERIFY(limited.json.value(QStringLiteral("epochs_run")).toInt() <= 3);
+
+        const Result stopped = cli(zoo(json(QStringLiteral("stop")), {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("500")},
+                                       {QStringLiteral("--stop-on-symptom")}),
+                                   json(QStringLiteral("stop")));
+        QCOMPARE(stopped.exitCode, 1);
+        QVERIFY(stopped.json.value(QStringLiteral("epochs_run")).toInt() < 50);
+    }
+
+    void crashedTrainerExitsThree()
+    {
+        const Result r = cli(zoo(json(QStringLiteral("crash")), {QStringLiteral("healthy_bn_dropout"), QStringLiteral("--abort-after-epochs"), QStringLiteral("2")}),
+                             json(QStringLiteral("crash")));
+        QCOMPARE(r.exitCode, 3);
+        QCOMPARE(r.json.value(QStringLiteral("trainer")).toString(), QStringLiteral("crashed"));
+        QVERIFY2(r.json.value(QStringLiteral("crash")).toString().contains(QStringLiteral("SIGABRT")), qPrintable(r.out));
+        QCOMPARE(r.json.value(QStringLiteral("epochs_run")).toInt(), 2);
+    }
+
+    void usageAndLaunchErrorsExitTwo()
+    {
+        QCOMPARE(cli({}).exitCode, 2);
+        QCOMPARE(cli({QStringLiteral("run")}).exitCode, 2);
+        const Result badThreshold = cli({QStringLiteral("run"), QStringLiteral("--threshold"), QStringLiteral("nonsense=1"),
+                                         QStringLiteral("--"), QStringLiteral("true")});
+        QCOMPARE(badThreshold.exitCode, 2);
+        QVERIFY(badThreshold.err.contains(QStringLiteral("unknown threshold 'nonsense'")));
+        const Result missing = cli({QStringLiteral("run"), QStringLiteral("--"), QStringLiteral("/no/such/trainer")});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY2(missing.err.contains(QStringLiteral("does not exist")), qPrintable(missing.err));
+        const Result nobody = cli({QStringLiteral("attach"), QStringLiteral("999999")});
+        QCOMPARE(nobody.exitCode, 2);
+        QVERIFY(nobody.err.contains(QStringLiteral("no TrainDx probe")));
+    }
+
+    void attachByProcessId()
+    {
+        QProcess trainer;
+        trainer.start(builtProgram(QStringLiteral("traindx-zoo")), {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("200")});
+        QVERIFY(trainer.waitForStarted());
+        QByteArray output;
+        while (!output.contains("epoch 2/") && trainer.state() == QProcess::Running) {
+            trainer.waitForReadyRead(100);
+            output += trainer.readAllStandardOutput();
+        }
+        const QString path = json(QStringLiteral("attach"));
+        const Result r = cli({QStringLiteral("attach"), QString::number(trainer.processId()), QStringLiteral("--json"), path}, path);
+        QVERIFY(trainer.waitForFinished(120000));
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(firstFinding(r.json).value(QStringLiteral("symptom")).toString(), QStringLiteral("out_of_range"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,539 @@
+// Every detector and checker on synthetic statistic streams, the hard cases included:
+// NaN in one layer only, a converged model with a flat low loss, a softmax whose mean
+// output is constant by construction, a ReLU layer where most but not all units died.
+#include "checkers.h"
+#include "diagnoser.h"
+
+#include <QTest>
+
+#include <cmath>
+
+using namespace traindx;
+
+namespace {
+
+struct LayerSpec {
+    QString type;
+    int in = 0, out = 0; // Linear only
+    QString options;
+};
+
+TensorStats stats(double mean, double std, qint64 count, qint64 zeros = 0, qint64 nan = 0)
+{
+    TensorStats t;
+    t.present = true;
+    t.count = count;
+    t.mean = mean;
+    t.std = std;
+    t.min = mean - 3 * std;
+    t.max = mean + 3 * std;
+    t.l2 = std::sqrt(double(count - nan) * (mean * mean + std * std));
+    t.zeros = zeros;
+    t.nan = nan;
+    t.bins = QVector<quint32>(64, quint32((count - nan) / 64));
+    return t;
+}
+
+// A run fed by hand, snapshot by snapshot, through the real diagnoser.
+class Stream {
+public:
+    Stream(const QVector<LayerSpec>& specs, const QString& loss, int rows = 256)
+        : m_rows(rows)
+    {
+        Model& model = run.model;
+        model.loss = loss;
+        model.learningRate = 0.01;
+        Layer root;
+        root.type = QStringLiteral("Sequential");
+        root.leaf = false;
+        model.layers.append(root);
+        int width = specs.first().in;
+        for (int i = 0; i < specs.size(); ++i) {
+            Layer l;
+            l.id = i + 1;
+            l.index = i;
+            l.parent = 0;
+            l.inForwardOrder = true;
+            l.path = QString::number(i);
+            l.type = specs[i].type;
+            l.options = specs[i].options.isEmpty() ? specs[i].type : specs[i].options;
+            if (l.type == QLatin1String("Linear")) {
+                l.parameters = {{QStringLiteral("weight"), {specs[i].out, specs[i].in}}, {QStringLiteral("bias"), {specs[i].out}}};
+                width = specs[i].out;
+            }
+            l.outputShape = {rows, width};
+            model.layers.append(l);
+        }
+        for (int i = 1; i + 1 < model.layers.size(); ++i)
+            model.edges.append({i, i + 1});
+        run.data.present = true;
+        run.data.inputs = stats(0, 1, 1000);
+        run.data.targets = stats(0.5, 0.5, 100);
+        run.data.targets.min = 0;
+        run.data.targets.max = 1;
+    }
+
+    // A snapshot where every layer is healthy; `edit` changes what the test is about.
+    std::shared_ptr<Snapshot> snapshot(bool epochEnd, bool initial = false)
+    {
+        auto s = std::make_shared<Snapshot>();
+        s->epoch = m_epoch;
+        s->batch = epochEnd ? 100 : 50;
+        s->step = qint64(m_epoch) * 100 + s->batch;
+        s->epochEnd = epochEnd;
+        s->initial = initial;
+        for (const Layer& l : run.model.layers) {
+            if (l.id == 0)
+                continue;
+            LayerSample sample;
+            sample.layer = l.id;
+            const qint64 units = l.outputShape.value(1, 1);
+            if (l.type == QLatin1String("Linear")) {
+                const qint64 in = l.parameters[0].dims[1], out = l.parameters[0].dims[0];
+                sample.stats(TensorKind::Weight) = stats(0, std::sqrt(1.0 / in), in * out);
+                sample.stats(TensorKind::Bias) = stats(0, 0.05, out);
+                if (!initial) {
+                    sample.stats(TensorKind::WeightGrad) = stats(0, 1e-2, in * out);
+                    sample.updateRatio = epochEnd ? -1 : 1e-3;
+                    sample.epochUpdateRatio = epochEnd ? 1e-2 : -1;
+                }
+            }
+            if (epochEnd || initial) {
+                sample.stats(TensorKind::Activation) = stats(0.2, 1, m_rows * units, m_rows * units / 2);
+                if (l.type == QLatin1String("ReLU")) {
+                    sample.unitActive = QVector<float>(int(units), 0.5f);
+                    sample.deadFraction = 0;
+                }
+            }
+            s->layers.append(sample);
+        }
+        return s;
+    }
+
+    // Feeds a snapshot, with batch losses, and an epoch's metrics at epoch ends.
+    QVector<Finding> feed(const std::shared_ptr<Snapshot>& s, double loss, double accuracy = -1)
+    {
+        int added = 0;
+        if (!s->initial) {
+            for (int b = 0; b < 10; ++b) {
+                BatchPoint p;
+                p.step = m_step++;
+                p.epoch = m_epoch;
+                p.batch = b;
+                p.loss = loss;
+                p.accuracy = accuracy;
+                p.hasAccuracy = accuracy >= 0;
+                run.points.append(p);
+                ++added;
+            }
+        }
+        if (s->epochEnd) {
+            s->metrics.insert(QStringLiteral("train_loss"), loss);
+            if (accuracy >= 0)
+                s->metrics.insert(QStringLiteral("train_accuracy"), accuracy);
+            run.epochEnds.append(run.snapshots.size());
+            ++m_epoch;
+        }
+        run.snapshots.append(s);
+        QVector<Finding> found = diagnoser.observe(run, s, added);
+        run.findings += found;
+        Diagnoser::settle(run.findings);
+        return found;
+    }
+
+    bool has(const QString& symptom, int layer = -2) const
+    {
+        for (const auto& f : run.findings)
+            if (f.symptom == symptom && (layer == -2 || f.layer == layer))
+                return true;
+        return false;
+    }
+    const Finding* first() const { return run.findings.isEmpty() ? nullptr : &run.findings.first(); }
+    QString symptoms() const
+    {
+        QStringList list;
+        for (const auto& f : run.findings)
+            list.append(f.key());
+        return list.join(QStringLiteral(", "));
+    }
+
+    RunState run;
+    Diagnoser diagnoser;
+
+private:
+    int m_rows;
+    int m_epoch = 0;
+    qint64 m_step = 0;
+};
+
+QVector<LayerSpec> reluMlp(const QString& last = QString())
+{
+    QVector<LayerSpec> specs {{QStringLiteral("Linear"), 8, 32}, {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 32, 32},
+                              {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 32, 4}};
+    if (!last.isEmpty())
+        specs.append({last, 0, 0, last + QStringLiteral("(dim=1)")});
+    return specs;
+}
+
+} // namespace
+
+class TestDiagnosis : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void healthyStreamIsQuiet()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.feed(s.snapshot(false, true), 0);
+        double loss = 1.3;
+        for (int epoch = 0; epoch < 10; ++epoch) {
+            s.feed(s.snapshot(false), loss);
+            loss *= 0.85;
+            s.feed(s.snapshot(true), loss, 0.5 + 0.04 * epoch);
+        }
+        QVERIFY2(s.run.findings.isEmpty(), qPrintable(s.symptoms()));
+    }
+
+    void nanInOneLayerOnlyIsLocatedThere()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.feed(s.snapshot(true), 1.0, 0.5);
+        auto broken = s.snapshot(true);
+        // Layer 3 (the second Linear) outputs NaN; the ReLU after it and the output too.
+        for (auto& sample : broken->layers)
+            if (sample.layer >= 3)
+                sample.stats(TensorKind::Activation) = stats(0, 1, 256 * 32, 0, 17);
+        s.feed(broken, 0.9, 0.55);
+        QVERIFY(s.has(symptom::NumericalError, 3));
+        QVERIFY(!s.has(symptom::NumericalError, 5));
+        QCOMPARE(s.first()->symptom, symptom::NumericalError);
+        QCOMPARE(s.first()->location, location::Forward);
+        QCOMPARE(s.first()->value(QStringLiteral("nan")), 17.0);
+    }
+
+    void nonFiniteGradientOriginIsTheLayerNearestTheOutput()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        auto snapshot = s.snapshot(false);
+        for (auto& sample : snapshot->layers)
+            if (sample.layer == 3 || sample.layer == 1)
+                sample.stats(TensorKind::WeightGrad) = stats(0, 1, 1024, 0, 4);
+        s.feed(snapshot, 1.0);
+        QVERIFY2(s.has(symptom::NumericalError, 3), qPrintable(s.symptoms()));
+        QVERIFY(!s.has(symptom::NumericalError, 1));
+    }
+
+    void invalidLossAndAccuracy()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.feed(s.snapshot(false), std::numeric_limits<double>::quiet_NaN(), 1.5);
+        QVERIFY(s.has(symptom::InvalidLoss, -1));
+        QVERIFY(s.has(symptom::InvalidAccuracy, -1));
+    }
+
+    void zeroGradientUnderOneUnitSoftmax()
+    {
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 8, 16}, {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 16, 1},
+                                  {QStringLiteral("Softmax"), 0, 0, QStringLiteral("Softmax(dim=1)")}};
+        Stream s(specs, QStringLiteral("bce"));
+        s.feed(s.snapshot(false, true), 0);
+        QVERIFY2(s.has(symptom::OutOfRange, 4), qPrintable(s.symptoms()));
+        QCOMPARE(s.first()->fixClass, fix::ChangeActivation);
+        QVERIFY(s.first()->fixText.contains(QStringLiteral("layer 3, Softmax(dim=1) over 1 unit")));
+
+        auto snapshot = s.snapshot(false);
+        for (auto& sample : snapshot->layers)
+            if (sample.layer == 3 || sample.layer == 1) {
+                TensorStats& g = sample.stats(TensorKind::WeightGrad);
+                g.zeros = g.count;
+            }
+        s.feed(snapshot, 50);
+        QVERIFY2(s.has(symptom::ZeroSignal, 3), qPrintable(s.symptoms()));
+        QVERIFY(!s.has(symptom::ZeroSignal, 1)); // starved by layer 3, not a finding of its own
+    }
+
+    void zeroGradientWithZeroLossIsNotASymptom()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        auto snapshot = s.snapshot(false);
+        for (auto& sample : snapshot->layers)
+            if (sample.stats(TensorKind::WeightGrad).present)
+                sample.stats(TensorKind::WeightGrad).zeros = sample.stats(TensorKind::WeightGrad).count;
+        s.feed(snapshot, 0.0);
+        QVERIFY2(!s.has(symptom::ZeroSignal), qPrintable(s.symptoms()));
+    }
+
+    void softmaxWithConstantMeanIsNotUnchanged()
+    {
+        // A softmax over 4 classes has mean output exactly 0.25, every epoch, by construction.
+        Stream s(reluMlp(QStringLiteral("Softmax")), QStringLiteral("nll"));
+        double loss = 1.3;
+        for (int epoch = 0; epoch < 8; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 6)
+                    sample.stats(TensorKind::Activation) = stats(0.25, 0.2, 1024);
+            loss *= 0.8;
+            s.feed(snapshot, loss, 0.4 + 0.07 * epoch);
+        }
+        QVERIFY(!s.has(symptom::UnchangedWeights));
+        QVERIFY(!s.has(symptom::ZeroSignal));
+        // NLLLoss on a plain Softmax is a real fault, and the only one.
+        QVERIFY(s.has(symptom::OutOfRange, 6));
+        QCOMPARE(s.run.findings.size(), 1);
+    }
+
+    void mostButNotAllUnitsDead()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        auto dying = [&s](float dead) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 2) {
+                    sample.deadFraction = dead;
+                    for (int u = 0; u < sample.unitActive.size(); ++u)
+                        sample.unitActive[u] = u < dead * sample.unitActive.size() ? 0.0f : 0.3f;
+                }
+            return snapshot;
+        };
+        s.feed(dying(0.8f), 1.2, 0.4);
+        QVERIFY(!s.has(symptom::DeadRelu)); // once is not sustained
+        s.feed(dying(0.8f), 1.1, 0.45);
+        QVERIFY2(s.has(symptom::DeadRelu, 2), qPrintable(s.symptoms()));
+        QCOMPARE(s.run.findings.first().value(QStringLiteral("dead_unit_fraction")), double(0.8f));
+    }
+
+    void sparseButLivingReluLayerIsHealthy()
+    {
+        // 70 % of the elements are zero (what DeepDiagnosis flagged), but only 5 % of the units never fire.
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int epoch = 0; epoch < 5; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 2) {
+                    sample.deadFraction = 0.05f;
+                    TensorStats& a = sample.stats(TensorKind::Activation);
+                    a.zeros = qint64(0.7 * a.count);
+                }
+            s.feed(snapshot, 1.2 * std::pow(0.8, epoch), 0.5 + 0.08 * epoch);
+        }
+        QVERIFY2(!s.has(symptom::DeadRelu), qPrintable(s.symptoms()));
+    }
+
+    void convergedFlatLowLossIsHealthy()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int epoch = 0; epoch < 8; ++epoch)
+            s.feed(s.snapshot(true), epoch < 2 ? 1.0 / (epoch + 1) : 0.021, epoch < 2 ? 0.7 : 0.995);
+        QVERIFY2(!s.has(symptom::LossNotDecreasing) && !s.has(symptom::AccuracyNotIncreasing), qPrintable(s.symptoms()));
+    }
+
+    void flatHighLossIsNotDecreasing()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int epoch = 0; epoch < 5; ++epoch)
+            s.feed(s.snapshot(true), 1.386, 0.25);
+        QVERIFY(s.has(symptom::LossNotDecreasing, -1));
+        QVERIFY(s.has(symptom::AccuracyNotIncreasing, -1));
+        // ln 4 is the chance level for four classes: the evidence says so.
+        for (const auto& f : s.run.findings)
+            if (f.symptom == symptom::LossNotDecreasing)
+                QCOMPARE(f.value(QStringLiteral("chance_loss")), std::log(4.0));
+    }
+
+    void unchangedWeightsByUpdateRatioNotEquality()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int i = 0; i < 3; ++i) {
+            auto snapshot = s.snapshot(false);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 1)
+                    sample.updateRatio = 1e-10; // moving, but by nothing that matters
+            s.feed(snapshot, 1.3);
+        }
+        QVERIFY2(s.has(symptom::UnchangedWeights, 1), qPrintable(s.symptoms()));
+        QVERIFY(!s.has(symptom::UnchangedWeights, 3));
+        // The other layers move at a normal rate: the optimizer does not update this one.
+        for (const auto& f : s.run.findings)
+            if (f.symptom == symptom::UnchangedWeights)
+                QCOMPARE(f.fixClass, fix::ChangeOptimizer);
+    }
+
+    void saturatedHiddenSigmoidWithUnnormalisedData()
+    {
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 8, 32}, {QStringLiteral("Sigmoid")}, {QStringLiteral("Linear"), 32, 4}};
+        Stream s(specs, QStringLiteral("cross_entropy"));
+        s.run.data.inputs.min = 0;
+        s.run.data.inputs.max = 255;
+        s.run.data.inputs.std = 80;
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 2)
+                    sample.saturatedFraction = 0.9f;
+            s.feed(snapshot, 1.3, 0.3);
+        }
+        QVERIFY(s.has(symptom::SaturatedActivation, 2));
+        QCOMPARE(s.first()->fixClass, fix::ImproperData);
+        QVERIFY(s.first()->checker.startsWith(QStringLiteral("data checker")));
+    }
+
+    void confidentOutputSigmoidOfATrainedModelIsNotSaturation()
+    {
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 2, 16}, {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 16, 1},
+                                  {QStringLiteral("Sigmoid")}};
+        Stream s(specs, QStringLiteral("bce"));
+        for (int epoch = 0; epoch < 4; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 4)
+                    sample.saturatedFraction = 0.95f;
+            s.feed(snapshot, 0.02, 0.99);
+        }
+        QVERIFY2(!s.has(symptom::SaturatedActivation), qPrintable(s.symptoms()));
+    }
+
+    void vanishingAndExplodingGradients()
+    {
+        Stream vanishing(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int i = 0; i < 2; ++i) {
+            auto snapshot = vanishing.snapshot(false);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 1)
+                    sample.stats(TensorKind::WeightGrad) = stats(0, 1e-9, 256);
+            vanishing.feed(snapshot, 1.38);
+        }
+        QVERIFY2(vanishing.has(symptom::VanishingGradient, 1), qPrintable(vanishing.symptoms()));
+        QCOMPARE(vanishing.first()->fixClass, fix::ChangeLayerCount); // ReLU, sound step size: too deep
+
+        Stream exploding(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int i = 0; i < 2; ++i) {
+            auto snapshot = exploding.snapshot(false);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 5)
+                    sample.stats(TensorKind::WeightGrad) = stats(0, 5e3, 128);
+            exploding.feed(snapshot, 2.0);
+        }
+        QVERIFY2(exploding.has(symptom::ExplodingGradient, 5), qPrintable(exploding.symptoms()));
+    }
+
+    void oscillatingLoss()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        // Swings that last two epochs (20 batches), longer than the windows that average noise away.
+        for (int epoch = 0; epoch < 40; ++epoch)
+            s.feed(s.snapshot(true), (epoch / 2) % 2 ? 0.9 : 1.4, 0.4);
+        QVERIFY2(s.has(symptom::OscillatingLoss, -1), qPrintable(s.symptoms()));
+    }
+
+    void outputRangeAgainstTheLoss_data()
+    {
+        QTest::addColumn<QString>("last");
+        QTest::addColumn<QString>("loss");
+        QTest::addColumn<bool>("fault");
+        QTest::newRow("softmax into cross-entropy") << QStringLiteral("Softmax") << QStringLiteral("cross_entropy") << true;
+        QTest::newRow("logits into cross-entropy") << QString() << QStringLiteral("cross_entropy") << false;
+        QTest::newRow("softmax into NLL") << QStringLiteral("Softmax") << QStringLiteral("nll") << true;
+        QTest::newRow("log-softmax into NLL") << QStringLiteral("LogSoftmax") << QStringLiteral("nll") << false;
+        QTest::newRow("sigmoid into BCE-with-logits") << QStringLiteral("Sigmoid") << QStringLiteral("bce_with_logits") << true;
+        QTest::newRow("ReLU into cross-entropy") << QStringLiteral("ReLU") << QStringLiteral("cross_entropy") << true;
+    }
+
+    void outputRangeAgainstTheLoss()
+    {
+        QFETCH(QString, last);
+        QFETCH(QString, loss);
+        QFETCH(bool, fault);
+        Stream s(reluMlp(last), loss);
+        s.feed(s.snapshot(false, true), 0);
+        QCOMPARE(s.has(symptom::OutOfRange), fault);
+    }
+
+    void regressionTargetsBeyondTheSigmoid()
+    {
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 1, 5}, {QStringLiteral("Sigmoid")}, {QStringLiteral("Linear"), 5, 1},
+                                  {QStringLiteral("Sigmoid")}};
+        Stream s(specs, QStringLiteral("mse"));
+        s.run.data.targets.min = 3;
+        s.run.data.targets.max = 103;
+        s.feed(s.snapshot(false, true), 0);
+        QVERIFY(s.has(symptom::OutOfRange, 4));
+        QCOMPARE(s.first()->fixClass, fix::ChangeActivation);
+    }
+
+    void rootCauseCheckers()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.feed(s.snapshot(false, true), 0);
+        auto sample = s.snapshot(false);
+        for (auto& layer : sample->layers)
+            if (layer.updateRatio >= 0)
+                layer.updateRatio = 0.5;
+        s.feed(sample, 1.0);
+        ModelFacts facts(s.run.model, s.run.data);
+        const Thresholds thresholds;
+        Checkers first(s.run, facts, thresholds);
+        QCOMPARE(first.learningRate().verdict, LearningRateVerdict::TooHigh);
+        QVERIFY(!first.data().fired);
+        QVERIFY(!first.initialization().fired); // 1/fan_in is within the rule for ReLU
+
+        s.run.snapshots.first() = [&] {
+            auto initial = s.snapshot(false, true);
+            for (auto& layer : initial->layers)
+                if (layer.layer == 1)
+                    layer.stats(TensorKind::Weight) = stats(0, 0, 256, 256); // zero initialisation
+            return initial;
+        }();
+        Checkers again(s.run, facts, thresholds);
+        QVERIFY(again.initialization().fired);
+        QVERIFY(again.initialization().reason.contains(QStringLiteral("variance 0")));
+
+        s.run.data.inputs.max = 255;
+        Checkers data(s.run, facts, thresholds);
+        QVERIFY(data.data().fired);
+    }
+
+    void thresholdsOverrideByName()
+    {
+        Thresholds thresholds;
+        QString error;
+        QVERIFY(thresholds.set(QStringLiteral("dead_unit_fraction"), QStringLiteral("0.9"), &error));
+        QCOMPARE(thresholds[QStringLiteral("dead_unit_fraction")], 0.9);
+        QVERIFY(!thresholds.set(QStringLiteral("no_such_threshold"), QStringLiteral("1"), &error));
+        QVERIFY(error.contains(QStringLiteral("unknown threshold")));
+        QVERIFY(!thresholds.set(QStringLiteral("sustain_epochs"), QStringLiteral("two"), &error));
+        QCOMPARE(thresholds.overridden().keys(), QStringList {QStringLiteral("dead_unit_fraction")});
+
+        // Raising it quiets the 80 % dead layer.
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.diagnoser = Diagnoser(thresholds);
+        for (int epoch = 0; epoch < 3; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 2)
+                    sample.deadFraction = 0.8f;
+            s.feed(snapshot, 1.2 - 0.2 * epoch, 0.5 + 0.1 * epoch);
+        }
+        QVERIFY(!s.has(symptom::DeadRelu));
+    }
+
+    void consequencesFollowTheirCause()
+    {
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 8, 16}, {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 16, 1},
+                                  {QStringLiteral("Softmax"), 0, 0, QStringLiteral("Softmax(dim=1)")}};
+        Stream s(specs, QStringLiteral("bce"));
+        s.feed(s.snapshot(false, true), 0);
+        for (int epoch = 0; epoch < 5; ++epoch)
+            s.feed(s.snapshot(true), 50, 0.5);
+        QVERIFY(s.has(symptom::LossNotDecreasing));
+        QCOMPARE(s.run.findings.first().symptom, symptom::OutOfRange);
+        for (const auto& f : s.run.findings)
+            if (f.symptom == symptom::LossNotDecreasing) {
+                QCOMPARE(f.explainedBy, s.run.findings.first().key());
+                QCOMPARE(f.fixClass, fix::ChangeActivation);
+            }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestDiagnosis)
+#include "tst_diagnosis.moc"
