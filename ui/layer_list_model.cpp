@@ -1,5 +1,7 @@
 #include "layer_list_model.h"
 
+#include "plot_style.h"
+
 #include <QLocale>
 
 namespace traindx {
@@ -38,6 +40,17 @@ void LayerListModel::setModel(const Model& model)
     }
 }
 
+void LayerListModel::setHealth(const QHash<int, int>& health)
+{
+    QVector<int> changed;
+    for (int row = 0; row < m_layers.size(); ++row)
+        if (health.value(m_layers[row].id) != m_health.value(m_layers[row].id))
+            changed.append(row);
+    m_health = health;
+    for (int row : std::as_const(changed))
+        Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1), {Qt::DecorationRole, Qt::BackgroundRole});
+}
+
 int LayerListModel::layerId(int row) const
 {
     return row >= 0 && row < m_layers.size() ? m_layers[row].id : -1;
@@ -70,6 +83,14 @@ QVariant LayerListModel::data(const QModelIndex& index, int role) const
         return layer.id;
     if (role == Qt::ToolTipRole)
         return layer.options;
+    const int health = m_health.value(layer.id);
+    if (role == Qt::DecorationRole && index.column() == Path)
+        return widgets::healthColor(health);
+    if (role == Qt::BackgroundRole && health > 0) {
+        QColor tint = widgets::healthColor(health);
+        tint.setAlpha(health == 2 ? 60 : 40);
+        return tint;
+    }
     if (role == Qt::TextAlignmentRole && (index.column() == Index || index.column() == Parameters))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole)

@@ -17,6 +17,8 @@ public:
     explicit LayerListModel(QObject* parent = nullptr);
 
     void setModel(const Model& model);
+    // 0 healthy, 1 warning, 2 faulty, by layer id.
+    void setHealth(const QHash<int, int>& health);
     int layerId(int row) const;
     int rowOf(int layerId) const;
 
@@ -27,6 +29,7 @@ public:
 
 private:
     QVector<Layer> m_layers; // the root module is not a row
+    QHash<int, int> m_health;
 };
 
 QString shapeText(const QVector<qint64>& dims);

@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "curves_panel.h"
+#include "findings_model.h"
 #include "histogram_panel.h"
 #include "launch_dialog.h"
 #include "layer_list_model.h"
@@ -27,6 +28,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_session(new Session(this))
     , m_state(m_session->state())
     , m_layers(new LayerListModel(this))
+    , m_findings(new FindingsModel(this))
     , m_histograms(new HistogramPanel(this))
     , m_curves(new CurvesPanel(this))
     , m_tabs(new QTabWidget(this))
@@ -85,6 +87,15 @@ void MainWindow::createActions()
     m_stepBatchAction = command(tr("Step &batch"), Qt::Key_F11, Command::StepBatch, QStringLiteral("go-jump"));
     m_stopAction = command(tr("&Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), Command::Stop,
                            QStringLiteral("media-playback-stop"));
+    run->addSeparator();
+    m_breakOnSymptomAction = run->addAction(tr("&Break on symptom"));
+    m_breakOnSymptomAction->setCheckable(true);
+    m_breakOnSymptomAction->setChecked(QSettings().value(QStringLiteral("run/breakOnSymptom"), true).toBool());
+    m_breakOnSymptomAction->setToolTip(tr("Hold the trainer at the next boundary when a fault is found"));
+    connect(m_breakOnSymptomAction, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("run/breakOnSymptom"), on);
+        applySessionOptions();
+    });
 
     QToolBar* toolbar = addToolBar(tr("Debug"));
     toolbar->setObjectName(QStringLiteral("debug-toolbar"));
@@ -93,6 +104,15 @@ void MainWindow::createActions()
     toolbar->addSeparator();
     for (QAction* action : {m_continueAction, m_pauseAction, m_stepEpochAction, m_stepBatchAction, m_stopAction})
         toolbar->addAction(action);
+    toolbar->addSeparator();
+    toolbar->addAction(m_breakOnSymptomAction);
+}
+
+void MainWindow::applySessionOptions()
+{
+    SessionOptions options;
+    options.breakOnSymptom = m_breakOnSymptomAction->isChecked();
+    m_session->setOptions(options);
 }
 
 void MainWindow::createDocks()
@@ -126,8 +146,31 @@ void MainWindow::createDocks()
     consoleDock->setWidget(m_console);
     addDockWidget(Qt::BottomDockWidgetArea, consoleDock);
 
+    m_findingsView = new QTableView(this);
+    m_findingsView->setObjectName(QStringLiteral("findings"));
+    m_findingsView->setModel(m_findings);
+    m_findingsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_findingsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_findingsView->verticalHeader()->hide();
+    m_findingsView->setShowGrid(false);
+    m_findingsView->setWordWrap(false);
+    m_findingsView->horizontalHeader()->setStretchLastSection(true);
+    m_findingsView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_findingsView->horizontalHeader()->setSectionResizeMode(FindingsModel::Summary, QHeaderView::Stretch);
+    connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
+        if (const Finding* finding = m_findings->finding(current.row()); finding && finding->layer >= 0)
+            selectLayer(finding->layer);
+    });
+    auto* findingsDock = new QDockWidget(tr("Findings"), this);
+    findingsDock->setObjectName(QStringLiteral("findings-dock"));
+    findingsDock->setWidget(m_findingsView);
+    addDockWidget(Qt::BottomDockWidgetArea, findingsDock);
+    tabifyDockWidget(consoleDock, findingsDock);
+    findingsDock->raise();
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(layerDock->toggleViewAction());
+    view->addAction(findingsDock->toggleViewAction());
     view->addAction(consoleDock->toggleViewAction());
 }
 
@@ -141,6 +184,8 @@ void MainWindow::showLaunchDialog()
 void MainWindow::launch(const LaunchSpec& spec)
 {
     m_console->clear();
+    m_findingsSeen = 0;
+    applySessionOptions();
     appendConsole(tr("$ %1 %2\n").arg(spec.program, spec.arguments.join(QLatin1Char(' '))), false);
     m_session->launch(spec);
 }
@@ -165,6 +210,17 @@ void MainWindow::onStateChanged(const RunStatePtr& state)
                 selectLayer(layer.id);
                 break;
             }
+    }
+    m_findings->setFindings(state->findings);
+    QHash<int, int> health;
+    for (const Layer& layer : state->model.layers)
+        health.insert(layer.id, state->layerHealth(layer.id));
+    m_layers->setHealth(health);
+    if (state->findings.size() > m_findingsSeen) {
+        // A new finding: show where it is. The most important one leads.
+        m_findingsSeen = state->findings.size();
+        if (state->findings.first().layer >= 0)
+            selectLayer(state->findings.first().layer);
     }
     m_histograms->setState(state);
     m_curves->setState(state);
@@ -199,6 +255,8 @@ void MainWindow::updateStatus()
     case TrainerState::Held:
         text = s.heldAtEpochEnd ? tr("Held at the end of epoch %1").arg(s.epoch)
                                 : tr("Held after batch %1 of epoch %2").arg(s.batch).arg(s.epoch + 1);
+        if (!s.findings.isEmpty())
+            text += tr(" — %1 at %2").arg(s.findings.first().symptom, s.findings.first().layerLabel());
         break;
     case TrainerState::Running:
         text = tr("Running");
@@ -226,9 +284,13 @@ void MainWindow::updateStatus()
         break;
     }
     m_stateLabel->setText(text);
-    m_positionLabel->setText(s.state == TrainerState::Idle
-                                 ? QString()
-                                 : tr("epoch %1 · batch %2 · step %3").arg(s.epoch).arg(s.batch).arg(s.step));
+    const bool live = s.state == TrainerState::Running || s.state == TrainerState::Held;
+    if (live && !(s.state == TrainerState::Held && s.heldAtEpochEnd))
+        m_positionLabel->setText(tr("epoch %1 · batch %2 · step %3").arg(s.epoch + 1).arg(s.batch).arg(s.step));
+    else if (s.state != TrainerState::Idle && s.state != TrainerState::Failed)
+        m_positionLabel->setText(tr("%1 epochs done · step %2").arg(s.epoch).arg(s.step));
+    else
+        m_positionLabel->clear();
     m_overheadLabel->setText(s.loopSeconds > 0 ? tr("probe overhead %1 %").arg(100 * s.overhead(), 0, 'f', 2)
                                                : QString());
     m_droppedLabel->setText(tr("dropped %1").arg(s.dropped));

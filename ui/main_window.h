@@ -15,6 +15,7 @@ class QTabWidget;
 namespace traindx {
 
 class CurvesPanel;
+class FindingsModel;
 class HistogramPanel;
 class LayerListModel;
 
@@ -29,6 +30,7 @@ public:
     HistogramPanel* histogramPanel() const { return m_histograms; }
     CurvesPanel* curvesPanel() const { return m_curves; }
     QTableView* layerView() const { return m_layerView; }
+    QTableView* findingsView() const { return m_findingsView; }
     void selectLayer(int layerId);
 
 protected:
@@ -42,11 +44,15 @@ private:
     void updateStatus();
     void appendConsole(const QString& text, bool standardError);
     void showLaunchDialog();
+    void applySessionOptions();
 
     Session* m_session;
     RunStatePtr m_state;
     LayerListModel* m_layers;
     QTableView* m_layerView = nullptr;
+    FindingsModel* m_findings;
+    QTableView* m_findingsView = nullptr;
+    int m_findingsSeen = 0;
     HistogramPanel* m_histograms;
     CurvesPanel* m_curves;
     QTabWidget* m_tabs;
@@ -62,6 +68,7 @@ private:
     QAction* m_stepEpochAction = nullptr;
     QAction* m_stepBatchAction = nullptr;
     QAction* m_stopAction = nullptr;
+    QAction* m_breakOnSymptomAction = nullptr;
 };
 
 } // namespace traindx

@@ -21,10 +21,13 @@ void outline(const HistogramSeries& series, QVector<double>& xs, QVector<double>
     for (auto count : series.bins)
         total += count;
     double lo = series.lo, hi = series.hi;
-    if (!(hi > lo)) { // every value equal: a narrow bar around it
+    if (!(hi > lo)) { // every value equal: one narrow bar centred on it
         const double half = std::max(std::abs(lo) * 0.01, 1e-6);
-        lo -= half;
-        hi += half;
+        const double barHalf = half / n;
+        xs = {lo - half, lo - barHalf, lo - barHalf, lo + barHalf, lo + barHalf, lo + half};
+        const double density = total > 0 ? 1.0 / (2 * barHalf) : 0;
+        ys = {0, 0, density, density, 0, 0};
+        return;
     }
     const double width = (hi - lo) / std::max(1, n);
     xs.clear();

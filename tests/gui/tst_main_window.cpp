@@ -35,27 +35,49 @@ private Q_SLOTS:
         QApplication::setApplicationName(QStringLiteral("TrainDx-test"));
     }
 
-    void launchShowsLiveHistogramsOfTheExample()
+    void launchBreaksAtTheFindingThenShowsHistograms()
     {
         MainWindow window;
         window.resize(1400, 900);
         window.show();
-        QAbstractItemModelTester tester(window.layerView()->model());
+        QAbstractItemModelTester layerTester(window.layerView()->model());
+        QAbstractItemModelTester findingTester(window.findingsView()->model());
 
         LaunchSpec spec;
         spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
         spec.arguments = {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("6")};
         window.launch(spec);
 
+        // Break on symptom is on by default: the trainer is held at the first fault.
+        const RunStatePtr held = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Held && !s.findings.isEmpty();
+        });
+        QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        QCOMPARE(held->findings.first().symptom, symptom::OutOfRange);
+        QVERIFY(window.findingsView()->model()->rowCount() >= 1);
+        QCOMPARE(window.findingsView()->model()->index(0, 0).data().toString(), symptom::OutOfRange);
+        // The faulty layer, the one-unit Softmax, is selected and marked.
+        QCOMPARE(window.histogramPanel()->layer(), 8);
+        const QModelIndex softmaxRow = window.layerView()->model()->index(7, 1);
+        QVERIFY(softmaxRow.data(Qt::BackgroundRole).isValid());
+        QVERIFY(window.findChild<QLabel*>(QStringLiteral("trainer-state"))->text().startsWith(QStringLiteral("Held")));
+        screenshot(window, QStringLiteral("held-at-finding"));
+
+        // Let it run to the end without breaking again.
+        SessionOptions options;
+        options.breakOnSymptom = false;
+        window.session()->setOptions(options);
+        window.session()->send(Command::Continue);
         const RunStatePtr state = test::waitForState(*window.session(), [](const RunState& s) {
             return s.state == TrainerState::Finished || s.state == TrainerState::Crashed;
         });
-        QVERIFY(state);
+        QVERIFY2(state, qPrintable(test::describe(*window.session()->state())));
         QCOMPARE(state->state, TrainerState::Finished);
         QTest::qWait(2 * Session::kPublishIntervalMs);
 
-        // Eight layers of the Sequential; the first Linear is selected on its own.
         QCOMPARE(window.layerView()->model()->rowCount(), 8);
+        window.selectLayer(1);
         QCOMPARE(window.histogramPanel()->layer(), 1);
         auto* weights = window.histogramPanel()->plot(TensorKind::Weight);
         auto* gradients = window.histogramPanel()->plot(TensorKind::WeightGrad);
@@ -64,13 +86,12 @@ private Q_SLOTS:
         QCOMPARE(weights->seriesCount(), 1 + HistogramPanel::kEarlierEpochs);
         QVERIFY(gradients->seriesCount() >= 2);
         QVERIFY(activations->seriesCount() >= 2);
-        QVERIFY(window.curvesPanel()->lossPlot()->pointCount(QStringLiteral("batch loss")) == 6 * 125);
+        QCOMPARE(window.curvesPanel()->lossPlot()->pointCount(QStringLiteral("batch loss")), 6 * 125);
         QVERIFY(window.findChild<QLabel*>(QStringLiteral("trainer-state"))->text().startsWith(QStringLiteral("Finished")));
         screenshot(window, QStringLiteral("histograms-first-linear"));
 
-        // Selecting the one-unit softmax shows its constant output, and no parameters.
+        // The one-unit softmax: a constant output and no parameters.
         window.selectLayer(8);
-        QCOMPARE(window.histogramPanel()->layer(), 8);
         QVERIFY(activations->seriesCount() >= 1);
         QCOMPARE(weights->seriesCount(), 0);
         screenshot(window, QStringLiteral("histograms-softmax"));
