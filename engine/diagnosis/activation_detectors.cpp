@@ -42,7 +42,7 @@ public:
             const LayerSample* sample = o.snapshot->layer(layer);
             if (!sample || !sample->stats(TensorKind::Activation).present || m_reported.contains(layer))
                 continue;
-            const bool saturated = sample->saturatedFraction > threshold;
+            const bool saturated = sample->saturatedFraction > threshold && sample->stats(TensorKind::Activation).nonFinite() == 0;
             if (m_persistence.update(layer, saturated) < sustain)
                 continue;
             // A trained classifier's output sigmoid is confident by design: saturation there
@@ -84,7 +84,8 @@ public:
             const LayerSample* sample = o.snapshot->layer(layer);
             if (!sample || !sample->stats(TensorKind::Activation).present)
                 continue;
-            const bool dead = sample->deadFraction >= threshold;
+            // NaN is never positive: a broken layer looks dead, but numerical_error is what it is.
+            const bool dead = sample->deadFraction >= threshold && sample->stats(TensorKind::Activation).nonFinite() == 0;
             if (m_persistence.update(layer, dead) < sustain)
                 continue;
             const TensorStats& a = sample->stats(TensorKind::Activation);

@@ -1,7 +1,10 @@
 // traindx-bench-overhead [--rounds N] [--epochs N] [-- extra trainer arguments]
 // Runs traindx-fashion-mnist alternately with the probe off (TRAINDX=off) and with the
 // probe on and TrainDx attached, and compares the epoch times the trainer reports.
-// Last line: overhead_ratio=R, the median probed epoch time over the median unprobed one.
+// Each round runs both, back to back, and takes the ratio of their median epoch times;
+// the result is the median of the rounds' ratios, so a burst of noise from the machine
+// spoils one round, not the figure.
+// Last line: overhead_ratio=R.
 #include "session.h"
 #include "session_waiter.h"
 
@@ -68,7 +71,7 @@ int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
     QStringList args = app.arguments().mid(1);
-    int rounds = 3;
+    int rounds = 7;
     int epochs = 2;
     QStringList extra;
     for (int i = 0; i < args.size(); ++i) {
@@ -84,7 +87,7 @@ int main(int argc, char** argv)
     const QString program = test::builtProgram(QStringLiteral("traindx-fashion-mnist"));
     const QStringList arguments = QStringList {QStringLiteral("--epochs"), QString::number(epochs)} + extra;
 
-    QVector<double> probed, unprobed, selfReported;
+    QVector<double> probed, unprobed, selfReported, ratios;
     std::printf("%-6s %-9s %s\n", "round", "probe", "epoch seconds");
     for (int round = 1; round <= rounds; ++round) {
         const QVector<double> off = runUnprobed(program, arguments);
@@ -99,14 +102,20 @@ int main(int argc, char** argv)
         unprobed += off;
         probed += on;
         selfReported.append(overhead);
+        if (!on.isEmpty() && !off.isEmpty())
+            ratios.append(median(on) / median(off));
     }
     if (probed.isEmpty() || unprobed.isEmpty()) {
         std::fprintf(stderr, "traindx-bench-overhead: the trainer reported no epoch times\n");
         return 1;
     }
-    const double ratio = median(probed) / median(unprobed);
+    const double ratio = median(ratios);
     std::printf("median epoch: probe off %.3f s, probe on %.3f s (%d epochs each)\n", median(unprobed), median(probed),
                 int(probed.size()));
+    QStringList perRound;
+    for (double r : ratios)
+        perRound.append(QString::number(r, 'f', 3));
+    std::printf("per-round ratios: %s\n", qPrintable(perRound.join(QLatin1Char(' '))));
     std::printf("probe's own time as a share of loop time (self-measured): %.2f %%\n", 100 * median(selfReported));
     std::printf("overhead_ratio=%.4f\n", ratio);
     return 0;
