@@ -17,6 +17,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgraphviz-dev zlib1g-dev
   dataset-fashion-mnist
   xvfb xauth poppler-utils
+  appstream desktop-file-utils dpkg-dev
 )
 
 install_packages() {

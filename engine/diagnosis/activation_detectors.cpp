@@ -123,7 +123,8 @@ public:
         if (!o.snapshot || o.run.model.layers.size() < 2)
             return;
         examineOneUnitSoftmax(o, findings);
-        if (!m_outputChecked && o.run.data.present && o.facts.outputLayer() >= 0) {
+        // Without a known forward order the output activation is unknown, not absent.
+        if (!m_outputChecked && o.run.data.present && o.facts.knowsForwardOrder() && o.facts.outputLayer() >= 0) {
             m_outputChecked = true;
             examineOutput(o, findings);
         }
