@@ -77,7 +77,8 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
             .arg(symptom::describe(f.symptom), f.summary.toHtmlEscaped(), f.fixClass, f.fixText.toHtmlEscaped(),
                  f.checker.toHtmlEscaped());
     case Qt::DecorationRole:
-        return index.column() == Symptom ? QVariant(widgets::healthColor(f.faulty ? 2 : 1)) : QVariant();
+        return index.column() == Symptom ? QVariant(widgets::healthColor(f.faulty && f.explainedBy.isEmpty() ? 2 : 1))
+                                         : QVariant();
     case Qt::ForegroundRole:
         return f.explainedBy.isEmpty() ? QVariant() : QVariant(QColor(0x70, 0x70, 0x70));
     case Qt::DisplayRole:
@@ -86,7 +87,8 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
         case Layer: return f.layerLabel();
         case When: return tr("epoch %1, batch %2").arg(f.epoch + 1).arg(f.batch);
         case Fix: return f.fixClass;
-        case Summary: return f.explainedBy.isEmpty() ? f.summary : tr("%1 (follows from %2)").arg(f.summary, f.explainedBy);
+        case Summary:
+            return f.explainedBy.isEmpty() ? f.summary : tr("%1 (follows from %2)").arg(f.summary, f.causeLabel(m_findings));
         }
     }
     return {};

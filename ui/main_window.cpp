@@ -5,11 +5,15 @@
 #include "histogram_panel.h"
 #include "launch_dialog.h"
 #include "layer_list_model.h"
+#include "report_pdf.h"
+#include "run_file.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFileDialog>
+#include <QMessageBox>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
@@ -36,6 +40,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_positionLabel(new QLabel(this))
     , m_overheadLabel(new QLabel(this))
     , m_droppedLabel(new QLabel(this))
+    , m_recordingLabel(new QLabel(this))
 {
     setWindowTitle(tr("TrainDx"));
     m_tabs->addTab(m_histograms, tr("Layer histograms"));
@@ -48,6 +53,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_stateLabel->setMinimumWidth(220);
     statusBar()->addWidget(m_stateLabel);
     statusBar()->addWidget(m_positionLabel);
+    statusBar()->addPermanentWidget(m_recordingLabel);
     statusBar()->addPermanentWidget(m_overheadLabel);
     statusBar()->addPermanentWidget(m_droppedLabel);
 
@@ -71,6 +77,11 @@ void MainWindow::createActions()
     m_launchAction = file->addAction(QIcon::fromTheme(QStringLiteral("system-run")), tr("&Launch…"), this,
                                      &MainWindow::showLaunchDialog);
     m_launchAction->setShortcut(tr("Ctrl+L"));
+    file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open run…"), QKeySequence::Open, this,
+                    &MainWindow::showOpenRunDialog);
+    m_exportAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-export")), tr("&Export report…"), this,
+                                     &MainWindow::showExportReportDialog);
+    m_exportAction->setShortcut(tr("Ctrl+E"));
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -181,6 +192,46 @@ void MainWindow::showLaunchDialog()
         launch(dialog.spec());
 }
 
+void MainWindow::showOpenRunDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a recorded run"), defaultRunsDirectory(),
+                                                      tr("TrainDx runs (*.traindx);;All files (*)"));
+    if (!path.isEmpty())
+        openRun(path);
+}
+
+void MainWindow::openRun(const QString& path)
+{
+    m_console->clear();
+    m_findingsSeen = 0;
+    applySessionOptions();
+    m_session->replay(path);
+}
+
+void MainWindow::showExportReportDialog()
+{
+    const QString suggested = m_state && !m_state->runFile.isEmpty()
+        ? QFileInfo(m_state->runFile).completeBaseName() + QStringLiteral(".pdf")
+        : QStringLiteral("traindx-report.pdf");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the diagnosis report"), suggested, tr("PDF (*.pdf)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!exportReport(path, &error))
+        QMessageBox::warning(this, tr("Export report"), error);
+    else
+        statusBar()->showMessage(tr("Report written to %1").arg(path), 8000);
+}
+
+bool MainWindow::exportReport(const QString& path, QString* error)
+{
+    if (!m_state || m_state->model.layers.isEmpty()) {
+        *error = tr("There is no run to report on yet.");
+        return false;
+    }
+    return traindx::exportReport(*m_state, m_state->thresholds, path, error);
+}
+
 void MainWindow::launch(const LaunchSpec& spec)
 {
     m_console->clear();
@@ -243,6 +294,7 @@ void MainWindow::updateActions()
     m_stepBatchAction->setEnabled(held);
     m_stopAction->setEnabled(state == TrainerState::Running || state == TrainerState::Held
                              || state == TrainerState::Starting);
+    m_exportAction->setEnabled(m_state && !m_state->model.layers.isEmpty());
 }
 
 void MainWindow::updateStatus()
@@ -280,7 +332,7 @@ void MainWindow::updateStatus()
         text = tr("No trainer — File ▸ Launch… to start one");
         break;
     case TrainerState::Replay:
-        text = tr("Recorded run");
+        text = tr("Recorded run (%1 findings)").arg(s.findings.size());
         break;
     }
     m_stateLabel->setText(text);
@@ -294,6 +346,14 @@ void MainWindow::updateStatus()
     m_overheadLabel->setText(s.loopSeconds > 0 ? tr("probe overhead %1 %").arg(100 * s.overhead(), 0, 'f', 2)
                                                : QString());
     m_droppedLabel->setText(tr("dropped %1").arg(s.dropped));
+    if (!s.runFile.isEmpty()) {
+        m_recordingLabel->setText(s.state == TrainerState::Replay ? tr("replaying %1").arg(QFileInfo(s.runFile).fileName())
+                                                                  : tr("recording to %1").arg(QFileInfo(s.runFile).fileName()));
+        m_recordingLabel->setToolTip(s.runFile);
+    } else {
+        m_recordingLabel->setText(s.recordingProblem.isEmpty() ? QString() : tr("not recording"));
+        m_recordingLabel->setToolTip(s.recordingProblem);
+    }
     m_droppedLabel->setToolTip(tr("Snapshots the probe dropped because TrainDx could not keep up"));
 }
 

@@ -26,6 +26,8 @@ public:
     ~MainWindow() override;
 
     void launch(const LaunchSpec& spec);
+    void openRun(const QString& path);
+    bool exportReport(const QString& path, QString* error);
     Session* session() const { return m_session; }
     HistogramPanel* histogramPanel() const { return m_histograms; }
     CurvesPanel* curvesPanel() const { return m_curves; }
@@ -44,6 +46,8 @@ private:
     void updateStatus();
     void appendConsole(const QString& text, bool standardError);
     void showLaunchDialog();
+    void showOpenRunDialog();
+    void showExportReportDialog();
     void applySessionOptions();
 
     Session* m_session;
@@ -61,8 +65,10 @@ private:
     QLabel* m_positionLabel;
     QLabel* m_overheadLabel;
     QLabel* m_droppedLabel;
+    QLabel* m_recordingLabel;
 
     QAction* m_launchAction = nullptr;
+    QAction* m_exportAction = nullptr;
     QAction* m_continueAction = nullptr;
     QAction* m_pauseAction = nullptr;
     QAction* m_stepEpochAction = nullptr;

@@ -1,6 +1,7 @@
 #include "cli_run.h"
 
 #include "discovery.h"
+#include "report_pdf.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -29,20 +30,22 @@ QTextStream& err()
 bool ended(TrainerState state)
 {
     return state == TrainerState::Finished || state == TrainerState::Crashed || state == TrainerState::Failed
-        || state == TrainerState::Detached;
+        || state == TrainerState::Detached || state == TrainerState::Replay;
 }
 
 } // namespace
 
-bool parse(const QStringList& arguments, bool attach, Options* options, QString* error)
+bool parse(const QStringList& arguments, Mode mode, Options* options, QString* error)
 {
     int i = 0;
-    if (attach) {
+    const bool attach = mode != Mode::Run;
+    if (mode == Mode::Attach || mode == Mode::Replay) {
         if (arguments.isEmpty() || arguments[0].startsWith(QLatin1String("--"))) {
-            *error = QStringLiteral("attach needs a process id or a socket path");
+            *error = mode == Mode::Attach ? QStringLiteral("attach needs a process id or a socket path")
+                                          : QStringLiteral("replay needs a run file");
             return false;
         }
-        options->attachTarget = arguments[0];
+        (mode == Mode::Attach ? options->attachTarget : options->replayPath) = arguments[0];
         i = 1;
     }
     for (; i < arguments.size(); ++i) {
@@ -58,7 +61,7 @@ bool parse(const QStringList& arguments, bool attach, Options* options, QString*
         QString v;
         if (a == QLatin1String("--")) {
             if (attach) {
-                *error = QStringLiteral("attach takes no program");
+                *error = QStringLiteral("attach and replay take no program");
                 return false;
             }
             if (i + 1 >= arguments.size()) {
@@ -78,6 +81,14 @@ bool parse(const QStringList& arguments, bool attach, Options* options, QString*
                 *error = QStringLiteral("--max-epochs needs a positive number");
                 return false;
             }
+        } else if (a == QLatin1String("--report")) {
+            if (!value(&options->reportPath))
+                return false;
+        } else if (a == QLatin1String("--record")) {
+            if (!value(&options->session.recordPath))
+                return false;
+        } else if (a == QLatin1String("--no-record")) {
+            options->session.record = false;
         } else if (a == QLatin1String("--stop-on-symptom")) {
             options->stopOnSymptom = true;
         } else if (a == QLatin1String("--show-output")) {
@@ -124,7 +135,10 @@ HeadlessRun::HeadlessRun(Options options, QObject* parent)
 void HeadlessRun::start()
 {
     m_session.setOptions(m_options.session);
-    if (!m_options.attachTarget.isEmpty()) {
+    if (!m_options.replayPath.isEmpty()) {
+        out() << "replaying " << m_options.replayPath << "\n";
+        m_session.replay(m_options.replayPath);
+    } else if (!m_options.attachTarget.isEmpty()) {
         QString socket = m_options.attachTarget;
         bool isPid = false;
         const qint64 pid = socket.toLongLong(&isPid);
@@ -207,11 +221,15 @@ void HeadlessRun::finish(const RunState& state)
                   << "\n";
             out() << "     fix (" << finding.fixClass << "): " << finding.fixText << "\n";
             if (!finding.explainedBy.isEmpty())
-                out() << "     follows from " << finding.explainedBy << "\n";
+                out() << "     follows from " << finding.causeLabel(state.findings) << "\n";
         }
     }
     if (state.state == TrainerState::Crashed)
         out() << "the trainer crashed: " << state.message << "\n";
+    if (!state.runFile.isEmpty() && state.state != TrainerState::Replay)
+        out() << "recorded in " << state.runFile << "\n";
+    if (!state.recordingProblem.isEmpty())
+        err() << "traindx-cli: the run was not recorded: " << state.recordingProblem << "\n";
     out().flush();
 
     if (!m_options.jsonPath.isEmpty()) {
@@ -223,7 +241,20 @@ void HeadlessRun::finish(const RunState& state)
             return;
         }
     }
-    const int code = state.state == TrainerState::Crashed ? TrainerCrashed : faults > 0 ? Findings : Healthy;
+    if (!m_options.reportPath.isEmpty()) {
+        QString error;
+        if (!exportReport(state, state.thresholds, m_options.reportPath, &error)) {
+            err() << "traindx-cli: " << error << "\n";
+            err().flush();
+            QCoreApplication::exit(UsageError);
+            return;
+        }
+        out() << "report written to " << m_options.reportPath << "\n";
+        out().flush();
+    }
+    const bool crashed = state.state == TrainerState::Crashed
+        || (state.state == TrainerState::Replay && state.message.contains(QLatin1String("(crashed when recorded)")));
+    const int code = crashed ? TrainerCrashed : faults > 0 ? Findings : Healthy;
     QMetaObject::invokeMethod(qApp, [code] { QCoreApplication::exit(code); }, Qt::QueuedConnection);
 }
 

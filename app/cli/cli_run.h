@@ -13,6 +13,8 @@ enum ExitCode { Healthy = 0, Findings = 1, UsageError = 2, TrainerCrashed = 3 };
 
 struct Options {
     QString jsonPath;
+    QString reportPath; // a PDF
+    QString replayPath; // replay: the run file
     int maxEpochs = -1;
     bool stopOnSymptom = false;
     bool showOutput = false;
@@ -22,8 +24,10 @@ struct Options {
     QString attachTarget; // a pid or a socket path
 };
 
-// Parses the arguments after "run" or "attach"; on failure returns false with `error`.
-bool parse(const QStringList& arguments, bool attach, Options* options, QString* error);
+enum class Mode { Run, Attach, Replay };
+
+// Parses the arguments after "run", "attach" or "replay"; on failure returns false with `error`.
+bool parse(const QStringList& arguments, Mode mode, Options* options, QString* error);
 
 class HeadlessRun : public QObject {
     Q_OBJECT

@@ -1,6 +1,7 @@
 // traindx-cli: TrainDx without a window, for terminals and CI.
 #include "cli_run.h"
 
+#include <QApplication>
 #include <QCoreApplication>
 #include <QTextStream>
 
@@ -9,10 +10,14 @@ namespace {
 const char* const kUsage = R"(usage:
   traindx-cli run [OPTIONS] -- PROGRAM [ARGS...]   launch a training program and diagnose it
   traindx-cli attach PID|SOCKET [OPTIONS]          diagnose a running training program
+  traindx-cli replay FILE [OPTIONS]                diagnose a recorded run (.traindx)
   traindx-cli thresholds                           list the diagnosis thresholds
 
 options:
   --json FILE              write the findings as JSON
+  --report FILE            write a PDF diagnosis report
+  --record FILE            record the run into FILE (default: a new file in the runs folder)
+  --no-record              do not record the run
   --max-epochs N           stop the trainer after N epochs
   --stop-on-symptom        stop the trainer at the first fault
   --threshold NAME=VALUE   override a diagnosis threshold (repeatable)
@@ -24,9 +29,24 @@ exit code: 0 healthy, 1 findings, 2 usage or launch error, 3 trainer crashed
 
 } // namespace
 
+// Drawing a PDF report needs a GUI application object; without a display it draws offscreen.
+std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv)
+{
+    bool report = false;
+    for (int i = 1; i < argc; ++i)
+        report = report || QByteArray(argv[i]) == "--report";
+    if (!report)
+        return std::make_unique<QCoreApplication>(argc, argv);
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    return std::make_unique<QApplication>(argc, argv);
+}
+
 int main(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
+    const auto application = makeApplication(argc, argv);
+    QCoreApplication& app = *application;
     QCoreApplication::setApplicationName(QStringLiteral("traindx-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TRAINDX_VERSION));
     QTextStream err(stderr);
@@ -47,13 +67,16 @@ int main(int argc, char** argv)
         QTextStream(stdout) << "traindx-cli " << TRAINDX_VERSION << "\n";
         return 0;
     }
-    if (command != QLatin1String("run") && command != QLatin1String("attach")) {
+    if (command != QLatin1String("run") && command != QLatin1String("attach") && command != QLatin1String("replay")) {
         err << kUsage;
         return traindx::cli::UsageError;
     }
     traindx::cli::Options options;
     QString error;
-    if (!traindx::cli::parse(arguments.mid(1), command == QLatin1String("attach"), &options, &error)) {
+    const auto mode = command == QLatin1String("attach") ? traindx::cli::Mode::Attach
+        : command == QLatin1String("replay")             ? traindx::cli::Mode::Replay
+                                                         : traindx::cli::Mode::Run;
+    if (!traindx::cli::parse(arguments.mid(1), mode, &options, &error)) {
         err << "traindx-cli: " << error << "\n\n" << kUsage;
         return traindx::cli::UsageError;
     }

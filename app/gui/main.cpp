@@ -1,6 +1,7 @@
 // traindx: the desktop debugger.
 //   traindx                          an empty window; File > Launch… starts a trainer
 //   traindx --launch PROGRAM [ARGS…] starts straight into debugging PROGRAM
+//   traindx RUN.traindx              opens a recorded run
 #include "main_window.h"
 
 #include <QApplication>
@@ -19,8 +20,9 @@ int main(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption({QStringLiteral("launch"), QStringLiteral("Launch PROGRAM (the remaining arguments are its own).")});
-    parser.addPositionalArgument(QStringLiteral("program"), QStringLiteral("With --launch: the training program and its arguments."),
-                                 QStringLiteral("[PROGRAM [ARGS…]]"));
+    parser.addPositionalArgument(QStringLiteral("program"),
+                                 QStringLiteral("With --launch: the training program and its arguments. Otherwise: a run file to open."),
+                                 QStringLiteral("[PROGRAM [ARGS…] | RUN.traindx]"));
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
     parser.process(app);
 
@@ -37,6 +39,8 @@ int main(int argc, char** argv)
         spec.arguments = rest.mid(1);
         spec.workingDirectory = QDir::currentPath();
         window.launch(spec);
+    } else if (!parser.positionalArguments().isEmpty()) {
+        window.openRun(parser.positionalArguments().first());
     }
     return app.exec();
 }

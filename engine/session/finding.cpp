@@ -89,6 +89,14 @@ QString Finding::oneLine() const
         .arg(summary, fixClass);
 }
 
+QString Finding::causeLabel(const QVector<Finding>& all) const
+{
+    for (const auto& other : all)
+        if (other.key() == explainedBy)
+            return other.symptom + QStringLiteral(" at ") + other.layerLabel();
+    return explainedBy;
+}
+
 double Finding::value(const QString& evidenceName, double fallback) const
 {
     for (const auto& e : evidence)

@@ -79,6 +79,9 @@ struct Finding {
     QString oneLine() const;
     QString layerLabel() const; // "layer 7 Softmax (7)" or "the model"
 
+    // "out_of_range at layer 7 Softmax": the finding `explainedBy` names, found in `all`.
+    QString causeLabel(const QVector<Finding>& all) const;
+
     QString key() const { return symptom + QLatin1Char('@') + QString::number(layer) + QLatin1Char('/') + location; }
     double value(const QString& evidenceName, double fallback = 0) const;
 };

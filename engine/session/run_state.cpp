@@ -82,9 +82,10 @@ SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
 int RunState::layerHealth(int layer) const
 {
     int health = 0;
+    // A consequence of a fault elsewhere is a warning here: only causes are red.
     for (const auto& finding : findings)
         if (finding.layer == layer)
-            health = std::max(health, finding.faulty ? 2 : 1);
+            health = std::max(health, finding.faulty && finding.explainedBy.isEmpty() ? 2 : 1);
     return health;
 }
 

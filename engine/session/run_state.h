@@ -6,6 +6,7 @@
 #include "finding.h"
 
 #include <QHash>
+#include <QMap>
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -161,6 +162,9 @@ struct RunState {
     int exitCode = 0;
     int exitSignal = 0;
     QString message; // the last thing worth telling the user: an error, why it stopped
+    QString runFile; // where this run is recorded, or the file it was replayed from
+    QString recordingProblem; // why it is not recorded, when it should be
+    QMap<QString, double> thresholds; // the diagnosis thresholds in force
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }

@@ -3,7 +3,12 @@
 #include "discovery.h"
 #include "session_worker.h"
 
+#include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
+#include <QJsonDocument>
+#include <QJsonArray>
+#include <QJsonObject>
 
 #include <cerrno>
 #include <csignal>
@@ -53,6 +58,11 @@ void Session::attach(const QString& socketPath)
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, socketPath] { worker->attach(socketPath); });
 }
 
+void Session::replay(const QString& runFilePath)
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, runFilePath] { worker->replay(runFilePath); });
+}
+
 void Session::detach()
 {
     QMetaObject::invokeMethod(m_worker, [worker = m_worker] { worker->detach(); });
@@ -94,9 +104,14 @@ void SessionWorker::reset(TrainerState state)
     connect(m_connection, &Connection::ready, this, &SessionWorker::onReady);
     connect(m_connection, &Connection::frameReceived, this, &SessionWorker::onFrame);
     connect(m_connection, &Connection::closed, this, &SessionWorker::onClosed);
+    if (m_recorder)
+        m_recorder->close();
+    m_recorder.reset();
     m_run = RunBuilder();
     m_run.state().state = state;
     m_diagnoser = std::make_unique<Diagnoser>(m_options.thresholds);
+    for (const auto& entry : m_options.thresholds.entries())
+        m_run.state().thresholds.insert(entry.name, entry.value);
     m_sinceLaunch.start();
     m_finishedByProbe = false;
     m_stopRequested = false;
@@ -116,6 +131,7 @@ void SessionWorker::launch(const LaunchSpec& spec)
     program.program = spec.program;
     program.arguments = spec.arguments;
     program.workingDirectory = spec.workingDirectory.isEmpty() ? QDir::currentPath() : spec.workingDirectory;
+    startRecording(QStringLiteral("launch"));
 
     m_launcher = new Launcher(this);
     const QString socketPath = discovery::launchSocketPath();
@@ -129,6 +145,8 @@ void SessionWorker::launch(const LaunchSpec& spec)
             m_output.last().first += text;
         else
             m_output.append({text, standardError});
+        if (m_recorder)
+            m_recorder->recordConsole(text, standardError, nowMs());
     });
     connect(m_launcher, &Launcher::failed, this, [this](const QString& message) {
         m_connection->disconnectFromProbe();
@@ -144,6 +162,90 @@ void SessionWorker::attach(const QString& socketPath)
 {
     reset(TrainerState::Starting);
     m_connection->connectTo(socketPath, kAttachConnectTimeoutMs);
+    startRecording(QStringLiteral("attach"));
+}
+
+qint64 SessionWorker::nowMs() const
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+void SessionWorker::startRecording(const QString& mode)
+{
+    if (!m_options.record)
+        return;
+    auto& state = m_run.state();
+    const QString path = m_options.recordPath.isEmpty() ? defaultRunFilePath(state.program.program) : m_options.recordPath;
+    m_recorder = std::make_unique<RunRecorder>();
+    QString error;
+    if (!m_recorder->open(path, &error)) {
+        m_recorder.reset();
+        state.recordingProblem = error;
+        changed();
+        return;
+    }
+    state.runFile = path;
+    m_recorder->setMeta(QStringLiteral("mode"), mode);
+    m_recorder->setMeta(QStringLiteral("program"), state.program.program);
+    m_recorder->setMeta(QStringLiteral("arguments"), QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(state.program.arguments)).toJson(QJsonDocument::Compact)));
+    m_recorder->setMeta(QStringLiteral("working_directory"), state.program.workingDirectory);
+    m_recorder->setMeta(QStringLiteral("started_ms"), QString::number(nowMs()));
+    m_recorder->setMeta(QStringLiteral("traindx_version"), QCoreApplication::applicationVersion());
+    QJsonObject thresholds;
+    for (const auto& entry : m_options.thresholds.entries())
+        thresholds.insert(entry.name, entry.value);
+    m_recorder->setMeta(QStringLiteral("thresholds"), QString::fromUtf8(QJsonDocument(thresholds).toJson(QJsonDocument::Compact)));
+    changed();
+}
+
+void SessionWorker::replay(const QString& runFilePath)
+{
+    reset(TrainerState::Starting);
+    auto& state = m_run.state();
+    RecordedRun recorded;
+    QString error;
+    if (!readRunFile(runFilePath, &recorded, &error)) {
+        state.state = TrainerState::Failed;
+        state.message = error;
+        changed();
+        return;
+    }
+    state.runFile = runFilePath;
+    state.program.program = recorded.meta.value(QStringLiteral("program"));
+    state.program.arguments = QJsonDocument::fromJson(recorded.meta.value(QStringLiteral("arguments")).toUtf8()).toVariant().toStringList();
+    state.program.workingDirectory = recorded.meta.value(QStringLiteral("working_directory"));
+    const qint64 started = recorded.meta.value(QStringLiteral("started_ms")).toLongLong();
+    // The thresholds the run was diagnosed with, unless this session overrides them.
+    Thresholds thresholds = m_options.thresholds;
+    if (thresholds.overridden().isEmpty()) {
+        const QJsonObject recordedThresholds = QJsonDocument::fromJson(recorded.meta.value(QStringLiteral("thresholds")).toUtf8()).object();
+        for (auto it = recordedThresholds.begin(); it != recordedThresholds.end(); ++it)
+            thresholds.set(it.key(), QString::number(it.value().toDouble(), 'g', 17), &error);
+    }
+    m_diagnoser = std::make_unique<Diagnoser>(thresholds);
+    for (const auto& entry : thresholds.entries())
+        state.thresholds.insert(entry.name, entry.value);
+    for (const auto& [text, standardError] : std::as_const(recorded.console))
+        m_output.append({text, standardError});
+    wire::Frame frame;
+    for (const auto& recordedFrame : std::as_const(recorded.frames)) {
+        if (!frame.ParseFromArray(recordedFrame.body.constData(), recordedFrame.body.size()))
+            continue;
+        if (frame.has_hello()) {
+            m_run.applyHello(frame.hello());
+            continue;
+        }
+        const RunBuilder::Applied applied = m_run.apply(frame);
+        if (applied.snapshot || applied.newPoints > 0)
+            diagnose(applied, started > 0 ? (recordedFrame.receivedMs - started) / 1000.0 : -1);
+    }
+    state.state = TrainerState::Replay;
+    state.exitCode = recorded.meta.value(QStringLiteral("exit_code")).toInt();
+    state.exitSignal = recorded.meta.value(QStringLiteral("exit_signal")).toInt();
+    state.message = tr("recorded run %1 (%2 when recorded)")
+                        .arg(runFilePath, recorded.meta.value(QStringLiteral("final_state"), tr("unfinished")));
+    changed();
+    publish();
 }
 
 void SessionWorker::detach()
@@ -191,10 +293,17 @@ void SessionWorker::shutdown()
         m_connection->disconnectFromProbe();
     delete m_launcher; // terminates a trainer it started
     m_launcher = nullptr;
+    if (m_recorder)
+        m_recorder->close();
 }
 
 void SessionWorker::onReady(const wire::Hello& hello)
 {
+    if (m_recorder) {
+        wire::Frame frame;
+        *frame.mutable_hello() = hello;
+        m_recorder->recordFrame(frame, nowMs());
+    }
     m_run.applyHello(hello);
     auto& state = m_run.state();
     state.connected = true;
@@ -205,15 +314,17 @@ void SessionWorker::onReady(const wire::Hello& hello)
 
 void SessionWorker::onFrame(const wire::Frame& frame)
 {
+    if (m_recorder)
+        m_recorder->recordFrame(frame, nowMs());
     const RunBuilder::Applied applied = m_run.apply(frame);
     if (applied.snapshot || applied.newPoints > 0)
-        diagnose(applied);
+        diagnose(applied, m_sinceLaunch.elapsed() / 1000.0);
     if (frame.has_event() && frame.event().kind() == wire::Event::FINISHED)
         m_finishedByProbe = true;
     changed();
 }
 
-void SessionWorker::diagnose(const RunBuilder::Applied& applied)
+void SessionWorker::diagnose(const RunBuilder::Applied& applied, double seconds)
 {
     auto& state = m_run.state();
     QVector<Finding> found = m_diagnoser->observe(state, applied.snapshot, applied.newPoints);
@@ -221,11 +332,13 @@ void SessionWorker::diagnose(const RunBuilder::Applied& applied)
         return;
     bool faulty = false;
     for (auto& finding : found) {
-        finding.seconds = m_sinceLaunch.elapsed() / 1000.0;
+        finding.seconds = seconds;
         faulty = faulty || finding.faulty;
         state.findings.append(finding);
     }
     Diagnoser::settle(state.findings);
+    if (m_recorder)
+        m_recorder->recordFindings(state.findings);
     if (faulty && m_options.stopOnSymptom)
         send(Command::Stop);
     else if (faulty && m_options.breakOnSymptom && state.state == TrainerState::Running)
@@ -250,6 +363,10 @@ void SessionWorker::onClosed(const QString& error)
         else if (state.state != TrainerState::Idle)
             state.state = error.isEmpty() || state.state != TrainerState::Starting ? TrainerState::Detached
                                                                                    : TrainerState::Failed;
+        if (m_recorder) {
+            m_recorder->setMeta(QStringLiteral("final_state"), trainerStateName(state.state));
+            m_recorder->setMeta(QStringLiteral("final_message"), state.message);
+        }
     }
     changed();
 }
@@ -271,6 +388,12 @@ void SessionWorker::onProcessFinished(int exitCode, int signal)
         state.message = tr("the trainer %1").arg(Launcher::describeExit(exitCode, signal));
     else if (state.state == TrainerState::Finished && state.message.isEmpty())
         state.message = tr("the trainer exited normally");
+    if (m_recorder) {
+        m_recorder->setMeta(QStringLiteral("exit_code"), QString::number(exitCode));
+        m_recorder->setMeta(QStringLiteral("exit_signal"), QString::number(signal));
+        m_recorder->setMeta(QStringLiteral("final_state"), trainerStateName(state.state));
+        m_recorder->setMeta(QStringLiteral("final_message"), state.message);
+    }
     changed();
     publish(); // the end of a run is worth telling at once
 }

@@ -21,6 +21,10 @@ struct SessionOptions {
     // When a faulty finding arrives: hold the trainer (the debugger's default), or stop it.
     bool breakOnSymptom = false;
     bool stopOnSymptom = false;
+    // Every session is recorded into a run file unless told not to; an empty path means a
+    // new file in the runs folder (defaultRunsDirectory()).
+    bool record = true;
+    QString recordPath;
 };
 
 class Session : public QObject {
@@ -31,6 +35,8 @@ public:
 
     void launch(const LaunchSpec& spec);
     void attach(const QString& socketPath);
+    // Shows a recorded run: its frames go through the same path as a live stream.
+    void replay(const QString& runFilePath);
     void detach();
     void send(Command command);
     // Applies to the next launch or attach.

@@ -5,6 +5,7 @@
 #include "diagnoser.h"
 #include "launcher.h"
 #include "run_builder.h"
+#include "run_file.h"
 #include "session.h"
 
 #include <QElapsedTimer>
@@ -19,6 +20,7 @@ public:
 
     void launch(const LaunchSpec& spec);
     void attach(const QString& socketPath);
+    void replay(const QString& runFilePath);
     void detach();
     void send(Command command);
     void shutdown();
@@ -32,7 +34,9 @@ private:
     void reset(TrainerState state);
     void onReady(const wire::Hello& hello);
     void onFrame(const wire::Frame& frame);
-    void diagnose(const RunBuilder::Applied& applied);
+    void diagnose(const RunBuilder::Applied& applied, double seconds);
+    void startRecording(const QString& mode);
+    qint64 nowMs() const;
     void onClosed(const QString& error);
     void onProcessFinished(int exitCode, int signal);
     void publish();
@@ -44,6 +48,7 @@ private:
     std::unique_ptr<Diagnoser> m_diagnoser;
     SessionOptions m_options;
     QElapsedTimer m_sinceLaunch;
+    std::unique_ptr<RunRecorder> m_recorder;
     QTimer m_publishTimer {this}; // children, so they move to the worker thread with it
     QTimer m_stopTimer {this};
     QVector<QPair<QString, bool>> m_output; // console text since the last publish, by stream

@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace traindx;
@@ -95,6 +96,24 @@ private Q_SLOTS:
         QVERIFY(activations->seriesCount() >= 1);
         QCOMPARE(weights->seriesCount(), 0);
         screenshot(window, QStringLiteral("histograms-softmax"));
+
+        // File > Export report… and File > Open run… on what was just recorded.
+        QTemporaryDir dir;
+        QString error;
+        const QString pdf = dir.filePath(QStringLiteral("report.pdf"));
+        QVERIFY2(window.exportReport(pdf, &error), qPrintable(error));
+        QVERIFY(QFileInfo(pdf).size() > 10000);
+        QVERIFY(QFileInfo::exists(state->runFile));
+        const int findings = state->findings.size();
+        window.openRun(state->runFile);
+        const RunStatePtr replayed = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Replay;
+        }, 20000);
+        QVERIFY(replayed);
+        QCOMPARE(replayed->findings.size(), findings);
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        QCOMPARE(window.findingsView()->model()->rowCount(), findings);
+        screenshot(window, QStringLiteral("replayed-run"));
     }
 };
 

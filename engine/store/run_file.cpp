@@ -1,0 +1,364 @@
+#include "run_file.h"
+
+#include "framing.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QUuid>
+
+namespace traindx {
+
+namespace {
+
+const char* const kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS frames(id INTEGER PRIMARY KEY, received_ms INTEGER, kind TEXT, body BLOB)",
+    "CREATE TABLE IF NOT EXISTS layers(id INTEGER PRIMARY KEY, forward_index INTEGER, parent INTEGER, path TEXT, "
+    "type TEXT, options TEXT, parameters TEXT, output_shape TEXT)",
+    "CREATE TABLE IF NOT EXISTS snapshots(id INTEGER PRIMARY KEY, frame INTEGER, step INTEGER, epoch INTEGER, "
+    "batch INTEGER, kind TEXT, metrics TEXT)",
+    "CREATE TABLE IF NOT EXISTS layer_stats(snapshot INTEGER, layer INTEGER, tensor TEXT, count INTEGER, mean REAL, "
+    "std REAL, min REAL, max REAL, l2 REAL, nan INTEGER, inf INTEGER, zeros INTEGER, hist_lo REAL, hist_hi REAL, "
+    "bins BLOB, update_ratio REAL, dead_fraction REAL, saturated_fraction REAL, PRIMARY KEY(snapshot, layer, tensor))",
+    "CREATE TABLE IF NOT EXISTS batches(step INTEGER PRIMARY KEY, epoch INTEGER, batch INTEGER, loss REAL, accuracy REAL)",
+    "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, received_ms INTEGER, kind TEXT, epoch INTEGER, "
+    "batch INTEGER, step INTEGER, text TEXT)",
+    "CREATE TABLE IF NOT EXISTS findings(key TEXT PRIMARY KEY, rank INTEGER, symptom TEXT, layer INTEGER, layer_path TEXT, "
+    "location TEXT, epoch INTEGER, batch INTEGER, step INTEGER, seconds REAL, fix_class TEXT, report TEXT)",
+    "CREATE TABLE IF NOT EXISTS console(id INTEGER PRIMARY KEY, received_ms INTEGER, stderr INTEGER, text TEXT)",
+};
+
+QString bodyKind(const wire::Frame& frame)
+{
+    switch (frame.body_case()) {
+    case wire::Frame::kHello: return QStringLiteral("hello");
+    case wire::Frame::kModel: return QStringLiteral("model");
+    case wire::Frame::kSnapshot: return QStringLiteral("snapshot");
+    case wire::Frame::kData: return QStringLiteral("data");
+    case wire::Frame::kEvent: return QStringLiteral("event");
+    case wire::Frame::kControl: return QStringLiteral("control");
+    default: return QStringLiteral("unknown");
+    }
+}
+
+QString dims(const google::protobuf::RepeatedField<std::int64_t>& values)
+{
+    QJsonArray array;
+    for (auto v : values)
+        array.append(double(v));
+    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+}
+
+QString uniqueConnection()
+{
+    return QStringLiteral("traindx-run-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
+
+} // namespace
+
+QString defaultRunsDirectory()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/traindx/runs");
+}
+
+QString defaultRunFilePath(const QString& program)
+{
+    QString name = QFileInfo(program).fileName();
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
+    return defaultRunsDirectory() + QLatin1Char('/') + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"))
+        + QLatin1Char('-') + (name.isEmpty() ? QStringLiteral("run") : name) + QStringLiteral(".traindx");
+}
+
+RunRecorder::~RunRecorder()
+{
+    close();
+}
+
+bool RunRecorder::exec(const QString& sql)
+{
+    QSqlQuery query(m_db);
+    if (query.exec(sql))
+        return true;
+    m_error = query.lastError().text();
+    return false;
+}
+
+bool RunRecorder::open(const QString& path, QString* error)
+{
+    close();
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    m_connection = uniqueConnection();
+    m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+    m_db.setDatabaseName(path);
+    if (!m_db.open()) {
+        *error = QStringLiteral("cannot create the run file %1: %2").arg(path, m_db.lastError().text());
+        return false;
+    }
+    int existing = 0;
+    {
+        QSqlQuery version(m_db);
+        if (version.exec(QStringLiteral("PRAGMA user_version")) && version.next())
+            existing = version.value(0).toInt();
+    } // the statement must be finished before the journal mode can change
+    if (existing > kRunFileSchemaVersion) {
+        *error = QStringLiteral("%1 is a run file of schema version %2; this TrainDx writes version %3")
+                     .arg(path)
+                     .arg(existing)
+                     .arg(kRunFileSchemaVersion);
+        close();
+        return false;
+    }
+    // WAL: readers never block the recorder; a crash keeps every committed transaction.
+    bool ok = exec(QStringLiteral("PRAGMA journal_mode=WAL")) && exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    for (const char* statement : kSchema)
+        ok = ok && exec(QString::fromLatin1(statement));
+    ok = ok && exec(QStringLiteral("PRAGMA user_version=%1").arg(kRunFileSchemaVersion));
+    if (!ok) {
+        *error = QStringLiteral("cannot prepare the run file %1: %2").arg(path, m_error);
+        close();
+        return false;
+    }
+    m_path = path;
+    setMeta(QStringLiteral("schema_version"), QString::number(kRunFileSchemaVersion));
+    setMeta(QStringLiteral("created"), QDateTime::currentDateTime().toString(Qt::ISODate));
+    return true;
+}
+
+void RunRecorder::setMeta(const QString& key, const QString& value)
+{
+    if (!isOpen())
+        return;
+    QSqlQuery query(m_db);
+    query.prepare(QStringLiteral("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)"));
+    query.addBindValue(key);
+    query.addBindValue(value);
+    query.exec();
+}
+
+void RunRecorder::recordFrame(const wire::Frame& frame, qint64 receivedMs)
+{
+    if (!isOpen())
+        return;
+    m_db.transaction();
+    const std::string body = frame.SerializeAsString();
+    QSqlQuery query(m_db);
+    query.prepare(QStringLiteral("INSERT INTO frames(received_ms, kind, body) VALUES(?, ?, ?)"));
+    query.addBindValue(receivedMs);
+    query.addBindValue(bodyKind(frame));
+    query.addBindValue(QByteArray(body.data(), int(body.size())));
+    if (!query.exec()) {
+        m_error = query.lastError().text();
+        m_db.rollback();
+        return;
+    }
+    recordDecoded(frame, query.lastInsertId().toLongLong(), receivedMs);
+    m_db.commit();
+}
+
+void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64 receivedMs)
+{
+    QSqlQuery query(m_db);
+    if (frame.has_model()) {
+        query.exec(QStringLiteral("DELETE FROM layers"));
+        query.prepare(QStringLiteral("INSERT INTO layers VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+        for (const auto& layer : frame.model().layers()) {
+            QJsonArray parameters;
+            for (const auto& p : layer.parameters())
+                parameters.append(QJsonObject {{QStringLiteral("name"), QString::fromStdString(p.name())},
+                                               {QStringLiteral("shape"), QJsonDocument::fromJson(dims(p.dims()).toUtf8()).array()}});
+            query.addBindValue(layer.id());
+            query.addBindValue(layer.index());
+            query.addBindValue(layer.parent());
+            query.addBindValue(QString::fromStdString(layer.path()));
+            query.addBindValue(QString::fromStdString(layer.type()));
+            query.addBindValue(QString::fromStdString(layer.options()));
+            query.addBindValue(QString::fromUtf8(QJsonDocument(parameters).toJson(QJsonDocument::Compact)));
+            query.addBindValue(dims(layer.output_shape()));
+            query.exec();
+        }
+    } else if (frame.has_snapshot()) {
+        const auto& s = frame.snapshot();
+        QSqlQuery batch(m_db);
+        batch.prepare(QStringLiteral("INSERT OR REPLACE INTO batches VALUES(?, ?, ?, ?, ?)"));
+        for (const auto& p : s.points()) {
+            batch.addBindValue(qint64(p.step()));
+            batch.addBindValue(p.epoch());
+            batch.addBindValue(p.batch());
+            batch.addBindValue(p.loss());
+            batch.addBindValue(p.has_accuracy() ? QVariant(p.accuracy()) : QVariant());
+            batch.exec();
+        }
+        if (s.layers_size() == 0 && s.kind() != wire::Snapshot::EPOCH_END)
+            return;
+        QJsonObject metrics;
+        for (const auto& [name, value] : s.metrics())
+            metrics.insert(QString::fromStdString(name), value);
+        query.prepare(QStringLiteral("INSERT INTO snapshots(frame, step, epoch, batch, kind, metrics) VALUES(?, ?, ?, ?, ?, ?)"));
+        query.addBindValue(frameId);
+        query.addBindValue(qint64(s.step()));
+        query.addBindValue(s.epoch());
+        query.addBindValue(s.batch());
+        query.addBindValue(QString::fromStdString(wire::Snapshot::Kind_Name(s.kind())));
+        query.addBindValue(QString::fromUtf8(QJsonDocument(metrics).toJson(QJsonDocument::Compact)));
+        if (!query.exec())
+            return;
+        const qint64 snapshotId = query.lastInsertId().toLongLong();
+        QSqlQuery row(m_db);
+        row.prepare(QStringLiteral("INSERT INTO layer_stats VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        for (const auto& layer : s.layers()) {
+            const std::pair<const char*, const wire::TensorStats*> tensors[] = {
+                {"weight", layer.has_weight() ? &layer.weight() : nullptr},
+                {"bias", layer.has_bias() ? &layer.bias() : nullptr},
+                {"weight_grad", layer.has_weight_grad() ? &layer.weight_grad() : nullptr},
+                {"bias_grad", layer.has_bias_grad() ? &layer.bias_grad() : nullptr},
+                {"activation", layer.has_activation() ? &layer.activation() : nullptr}};
+            for (const auto& [name, t] : tensors) {
+                if (!t)
+                    continue;
+                row.addBindValue(snapshotId);
+                row.addBindValue(layer.layer());
+                row.addBindValue(QString::fromLatin1(name));
+                row.addBindValue(qint64(t->count()));
+                row.addBindValue(t->mean());
+                row.addBindValue(t->std());
+                row.addBindValue(t->min());
+                row.addBindValue(t->max());
+                row.addBindValue(t->l2());
+                row.addBindValue(qint64(t->nan()));
+                row.addBindValue(qint64(t->inf()));
+                row.addBindValue(qint64(t->zeros()));
+                row.addBindValue(t->hist_lo());
+                row.addBindValue(t->hist_hi());
+                row.addBindValue(QByteArray(reinterpret_cast<const char*>(t->bins().data()), t->bins_size() * int(sizeof(quint32))));
+                row.addBindValue(layer.update_ratio());
+                row.addBindValue(layer.dead_fraction());
+                row.addBindValue(layer.saturated_fraction());
+                row.exec();
+            }
+        }
+    } else if (frame.has_event()) {
+        const auto& e = frame.event();
+        query.prepare(QStringLiteral("INSERT INTO events(received_ms, kind, epoch, batch, step, text) VALUES(?, ?, ?, ?, ?, ?)"));
+        query.addBindValue(receivedMs);
+        query.addBindValue(QString::fromStdString(wire::Event::Kind_Name(e.kind())));
+        query.addBindValue(e.epoch());
+        query.addBindValue(e.batch());
+        query.addBindValue(qint64(e.step()));
+        query.addBindValue(QString::fromStdString(e.text()));
+        query.exec();
+    }
+}
+
+void RunRecorder::recordConsole(const QString& text, bool standardError, qint64 receivedMs)
+{
+    if (!isOpen())
+        return;
+    QSqlQuery query(m_db);
+    query.prepare(QStringLiteral("INSERT INTO console(received_ms, stderr, text) VALUES(?, ?, ?)"));
+    query.addBindValue(receivedMs);
+    query.addBindValue(standardError ? 1 : 0);
+    query.addBindValue(text);
+    query.exec();
+}
+
+void RunRecorder::recordFindings(const QVector<Finding>& findings)
+{
+    if (!isOpen())
+        return;
+    m_db.transaction();
+    QSqlQuery query(m_db);
+    query.exec(QStringLiteral("DELETE FROM findings"));
+    query.prepare(QStringLiteral("INSERT INTO findings VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (int rank = 0; rank < findings.size(); ++rank) {
+        const Finding& f = findings[rank];
+        query.addBindValue(f.key());
+        query.addBindValue(rank + 1);
+        query.addBindValue(f.symptom);
+        query.addBindValue(f.layer);
+        query.addBindValue(f.layerPath);
+        query.addBindValue(f.location);
+        query.addBindValue(f.epoch + 1);
+        query.addBindValue(f.batch);
+        query.addBindValue(f.step);
+        query.addBindValue(f.seconds);
+        query.addBindValue(f.fixClass);
+        query.addBindValue(QString::fromUtf8(QJsonDocument(f.toJson()).toJson(QJsonDocument::Compact)));
+        query.exec();
+    }
+    m_db.commit();
+}
+
+void RunRecorder::close()
+{
+    if (m_connection.isEmpty())
+        return;
+    if (m_db.isOpen())
+        m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connection);
+    m_connection.clear();
+}
+
+bool readRunFile(const QString& path, RecordedRun* run, QString* error)
+{
+    if (!QFileInfo(path).isFile()) {
+        *error = QStringLiteral("%1 does not exist").arg(path);
+        return false;
+    }
+    const QString connection = uniqueConnection();
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+        QSqlQuery query(db);
+        if (!db.open() || !query.exec(QStringLiteral("PRAGMA user_version")) || !query.next()) {
+            *error = QStringLiteral("%1 is not a TrainDx run file (%2)").arg(path, db.lastError().text());
+        } else if ((run->schemaVersion = query.value(0).toInt()) > kRunFileSchemaVersion) {
+            *error = QStringLiteral("%1 was written with run-file schema version %2; this TrainDx reads versions up to %3. "
+                                    "Open it with a newer TrainDx.")
+                         .arg(path)
+                         .arg(run->schemaVersion)
+                         .arg(kRunFileSchemaVersion);
+        } else if (run->schemaVersion < 1 || !query.exec(QStringLiteral("SELECT key, value FROM meta"))) {
+            *error = QStringLiteral("%1 is not a TrainDx run file").arg(path);
+        } else {
+            while (query.next())
+                run->meta.insert(query.value(0).toString(), query.value(1).toString());
+            query.exec(QStringLiteral("SELECT received_ms, body FROM frames ORDER BY id"));
+            while (query.next())
+                run->frames.append({query.value(0).toLongLong(), query.value(1).toByteArray()});
+            query.exec(QStringLiteral("SELECT text, stderr FROM console ORDER BY id"));
+            while (query.next())
+                run->console.append({query.value(0).toString(), query.value(1).toBool()});
+            query.exec(QStringLiteral("SELECT report FROM findings ORDER BY rank"));
+            while (query.next()) {
+                const QJsonObject o = QJsonDocument::fromJson(query.value(0).toString().toUtf8()).object();
+                Finding f;
+                f.symptom = o.value(QStringLiteral("symptom")).toString();
+                f.location = o.value(QStringLiteral("location")).toString();
+                f.epoch = o.value(QStringLiteral("epoch")).toInt() - 1;
+                f.batch = o.value(QStringLiteral("batch")).toInt();
+                f.fixClass = o.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString();
+                const QJsonObject layer = o.value(QStringLiteral("layer")).toObject();
+                f.layerPath = layer.value(QStringLiteral("path")).toString();
+                f.layerIndex = layer.value(QStringLiteral("index")).toInt(-1);
+                run->findings.append(f);
+            }
+            ok = true;
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(connection);
+    return ok;
+}
+
+} // namespace traindx
