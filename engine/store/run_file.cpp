@@ -12,6 +12,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QSet>
 #include <QUuid>
 
 namespace traindx {
@@ -55,6 +56,24 @@ QString dims(const google::protobuf::RepeatedField<std::int64_t>& values)
     for (auto v : values)
         array.append(double(v));
     return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
+}
+
+// A statement that fails loses a row of the decoded tables, never the run: say so once.
+void warnOnce(const QSqlQuery& query, const char* what)
+{
+    static QSet<QByteArray> said;
+    if (said.contains(what))
+        return;
+    said.insert(what);
+    qWarning("traindx: recording %s failed: %s", what, qPrintable(query.lastError().text()));
+}
+
+bool run(QSqlQuery& query, const char* what)
+{
+    if (query.exec())
+        return true;
+    warnOnce(query, what);
+    return false;
 }
 
 QString uniqueConnection()
@@ -182,7 +201,7 @@ void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64
             query.addBindValue(QString::fromStdString(layer.options()));
             query.addBindValue(QString::fromUtf8(QJsonDocument(parameters).toJson(QJsonDocument::Compact)));
             query.addBindValue(dims(layer.output_shape()));
-            query.exec();
+            run(query, "a layer");
         }
     } else if (frame.has_snapshot()) {
         const auto& s = frame.snapshot();
@@ -194,7 +213,7 @@ void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64
             batch.addBindValue(p.batch());
             batch.addBindValue(p.loss());
             batch.addBindValue(p.has_accuracy() ? QVariant(p.accuracy()) : QVariant());
-            batch.exec();
+            run(batch, "a batch");
         }
         if (s.layers_size() == 0 && s.kind() != wire::Snapshot::EPOCH_END)
             return;
@@ -208,7 +227,7 @@ void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64
         query.addBindValue(s.batch());
         query.addBindValue(QString::fromStdString(wire::Snapshot::Kind_Name(s.kind())));
         query.addBindValue(QString::fromUtf8(QJsonDocument(metrics).toJson(QJsonDocument::Compact)));
-        if (!query.exec())
+        if (!run(query, "a snapshot"))
             return;
         const qint64 snapshotId = query.lastInsertId().toLongLong();
         QSqlQuery row(m_db);
@@ -241,7 +260,7 @@ void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64
                 row.addBindValue(layer.update_ratio());
                 row.addBindValue(layer.dead_fraction());
                 row.addBindValue(layer.saturated_fraction());
-                row.exec();
+                run(row, "layer statistics");
             }
         }
     } else if (frame.has_event()) {
@@ -253,7 +272,7 @@ void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64
         query.addBindValue(e.batch());
         query.addBindValue(qint64(e.step()));
         query.addBindValue(QString::fromStdString(e.text()));
-        query.exec();
+        run(query, "an event");
     }
 }
 

@@ -109,8 +109,13 @@ private Q_SLOTS:
         QVERIFY(db.open());
         QSqlQuery query(db);
         QVERIFY(query.exec(QStringLiteral("SELECT count(*), sum(length(bins)) FROM layer_stats WHERE tensor = 'weight' AND length(bins) > 0")) && query.next());
-        QVERIFY(query.value(0).toInt() > 0);
-        QCOMPARE(query.value(1).toInt(), query.value(0).toInt() * 64 * 4);
+        const int weightRows = query.value(0).toInt(), binBytes = query.value(1).toInt();
+        QVERIFY(query.exec(QStringLiteral("SELECT (SELECT count(*) FROM snapshots), (SELECT count(*) FROM layer_stats), "
+                                          "(SELECT count(*) FROM frames WHERE kind = 'snapshot')")) && query.next());
+        QVERIFY2(weightRows > 0, qPrintable(QStringLiteral("%1 snapshots, %2 statistics rows, %3 snapshot frames")
+                                                .arg(query.value(0).toInt()).arg(query.value(1).toInt()).arg(query.value(2).toInt())));
+        QCOMPARE(binBytes, weightRows * 64 * 4);
+        QVERIFY(query.exec(QStringLiteral("SELECT count(*), sum(length(bins)) FROM layer_stats WHERE tensor = 'weight' AND length(bins) > 0")) && query.next());
         QVERIFY(query.exec(QStringLiteral("SELECT count(*) FROM findings")) && query.next());
         QCOMPARE(query.value(0).toInt(), recorded->findings.size());
         QVERIFY(query.exec(QStringLiteral("SELECT count(*) FROM console")) && query.next());
