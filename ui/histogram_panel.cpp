@@ -75,12 +75,14 @@ void HistogramPanel::refresh(bool force)
             slot.plot->setSeries({});
             slot.plot->setPlaceholder(tr("Select a layer to see its %1.").arg(kindName));
             slot.shown = nullptr;
+            slot.shownLayer = -2;
             continue;
         }
         const SnapshotPtr latest = m_state->latestWith(m_layer, slot.kind);
-        if (!force && latest == slot.shown)
+        if (!force && latest == slot.shown && slot.shownLayer == m_layer)
             continue;
         slot.shown = latest;
+        slot.shownLayer = m_layer;
         if (!latest) {
             slot.plot->setSeries({});
             const bool noParameters = layer->parameters.isEmpty() && slot.kind != TensorKind::Activation;

@@ -31,6 +31,7 @@ private:
         TensorKind kind;
         widgets::HistogramPlot* plot;
         SnapshotPtr shown; // the latest sample drawn, to skip needless redraws
+        int shownLayer = -2;
     };
     QVector<Slot> m_slots;
     RunStatePtr m_state;

@@ -2,6 +2,8 @@
 
 #include "curves_panel.h"
 #include "findings_model.h"
+#include "graph_panel.h"
+#include "inspector_panel.h"
 #include "histogram_panel.h"
 #include "launch_dialog.h"
 #include "layer_list_model.h"
@@ -139,13 +141,33 @@ void MainWindow::createDocks()
     m_layerView->setMinimumWidth(380);
     m_layerView->setShowGrid(false);
     m_layerView->setAlternatingRowColors(true);
-    connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex& current) { m_histograms->setLayer(m_layers->layerId(current.row())); });
+    connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
+        const int layer = m_layers->layerId(current.row());
+        m_histograms->setLayer(layer);
+        m_inspector->setLayer(layer);
+        m_graph->setSelectedLayer(layer);
+    });
 
     auto* layerDock = new QDockWidget(tr("Layers"), this);
     layerDock->setObjectName(QStringLiteral("layers-dock"));
     layerDock->setWidget(m_layerView);
     addDockWidget(Qt::LeftDockWidgetArea, layerDock);
+
+    m_graph = new GraphPanel(this);
+    connect(m_graph, &GraphPanel::layerClicked, this, &MainWindow::selectLayer);
+    auto* graphDock = new QDockWidget(tr("Network"), this);
+    graphDock->setObjectName(QStringLiteral("graph-dock"));
+    graphDock->setWidget(m_graph);
+    addDockWidget(Qt::LeftDockWidgetArea, graphDock);
+    tabifyDockWidget(layerDock, graphDock);
+    graphDock->raise();
+
+    m_inspector = new InspectorPanel(this);
+    auto* inspectorDock = new QDockWidget(tr("Inspector"), this);
+    inspectorDock->setObjectName(QStringLiteral("inspector-dock"));
+    inspectorDock->setWidget(m_inspector);
+    inspectorDock->setMinimumWidth(340);
+    addDockWidget(Qt::RightDockWidgetArea, inspectorDock);
 
     m_console = new QPlainTextEdit(this);
     m_console->setObjectName(QStringLiteral("console"));
@@ -180,6 +202,8 @@ void MainWindow::createDocks()
     findingsDock->raise();
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(graphDock->toggleViewAction());
+    view->addAction(inspectorDock->toggleViewAction());
     view->addAction(layerDock->toggleViewAction());
     view->addAction(findingsDock->toggleViewAction());
     view->addAction(consoleDock->toggleViewAction());
@@ -247,6 +271,9 @@ void MainWindow::selectLayer(int layerId)
     if (row >= 0)
         m_layerView->selectionModel()->setCurrentIndex(m_layers->index(row, 0),
                                                        QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_inspector->setLayer(layerId);
+    m_graph->setSelectedLayer(layerId);
+    m_histograms->setLayer(layerId);
 }
 
 void MainWindow::onStateChanged(const RunStatePtr& state)
@@ -267,11 +294,15 @@ void MainWindow::onStateChanged(const RunStatePtr& state)
     for (const Layer& layer : state->model.layers)
         health.insert(layer.id, state->layerHealth(layer.id));
     m_layers->setHealth(health);
+    m_graph->setState(state);
+    m_inspector->setState(state);
     if (state->findings.size() > m_findingsSeen) {
         // A new finding: show where it is. The most important one leads.
         m_findingsSeen = state->findings.size();
-        if (state->findings.first().layer >= 0)
+        if (state->findings.first().layer >= 0) {
             selectLayer(state->findings.first().layer);
+            m_graph->highlightLayer(state->findings.first().layer);
+        }
     }
     m_histograms->setState(state);
     m_curves->setState(state);

@@ -16,7 +16,9 @@ namespace traindx {
 
 class CurvesPanel;
 class FindingsModel;
+class GraphPanel;
 class HistogramPanel;
+class InspectorPanel;
 class LayerListModel;
 
 class MainWindow : public QMainWindow {
@@ -33,6 +35,8 @@ public:
     CurvesPanel* curvesPanel() const { return m_curves; }
     QTableView* layerView() const { return m_layerView; }
     QTableView* findingsView() const { return m_findingsView; }
+    GraphPanel* graphPanel() const { return m_graph; }
+    InspectorPanel* inspector() const { return m_inspector; }
     void selectLayer(int layerId);
 
 protected:
@@ -56,6 +60,8 @@ private:
     QTableView* m_layerView = nullptr;
     FindingsModel* m_findings;
     QTableView* m_findingsView = nullptr;
+    GraphPanel* m_graph = nullptr;
+    InspectorPanel* m_inspector = nullptr;
     int m_findingsSeen = 0;
     HistogramPanel* m_histograms;
     CurvesPanel* m_curves;

@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
+#include <QSet>
 #include <QJsonDocument>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -330,13 +331,17 @@ void SessionWorker::diagnose(const RunBuilder::Applied& applied, double seconds)
     QVector<Finding> found = m_diagnoser->observe(state, applied.snapshot, applied.newPoints);
     if (found.isEmpty())
         return;
-    bool faulty = false;
+    QSet<QString> added;
     for (auto& finding : found) {
         finding.seconds = seconds;
-        faulty = faulty || finding.faulty;
+        added.insert(finding.key());
         state.findings.append(finding);
     }
     Diagnoser::settle(state.findings);
+    // Break for a new cause, not for what follows from one already shown.
+    bool faulty = false;
+    for (const auto& finding : state.findings)
+        faulty = faulty || (added.contains(finding.key()) && finding.faulty && finding.explainedBy.isEmpty());
     if (m_recorder)
         m_recorder->recordFindings(state.findings);
     if (faulty && m_options.stopOnSymptom)

@@ -3,7 +3,10 @@
 #include "curve_plot.h"
 #include "curves_panel.h"
 #include "histogram_panel.h"
+#include "graph_panel.h"
 #include "histogram_plot.h"
+#include "inspector_panel.h"
+#include "network_graph_view.h"
 #include "main_window.h"
 #include "session_waiter.h"
 
@@ -63,7 +66,31 @@ private Q_SLOTS:
         const QModelIndex softmaxRow = window.layerView()->model()->index(7, 1);
         QVERIFY(softmaxRow.data(Qt::BackgroundRole).isValid());
         QVERIFY(window.findChild<QLabel*>(QStringLiteral("trainer-state"))->text().startsWith(QStringLiteral("Held")));
+        // The graph shows the Softmax red and highlighted; the inspector says why and what to change.
+        auto* graph = window.graphPanel()->view();
+        QTRY_VERIFY_WITH_TIMEOUT(graph->nodeCount() == 8 && !graph->isLayingOut(), 10000);
+        QCOMPARE(graph->drawnSeverity(QStringLiteral("8")), 2);
+        QCOMPARE(graph->drawnSeverity(QStringLiteral("1")), 0);
+        QCOMPARE(graph->highlighted(), QStringLiteral("8"));
+        QCOMPARE(graph->selected(), QStringLiteral("8"));
+        QCOMPARE(window.inspector()->layer(), 8);
+        const QString why = window.inspector()->findingsText();
+        QVERIFY2(why.contains(QStringLiteral("out_of_range")) && why.contains(QStringLiteral("change_activation"))
+                     && why.contains(QStringLiteral("torch::nn::Sigmoid")),
+                 qPrintable(why));
         screenshot(window, QStringLiteral("held-at-finding"));
+
+        // F10 steps one epoch at a time.
+        for (int expected = held->epoch + 1; expected <= held->epoch + 2; ++expected) {
+            const quint64 before = window.session()->state()->revision;
+            QTest::keyClick(&window, Qt::Key_F10);
+            const RunStatePtr stepped = test::waitForState(*window.session(), [before](const RunState& s) {
+                return s.revision > before && s.state == TrainerState::Held && s.heldAtEpochEnd;
+            });
+            QVERIFY2(stepped, qPrintable(test::describe(*window.session()->state())));
+            QCOMPARE(stepped->epoch, expected);
+        }
+        screenshot(window, QStringLiteral("stepped-two-epochs"));
 
         // Let it run to the end without breaking again.
         SessionOptions options;

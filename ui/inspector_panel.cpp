@@ -1,0 +1,211 @@
+#include "inspector_panel.h"
+
+#include "sparkline.h"
+
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QTableWidget>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace traindx {
+
+namespace {
+
+QString number(double value)
+{
+    if (!std::isfinite(value))
+        return std::isnan(value) ? QStringLiteral("NaN") : value > 0 ? QStringLiteral("+inf") : QStringLiteral("-inf");
+    return QString::number(value, 'g', 4);
+}
+
+QString shapeText(const QVector<qint64>& dims)
+{
+    QStringList parts;
+    for (auto d : dims)
+        parts.append(QString::number(d));
+    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+double rms(const TensorStats& t)
+{
+    const qint64 finite = t.count - t.nonFinite();
+    return finite > 0 ? t.l2 / std::sqrt(double(finite)) : 0;
+}
+
+const QStringList kRows {QStringLiteral("mean"), QStringLiteral("std"),  QStringLiteral("min"),   QStringLiteral("max"),
+                         QStringLiteral("L2"),   QStringLiteral("NaN"),  QStringLiteral("Inf"),   QStringLiteral("zeros"),
+                         QStringLiteral("dead / saturated"), QStringLiteral("update ratio (step)"),
+                         QStringLiteral("update ratio (epoch)")};
+
+} // namespace
+
+InspectorPanel::InspectorPanel(QWidget* parent)
+    : QWidget(parent)
+    , m_header(new QLabel(this))
+    , m_table(new QTableWidget(kRows.size(), 3, this))
+    , m_findings(new QTextBrowser(this))
+{
+    auto* layout = new QVBoxLayout(this);
+    m_header->setWordWrap(true);
+    m_header->setTextFormat(Qt::RichText);
+    m_header->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_header);
+
+    m_table->setObjectName(QStringLiteral("inspector-statistics"));
+    m_table->setHorizontalHeaderLabels({tr("weights"), tr("gradients"), tr("outputs")});
+    m_table->setVerticalHeaderLabels(kRows);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_table->verticalHeader()->setDefaultSectionSize(20);
+    m_table->setMinimumHeight(20 * kRows.size() + 30);
+    layout->addWidget(m_table);
+
+    auto* trends = new QFormLayout;
+    for (const QString& name : {tr("weight L2"), tr("gradient RMS"), tr("output mean"), tr("update ratio")}) {
+        auto* label = new QLabel(name, this);
+        auto* line = new widgets::Sparkline(this);
+        trends->addRow(label, line);
+        m_trends.append({label, line});
+    }
+    layout->addLayout(trends);
+
+    m_findings->setObjectName(QStringLiteral("inspector-findings"));
+    m_findings->setOpenExternalLinks(false);
+    layout->addWidget(m_findings, 1);
+    refresh();
+}
+
+void InspectorPanel::setState(const RunStatePtr& state)
+{
+    m_state = state;
+    refresh();
+}
+
+void InspectorPanel::setLayer(int layer)
+{
+    m_layer = layer;
+    refresh();
+}
+
+QString InspectorPanel::findingsText() const
+{
+    return m_findings->toPlainText();
+}
+
+void InspectorPanel::refresh()
+{
+    const Layer* layer = m_state ? m_state->model.layer(m_layer) : nullptr;
+    if (!layer) {
+        m_header->setText(tr("<i>Select a layer in the graph, the layer list or the findings.</i>"));
+        m_table->clearContents();
+        for (auto& [label, line] : m_trends)
+            line->setValues({});
+        m_findings->clear();
+        return;
+    }
+    QString header = QStringLiteral("<b style='font-size:13pt'>%1</b><br><span style='color:#555'>module path</span> %2<br>%3")
+                         .arg(layer->displayName().toHtmlEscaped(), layer->path.isEmpty() ? tr("(root)") : layer->path.toHtmlEscaped(),
+                              layer->options.toHtmlEscaped());
+    for (const auto& p : layer->parameters)
+        header += QStringLiteral("<br>%1 %2 — %3 values").arg(p.name, shapeText(p.dims), QLocale().toString(p.count()));
+    if (!layer->outputShape.isEmpty())
+        header += tr("<br>output %1 on the probe batch").arg(shapeText(layer->outputShape));
+    m_header->setText(header);
+
+    // The latest statistics of each kind.
+    const TensorKind kinds[] = {TensorKind::Weight, TensorKind::WeightGrad, TensorKind::Activation};
+    const LayerSample* latestSample = nullptr;
+    for (int column = 0; column < 3; ++column) {
+        const SnapshotPtr snapshot = m_state->latestWith(m_layer, kinds[column]);
+        const LayerSample* sample = snapshot ? snapshot->layer(m_layer) : nullptr;
+        if (sample && !latestSample)
+            latestSample = sample;
+        const TensorStats* t = sample ? &sample->stats(kinds[column]) : nullptr;
+        auto cell = [this, column](int row, const QString& text) { m_table->setItem(row, column, new QTableWidgetItem(text)); };
+        if (!t) {
+            for (int row = 0; row < kRows.size(); ++row)
+                cell(row, QString());
+            continue;
+        }
+        cell(0, number(t->mean));
+        cell(1, number(t->std));
+        cell(2, number(t->min));
+        cell(3, number(t->max));
+        cell(4, number(t->l2));
+        cell(5, QString::number(t->nan));
+        cell(6, QString::number(t->inf));
+        cell(7, t->count > 0 ? QStringLiteral("%1 %").arg(100.0 * t->zeros / t->count, 0, 'f', 1) : QString());
+        const bool outputs = kinds[column] == TensorKind::Activation;
+        cell(8, outputs && (sample->deadFraction > 0 || sample->saturatedFraction > 0)
+                    ? QStringLiteral("%1 %").arg(100.0 * std::max(sample->deadFraction, sample->saturatedFraction), 0, 'f', 1)
+                    : QString());
+        cell(9, !outputs && sample->updateRatio >= 0 ? number(sample->updateRatio) : QString());
+        cell(10, !outputs && sample->epochUpdateRatio >= 0 ? number(sample->epochUpdateRatio) : QString());
+        for (int row = 5; row <= 6; ++row)
+            if (m_table->item(row, column)->text() != QLatin1String("0"))
+                m_table->item(row, column)->setForeground(QColor(0xc6, 0x28, 0x28));
+    }
+
+    // Their course over the epochs.
+    QVector<double> weightL2, gradientRms, outputMean, updates;
+    for (int index : m_state->epochEnds) {
+        const LayerSample* s = m_state->snapshots[index]->layer(m_layer);
+        if (!s)
+            continue;
+        if (s->stats(TensorKind::Weight).present)
+            weightL2.append(s->stats(TensorKind::Weight).l2);
+        if (s->stats(TensorKind::WeightGrad).present)
+            gradientRms.append(rms(s->stats(TensorKind::WeightGrad)));
+        if (s->stats(TensorKind::Activation).present)
+            outputMean.append(s->stats(TensorKind::Activation).mean);
+        if (s->epochUpdateRatio >= 0)
+            updates.append(s->epochUpdateRatio);
+    }
+    const QVector<double>* series[] = {&weightL2, &gradientRms, &outputMean, &updates};
+    for (int i = 0; i < m_trends.size(); ++i) {
+        m_trends[i].second->setValues(*series[i], m_trends[i].first->text());
+        m_trends[i].first->setVisible(!series[i]->isEmpty());
+        m_trends[i].second->setVisible(!series[i]->isEmpty());
+    }
+
+    // The findings on this layer, with the fix and the numbers behind it.
+    QString html;
+    for (const Finding& f : m_state->findings) {
+        if (f.layer != m_layer)
+            continue;
+        const bool cause = f.faulty && f.explainedBy.isEmpty();
+        html += QStringLiteral("<p><b style='color:%1'>%2</b> — %3<br>%4<br><span style='color:#555'>first seen in epoch %5 "
+                               "after %6 batches, in the %7</span></p>")
+                    .arg(cause ? QStringLiteral("#c62828") : QStringLiteral("#b7791f"), f.symptom,
+                         symptom::describe(f.symptom).toHtmlEscaped(), f.summary.toHtmlEscaped())
+                    .arg(f.epoch + 1)
+                    .arg(f.batch)
+                    .arg(f.location);
+        html += QStringLiteral("<p><b>Fix — %1:</b> %2<br><i>Why: %3</i></p>")
+                    .arg(f.fixClass, f.fixText.toHtmlEscaped(), f.checker.toHtmlEscaped());
+        if (!f.explainedBy.isEmpty())
+            html += tr("<p>This follows from %1.</p>").arg(f.causeLabel(m_state->findings).toHtmlEscaped());
+        if (!f.evidence.isEmpty()) {
+            html += QStringLiteral("<table cellspacing='0' cellpadding='1'>");
+            for (const auto& e : f.evidence)
+                html += QStringLiteral("<tr><td style='color:#555'>%1&nbsp;&nbsp;</td><td>%2</td></tr>")
+                            .arg(e.name.toHtmlEscaped(), e.text.isEmpty() ? number(e.value) : e.text.toHtmlEscaped());
+            html += QStringLiteral("</table>");
+        }
+        html += QStringLiteral("<hr>");
+    }
+    if (html.isEmpty()) {
+        html = tr("<p>No symptom on this layer.</p>");
+        if (!m_state->findings.isEmpty())
+            html += tr("<p style='color:#555'>The most important finding of the run: %1 at %2.</p>")
+                        .arg(m_state->findings.first().symptom, m_state->findings.first().layerLabel().toHtmlEscaped());
+    }
+    m_findings->setHtml(html);
+}
+
+} // namespace traindx
