@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "curves_panel.h"
+#include "attach_dialog.h"
 #include "findings_model.h"
 #include "graph_panel.h"
 #include "inspector_panel.h"
@@ -79,6 +80,8 @@ void MainWindow::createActions()
     m_launchAction = file->addAction(QIcon::fromTheme(QStringLiteral("system-run")), tr("&Launch…"), this,
                                      &MainWindow::showLaunchDialog);
     m_launchAction->setShortcut(tr("Ctrl+L"));
+    file->addAction(QIcon::fromTheme(QStringLiteral("network-connect")), tr("&Attach…"), QKeySequence(tr("Ctrl+Shift+A")), this,
+                    &MainWindow::showAttachDialog);
     file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open run…"), QKeySequence::Open, this,
                     &MainWindow::showOpenRunDialog);
     m_exportAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-export")), tr("&Export report…"), this,
@@ -100,6 +103,10 @@ void MainWindow::createActions()
     m_stepBatchAction = command(tr("Step &batch"), Qt::Key_F11, Command::StepBatch, QStringLiteral("go-jump"));
     m_stopAction = command(tr("&Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), Command::Stop,
                            QStringLiteral("media-playback-stop"));
+    run->addSeparator();
+    m_detachAction = run->addAction(QIcon::fromTheme(QStringLiteral("network-disconnect")), tr("&Detach"), this,
+                                    [this] { m_session->detach(); });
+    m_detachAction->setToolTip(tr("Let go of the trainer; its training goes on"));
     run->addSeparator();
     m_breakOnSymptomAction = run->addAction(tr("&Break on symptom"));
     m_breakOnSymptomAction->setCheckable(true);
@@ -216,6 +223,22 @@ void MainWindow::showLaunchDialog()
         launch(dialog.spec());
 }
 
+void MainWindow::showAttachDialog()
+{
+    AttachDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted && !dialog.socketPath().isEmpty())
+        attach(dialog.socketPath());
+}
+
+void MainWindow::attach(const QString& socketPath)
+{
+    m_console->clear();
+    m_findingsSeen = 0;
+    applySessionOptions();
+    appendConsole(tr("attached to %1; the trainer's own output stays where it was started\n").arg(socketPath), false);
+    m_session->attach(socketPath);
+}
+
 void MainWindow::showOpenRunDialog()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open a recorded run"), defaultRunsDirectory(),
@@ -326,6 +349,7 @@ void MainWindow::updateActions()
     m_stopAction->setEnabled(state == TrainerState::Running || state == TrainerState::Held
                              || state == TrainerState::Starting);
     m_exportAction->setEnabled(m_state && !m_state->model.layers.isEmpty());
+    m_detachAction->setEnabled(connected);
 }
 
 void MainWindow::updateStatus()

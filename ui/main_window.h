@@ -29,6 +29,7 @@ public:
 
     void launch(const LaunchSpec& spec);
     void openRun(const QString& path);
+    void attach(const QString& socketPath);
     bool exportReport(const QString& path, QString* error);
     Session* session() const { return m_session; }
     HistogramPanel* histogramPanel() const { return m_histograms; }
@@ -51,6 +52,7 @@ private:
     void appendConsole(const QString& text, bool standardError);
     void showLaunchDialog();
     void showOpenRunDialog();
+    void showAttachDialog();
     void showExportReportDialog();
     void applySessionOptions();
 
@@ -75,6 +77,7 @@ private:
 
     QAction* m_launchAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QAction* m_detachAction = nullptr;
     QAction* m_continueAction = nullptr;
     QAction* m_pauseAction = nullptr;
     QAction* m_stepEpochAction = nullptr;

@@ -1,7 +1,9 @@
 // traindx: the desktop debugger.
 //   traindx                          an empty window; File > Launch… starts a trainer
 //   traindx --launch PROGRAM [ARGS…] starts straight into debugging PROGRAM
+//   traindx --attach PID             attaches to a running trainer
 //   traindx RUN.traindx              opens a recorded run
+#include "discovery.h"
 #include "main_window.h"
 
 #include <QApplication>
@@ -20,6 +22,8 @@ int main(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption({QStringLiteral("launch"), QStringLiteral("Launch PROGRAM (the remaining arguments are its own).")});
+    parser.addOption({QStringLiteral("attach"), QStringLiteral("Attach to the training process PID (or a probe's socket)."),
+                      QStringLiteral("PID")});
     parser.addPositionalArgument(QStringLiteral("program"),
                                  QStringLiteral("With --launch: the training program and its arguments. Otherwise: a run file to open."),
                                  QStringLiteral("[PROGRAM [ARGS…] | RUN.traindx]"));
@@ -39,6 +43,20 @@ int main(int argc, char** argv)
         spec.arguments = rest.mid(1);
         spec.workingDirectory = QDir::currentPath();
         window.launch(spec);
+    } else if (parser.isSet(QStringLiteral("attach"))) {
+        const QString target = parser.value(QStringLiteral("attach"));
+        bool isPid = false;
+        const qint64 pid = target.toLongLong(&isPid);
+        QString socket = isPid ? QString() : target;
+        for (const auto& endpoint : traindx::discovery::listEndpoints())
+            if (isPid && endpoint.pid == pid)
+                socket = endpoint.socketPath;
+        if (socket.isEmpty()) {
+            qWarning("traindx: process %s has no TrainDx probe listening in %s", qPrintable(target),
+                     qPrintable(traindx::discovery::directory()));
+            return 2;
+        }
+        window.attach(socket);
     } else if (!parser.positionalArguments().isEmpty()) {
         window.openRun(parser.positionalArguments().first());
     }

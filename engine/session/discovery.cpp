@@ -3,7 +3,11 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QElapsedTimer>
 #include <QFileInfo>
+#include <QLocalSocket>
+
+#include "framing.h"
 
 #include <atomic>
 #include <cerrno>
@@ -47,6 +51,55 @@ QVector<Endpoint> listEndpoints()
         endpoints.append({pid, info.filePath()});
     }
     return endpoints;
+}
+
+ProbeInfo queryEndpoint(const QString& socketPath, int timeoutMs)
+{
+    ProbeInfo info;
+    info.socketPath = socketPath;
+    QLocalSocket socket;
+    socket.connectToServer(socketPath);
+    if (!socket.waitForConnected(timeoutMs)) {
+        info.error = socket.errorString();
+        return info;
+    }
+    wire::FrameReader reader;
+    wire::Frame frame;
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeoutMs) {
+        if (!socket.waitForReadyRead(int(std::max<qint64>(1, timeoutMs - timer.elapsed()))))
+            break;
+        const QByteArray bytes = socket.readAll();
+        reader.feed(bytes.constData(), std::size_t(bytes.size()));
+        const auto status = reader.next(frame);
+        if (status == wire::FrameReader::Status::Error) {
+            info.error = QString::fromStdString(reader.error());
+            break;
+        }
+        if (status != wire::FrameReader::Status::Frame)
+            continue;
+        if (!frame.has_hello()) {
+            info.error = QStringLiteral("not a TrainDx probe");
+            break;
+        }
+        const auto& hello = frame.hello();
+        info.ok = true;
+        info.pid = hello.pid();
+        info.program = QString::fromStdString(hello.program());
+        for (const auto& argument : hello.arguments())
+            info.arguments.append(QString::fromStdString(argument));
+        info.modelName = QString::fromStdString(hello.model_name());
+        info.epoch = hello.epoch();
+        info.step = hello.step();
+        info.startedUnixMs = hello.started_unix_ms();
+        info.busy = hello.busy();
+        break;
+    }
+    if (!info.ok && info.error.isEmpty())
+        info.error = QStringLiteral("the probe did not answer within %1 ms").arg(timeoutMs);
+    socket.abort();
+    return info;
 }
 
 } // namespace traindx::discovery

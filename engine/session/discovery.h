@@ -22,4 +22,22 @@ struct Endpoint {
 // Sockets of running probes; sockets whose process is gone are removed.
 QVector<Endpoint> listEndpoints();
 
+// What a listening probe says of itself in its hello, asked without attaching.
+struct ProbeInfo {
+    bool ok = false;
+    QString error;
+    qint64 pid = 0;
+    QString socketPath;
+    QString program;
+    QStringList arguments;
+    QString modelName;
+    int epoch = 0;
+    qint64 step = 0;
+    qint64 startedUnixMs = 0;
+    bool busy = false; // another TrainDx is attached
+};
+
+// Blocks for at most `timeoutMs`: call it off the UI thread.
+ProbeInfo queryEndpoint(const QString& socketPath, int timeoutMs = 1000);
+
 } // namespace traindx::discovery

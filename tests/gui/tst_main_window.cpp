@@ -1,5 +1,6 @@
 // The real main window under the offscreen platform, debugging a real trainer.
 // With TRAINDX_SCREENSHOT_DIR set, it saves what the window looked like.
+#include "attach_dialog.h"
 #include "curve_plot.h"
 #include "curves_panel.h"
 #include "histogram_panel.h"
@@ -13,6 +14,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QLabel>
+#include <QProcess>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -141,6 +143,76 @@ private Q_SLOTS:
         QTest::qWait(2 * Session::kPublishIntervalMs);
         QCOMPARE(window.findingsView()->model()->rowCount(), findings);
         screenshot(window, QStringLiteral("replayed-run"));
+    }
+
+    void graphHighlightsTheLayerTheDiagnosisNames()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+        spec.arguments = {QStringLiteral("dead_relu_negative_bias")};
+        window.launch(spec);
+        const RunStatePtr held = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Held && !s.findings.isEmpty();
+        });
+        QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
+        QCOMPARE(held->findings.first().symptom, symptom::DeadRelu);
+        const QString relu = QString::number(held->findings.first().layer);
+        QCOMPARE(held->model.layers[held->findings.first().layer].type, QStringLiteral("ReLU"));
+        auto* graph = window.graphPanel()->view();
+        QTRY_VERIFY_WITH_TIMEOUT(graph->nodeCount() == 3 && !graph->isLayingOut(), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(relu), 2, 5000);
+        QCOMPARE(graph->highlighted(), relu);
+        QVERIFY(window.inspector()->findingsText().contains(QStringLiteral("change_initialization")));
+        screenshot(window, QStringLiteral("dead-relu"));
+        window.session()->send(Command::Stop);
+        QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 20000));
+    }
+
+    void attachListsTheTrainerAndDetachLeavesItRunning()
+    {
+        QProcess trainer;
+        trainer.start(test::builtProgram(QStringLiteral("traindx-zoo")),
+                      {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("150")});
+        QVERIFY(trainer.waitForStarted());
+        QByteArray output;
+        while (!output.contains("epoch 2/") && trainer.state() == QProcess::Running) {
+            trainer.waitForReadyRead(100);
+            output += trainer.readAllStandardOutput();
+        }
+
+        MainWindow window;
+        window.show();
+        AttachDialog dialog(&window);
+        QAbstractItemModelTester tester(dialog.model());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.model()->rowCount() >= 1, 10000);
+        const discovery::ProbeInfo* listed = nullptr;
+        for (int row = 0; row < dialog.model()->rowCount(); ++row)
+            if (dialog.model()->probe(row)->pid == trainer.processId())
+                listed = dialog.model()->probe(row);
+        QVERIFY(listed);
+        QVERIFY(listed->ok);
+        QCOMPARE(listed->modelName, QStringLiteral("so31880720"));
+        QVERIFY(listed->epoch >= 2);
+        QVERIFY(dialog.model()->index(0, ProbeListModel::Uptime).data().toString().endsWith(QStringLiteral(" s")));
+
+        window.attach(listed->socketPath);
+        const RunStatePtr attached = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.connected && s.epochEnds.size() >= 2 && !s.findings.isEmpty();
+        }, 20000);
+        QVERIFY2(attached, qPrintable(test::describe(*window.session()->state())));
+        QCOMPARE(attached->program.pid, trainer.processId());
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        QVERIFY(window.curvesPanel()->lossPlot()->pointCount(QStringLiteral("batch loss")) >= 2 * 125); // the history arrived
+        screenshot(window, QStringLiteral("attached"));
+
+        window.session()->detach();
+        QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Detached; }, 5000));
+        QVERIFY(trainer.waitForFinished(120000));
+        QCOMPARE(trainer.exitCode(), 0);
+        QVERIFY(trainer.readAllStandardOutput().contains("epoch 150/150"));
     }
 };
 
