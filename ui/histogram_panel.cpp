@@ -2,6 +2,10 @@
 
 #include "histogram_plot.h"
 
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpression>
 #include <QVBoxLayout>
 
 namespace traindx {
@@ -32,6 +36,21 @@ HistogramPanel::HistogramPanel(QWidget* parent)
     : QWidget(parent)
 {
     auto* layout = new QVBoxLayout(this);
+    auto* top = new QHBoxLayout;
+    m_compareEdit = new QLineEdit(this);
+    m_compareEdit->setObjectName(QStringLiteral("compare-epochs"));
+    m_compareEdit->setPlaceholderText(tr("latest and the four epochs before it; or list epochs to overlay: 0, 5, 10"));
+    m_compareEdit->setClearButtonEnabled(true);
+    top->addWidget(new QLabel(tr("Epochs:"), this));
+    top->addWidget(m_compareEdit, 1);
+    layout->addLayout(top);
+    connect(m_compareEdit, &QLineEdit::editingFinished, this, [this] {
+        QVector<int> epochs;
+        for (const QString& part : m_compareEdit->text().split(QRegularExpression(QStringLiteral("[,\\s]+")), Qt::SkipEmptyParts))
+            if (bool ok = false; part.toInt(&ok) >= 0 && ok)
+                epochs.append(part.toInt());
+        compareEpochs(epochs);
+    });
     for (TensorKind kind : {TensorKind::Weight, TensorKind::WeightGrad, TensorKind::Activation}) {
         auto* plot = new widgets::HistogramPlot(this);
         plot->setObjectName(QStringLiteral("histogram-") + tensorKindName(kind));
@@ -47,6 +66,12 @@ widgets::HistogramPlot* HistogramPanel::plot(TensorKind kind) const
         if (slot.kind == kind)
             return slot.plot;
     return nullptr;
+}
+
+void HistogramPanel::compareEpochs(const QVector<int>& epochs)
+{
+    m_compare = epochs;
+    refresh(true);
 }
 
 void HistogramPanel::setLayer(int layerId)
@@ -91,6 +116,23 @@ void HistogramPanel::refresh(bool force)
             continue;
         }
         QVector<widgets::HistogramSeries> series;
+        if (!m_compare.isEmpty()) {
+            for (int epoch : m_compare)
+                for (const SnapshotPtr& s : m_state->snapshots) {
+                    const LayerSample* sample = s->layer(m_layer);
+                    const bool match = epoch == 0 ? s->initial : (s->epochEnd && s->epoch + 1 == epoch);
+                    if (match && sample && sample->stats(slot.kind).present) {
+                        widgets::HistogramSeries one = seriesOf(*s, m_layer, slot.kind);
+                        if (s->initial)
+                            one.label = tr("before training");
+                        series.append(one);
+                    }
+                }
+            slot.plot->setSeries(series);
+            if (series.isEmpty())
+                slot.plot->setPlaceholder(tr("None of these epochs has %1 for this layer.").arg(kindName));
+            continue;
+        }
         const auto history = m_state->epochHistory(m_layer, slot.kind);
         for (const auto& snapshot : history) {
             if (snapshot == latest || snapshot->step > latest->step)

@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+class QLineEdit;
+
 namespace traindx {
 
 namespace widgets {
@@ -18,6 +20,9 @@ public:
     explicit HistogramPanel(QWidget* parent = nullptr);
 
     void setLayer(int layerId);
+    // Overlays these epochs (1 is the first, 0 the weights before training) instead of the
+    // latest sample and the epochs before it; empty restores that default.
+    void compareEpochs(const QVector<int>& epochs);
     void setState(const RunStatePtr& state);
     int layer() const { return m_layer; }
     widgets::HistogramPlot* plot(TensorKind kind) const;
@@ -36,6 +41,8 @@ private:
     QVector<Slot> m_slots;
     RunStatePtr m_state;
     int m_layer = -1;
+    QVector<int> m_compare;
+    QLineEdit* m_compareEdit;
 };
 
 } // namespace traindx

@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "curves_panel.h"
+#include "distribution_panel.h"
 #include "attach_dialog.h"
 #include "findings_model.h"
 #include "graph_panel.h"
@@ -38,6 +39,8 @@ MainWindow::MainWindow(QWidget* parent)
     , m_findings(new FindingsModel(this))
     , m_histograms(new HistogramPanel(this))
     , m_curves(new CurvesPanel(this))
+    , m_distribution(new DistributionPanel(this))
+    , m_overview(new OverviewPanel(this))
     , m_tabs(new QTabWidget(this))
     , m_stateLabel(new QLabel(this))
     , m_positionLabel(new QLabel(this))
@@ -47,7 +50,10 @@ MainWindow::MainWindow(QWidget* parent)
 {
     setWindowTitle(tr("TrainDx"));
     m_tabs->addTab(m_histograms, tr("Layer histograms"));
+    m_tabs->addTab(m_distribution, tr("Distributions over time"));
     m_tabs->addTab(m_curves, tr("Training curves"));
+    m_tabs->addTab(m_overview, tr("All layers"));
+    connect(m_overview, &OverviewPanel::layerClicked, this, &MainWindow::selectLayer);
     setCentralWidget(m_tabs);
     createActions();
     createDocks();
@@ -151,6 +157,7 @@ void MainWindow::createDocks()
     connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
         const int layer = m_layers->layerId(current.row());
         m_histograms->setLayer(layer);
+        m_distribution->setLayer(layer);
         m_inspector->setLayer(layer);
         m_graph->setSelectedLayer(layer);
     });
@@ -297,6 +304,7 @@ void MainWindow::selectLayer(int layerId)
     m_inspector->setLayer(layerId);
     m_graph->setSelectedLayer(layerId);
     m_histograms->setLayer(layerId);
+    m_distribution->setLayer(layerId);
 }
 
 void MainWindow::onStateChanged(const RunStatePtr& state)
@@ -329,6 +337,8 @@ void MainWindow::onStateChanged(const RunStatePtr& state)
     }
     m_histograms->setState(state);
     m_curves->setState(state);
+    m_distribution->setState(state);
+    m_overview->setState(state);
     const QString program = QFileInfo(state->program.program).fileName();
     setWindowTitle(program.isEmpty() ? tr("TrainDx")
                                      : tr("%1 (pid %2) — TrainDx").arg(program).arg(state->program.pid));

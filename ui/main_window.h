@@ -15,6 +15,8 @@ class QTabWidget;
 namespace traindx {
 
 class CurvesPanel;
+class DistributionPanel;
+class OverviewPanel;
 class FindingsModel;
 class GraphPanel;
 class HistogramPanel;
@@ -38,6 +40,9 @@ public:
     QTableView* findingsView() const { return m_findingsView; }
     GraphPanel* graphPanel() const { return m_graph; }
     InspectorPanel* inspector() const { return m_inspector; }
+    DistributionPanel* distributionPanel() const { return m_distribution; }
+    OverviewPanel* overviewPanel() const { return m_overview; }
+    QTabWidget* plotTabs() const { return m_tabs; }
     void selectLayer(int layerId);
 
 protected:
@@ -67,6 +72,8 @@ private:
     int m_findingsSeen = 0;
     HistogramPanel* m_histograms;
     CurvesPanel* m_curves;
+    DistributionPanel* m_distribution;
+    OverviewPanel* m_overview;
     QTabWidget* m_tabs;
     QPlainTextEdit* m_console = nullptr;
     QLabel* m_stateLabel;

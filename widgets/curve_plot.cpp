@@ -1,5 +1,6 @@
 #include "curve_plot.h"
 
+#include "plot_export.h"
 #include "plot_style.h"
 
 #include <QLabel>
@@ -24,6 +25,7 @@ CurvePlot::CurvePlot(QWidget* parent)
     layout->addWidget(m_title);
     layout->addWidget(m_plot, 1);
     applyPlotStyle(m_plot);
+    enablePlotExport(m_plot, QStringLiteral("curve"));
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 8));
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);

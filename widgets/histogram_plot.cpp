@@ -1,5 +1,6 @@
 #include "histogram_plot.h"
 
+#include "plot_export.h"
 #include "plot_style.h"
 
 #include <QLabel>
@@ -72,6 +73,7 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     m_placeholder->setWordWrap(true);
     m_placeholder->setStyleSheet(QStringLiteral("color: #777;"));
     applyPlotStyle(m_plot);
+    enablePlotExport(m_plot, QStringLiteral("histogram"));
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(QFont(font().family(), 8));
     m_plot->legend->setBrush(QColor(255, 255, 255, 200));

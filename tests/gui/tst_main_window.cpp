@@ -3,6 +3,10 @@
 #include "attach_dialog.h"
 #include "curve_plot.h"
 #include "curves_panel.h"
+#include "distribution_map.h"
+#include "distribution_panel.h"
+#include "histogram_grid.h"
+#include "plot_export.h"
 #include "histogram_panel.h"
 #include "graph_panel.h"
 #include "histogram_plot.h"
@@ -12,6 +16,7 @@
 #include "session_waiter.h"
 
 #include <QAbstractItemModelTester>
+#include <QTabWidget>
 #include <QApplication>
 #include <QLabel>
 #include <QProcess>
@@ -119,6 +124,38 @@ private Q_SLOTS:
         QCOMPARE(window.curvesPanel()->lossPlot()->pointCount(QStringLiteral("batch loss")), 6 * 125);
         QVERIFY(window.findChild<QLabel*>(QStringLiteral("trainer-state"))->text().startsWith(QStringLiteral("Finished")));
         screenshot(window, QStringLiteral("histograms-first-linear"));
+
+        // Overlay of chosen epochs: before training, the third and the sixth.
+        window.histogramPanel()->compareEpochs({0, 3, 6});
+        QCOMPARE(weights->seriesCount(), 3);
+        window.histogramPanel()->compareEpochs({});
+        QCOMPARE(weights->seriesCount(), 1 + HistogramPanel::kEarlierEpochs);
+
+        // Distribution over time: the weights before training and at each of the six epoch ends.
+        window.plotTabs()->setCurrentWidget(window.distributionPanel());
+        QTest::qWait(100);
+        QCOMPARE(window.distributionPanel()->map()->columnCount(), 7);
+        screenshot(window, QStringLiteral("distribution-over-time"));
+
+        // All layers at once; only what is on screen is drawn.
+        window.plotTabs()->setCurrentWidget(window.overviewPanel());
+        QTRY_COMPARE_WITH_TIMEOUT(window.overviewPanel()->grid()->cellCount(), 8, 2000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.overviewPanel()->grid()->lastPaintedCells() > 0, 2000);
+        QVERIFY(window.overviewPanel()->grid()->lastPaintedCells() <= 8);
+        screenshot(window, QStringLiteral("all-layers"));
+        window.plotTabs()->setCurrentWidget(window.histogramPanel());
+
+        // Any plot exports as PNG, SVG or CSV.
+        QTemporaryDir exports;
+        QString exportError;
+        for (const char* suffix : {"png", "svg", "csv"}) {
+            const QString path = exports.filePath(QStringLiteral("loss.") + QLatin1String(suffix));
+            QVERIFY2(widgets::exportPlot(window.curvesPanel()->lossPlot()->plot(), path, &exportError), qPrintable(exportError));
+            QVERIFY(QFileInfo(path).size() > 100);
+        }
+        QFile csv(exports.filePath(QStringLiteral("loss.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QVERIFY(csv.readAll().count('\n') > 6 * 125);
 
         // The one-unit softmax: a constant output and no parameters.
         window.selectLayer(8);

@@ -1,0 +1,16 @@
+// Saving a plot as the user asks: PNG (raster), SVG (vector) or CSV (the numbers).
+#pragma once
+
+#include <QString>
+
+class QCustomPlot;
+class QWidget;
+
+namespace traindx::widgets {
+
+// The format follows the file's suffix. CSV has one row per data point: series, x, y.
+bool exportPlot(QCustomPlot* plot, const QString& path, QString* error);
+// Adds "Export…" to the plot's context menu.
+void enablePlotExport(QCustomPlot* plot, const QString& suggestedName);
+
+} // namespace traindx::widgets
