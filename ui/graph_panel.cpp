@@ -8,14 +8,6 @@ namespace traindx {
 
 namespace {
 
-QString shapeText(const QVector<qint64>& dims)
-{
-    QStringList parts;
-    for (auto d : dims)
-        parts.append(QString::number(d));
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
 // The outermost container below the root that holds `layer`, or -1.
 int topContainer(const Model& model, int layer)
 {

@@ -16,21 +16,6 @@ namespace traindx {
 
 namespace {
 
-QString number(double value)
-{
-    if (!std::isfinite(value))
-        return std::isnan(value) ? QStringLiteral("NaN") : value > 0 ? QStringLiteral("+inf") : QStringLiteral("-inf");
-    return QString::number(value, 'g', 4);
-}
-
-QString shapeText(const QVector<qint64>& dims)
-{
-    QStringList parts;
-    for (auto d : dims)
-        parts.append(QString::number(d));
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
 double rms(const TensorStats& t)
 {
     const qint64 finite = t.count - t.nonFinite();
@@ -132,11 +117,11 @@ void InspectorPanel::refresh()
                 cell(row, QString());
             continue;
         }
-        cell(0, number(t->mean));
-        cell(1, number(t->std));
-        cell(2, number(t->min));
-        cell(3, number(t->max));
-        cell(4, number(t->l2));
+        cell(0, formatNumber(t->mean));
+        cell(1, formatNumber(t->std));
+        cell(2, formatNumber(t->min));
+        cell(3, formatNumber(t->max));
+        cell(4, formatNumber(t->l2));
         cell(5, QString::number(t->nan));
         cell(6, QString::number(t->inf));
         cell(7, t->count > 0 ? QStringLiteral("%1 %").arg(100.0 * t->zeros / t->count, 0, 'f', 1) : QString());
@@ -144,8 +129,8 @@ void InspectorPanel::refresh()
         cell(8, outputs && (sample->deadFraction > 0 || sample->saturatedFraction > 0)
                     ? QStringLiteral("%1 %").arg(100.0 * std::max(sample->deadFraction, sample->saturatedFraction), 0, 'f', 1)
                     : QString());
-        cell(9, !outputs && sample->updateRatio >= 0 ? number(sample->updateRatio) : QString());
-        cell(10, !outputs && sample->epochUpdateRatio >= 0 ? number(sample->epochUpdateRatio) : QString());
+        cell(9, !outputs && sample->updateRatio >= 0 ? formatNumber(sample->updateRatio) : QString());
+        cell(10, !outputs && sample->epochUpdateRatio >= 0 ? formatNumber(sample->epochUpdateRatio) : QString());
         for (int row = 5; row <= 6; ++row)
             if (m_table->item(row, column)->text() != QLatin1String("0"))
                 m_table->item(row, column)->setForeground(QColor(0xc6, 0x28, 0x28));
@@ -194,7 +179,7 @@ void InspectorPanel::refresh()
             html += QStringLiteral("<table cellspacing='0' cellpadding='1'>");
             for (const auto& e : f.evidence)
                 html += QStringLiteral("<tr><td style='color:#555'>%1&nbsp;&nbsp;</td><td>%2</td></tr>")
-                            .arg(e.name.toHtmlEscaped(), e.text.isEmpty() ? number(e.value) : e.text.toHtmlEscaped());
+                            .arg(e.name.toHtmlEscaped(), e.text.isEmpty() ? formatNumber(e.value) : e.text.toHtmlEscaped());
             html += QStringLiteral("</table>");
         }
         html += QStringLiteral("<hr>");

@@ -6,14 +6,6 @@
 
 namespace traindx {
 
-QString shapeText(const QVector<qint64>& dims)
-{
-    QStringList parts;
-    for (auto d : dims)
-        parts.append(QString::number(d));
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
 LayerListModel::LayerListModel(QObject* parent)
     : QAbstractTableModel(parent)
 {

@@ -32,6 +32,4 @@ private:
     QHash<int, int> m_health;
 };
 
-QString shapeText(const QVector<qint64>& dims);
-
 } // namespace traindx

@@ -219,14 +219,6 @@ private:
         m_reported.insert(output);
     }
 
-    static QString shapeText(const QVector<qint64>& shape)
-    {
-        QStringList parts;
-        for (auto d : shape)
-            parts.append(QString::number(d));
-        return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-    }
-
     QSet<int> m_reported;
     bool m_outputChecked = false;
 };

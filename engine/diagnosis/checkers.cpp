@@ -27,11 +27,6 @@ double gainSquared(Activation activation)
     }
 }
 
-QString number(double value)
-{
-    return QString::number(value, 'g', 3);
-}
-
 } // namespace
 
 Checkers::Checkers(const RunState& run, const ModelFacts& facts, const Thresholds& thresholds)
@@ -58,12 +53,12 @@ CheckResult Checkers::data() const
     if (scale > m_thresholds[QStringLiteral("data_max_abs")] || x.std > m_thresholds[QStringLiteral("data_max_std")]) {
         result.fired = true;
         result.reason = QStringLiteral("the inputs are not normalised: they span [%1, %2] with mean %3 and standard deviation %4")
-                            .arg(number(x.min), number(x.max), number(x.mean), number(x.std));
+                            .arg(formatNumber(x.min), formatNumber(x.max), formatNumber(x.mean), formatNumber(x.std));
         return result;
     }
     if (x.count > 1 && x.std == 0) {
         result.fired = true;
-        result.reason = QStringLiteral("every input value is %1: the data carries no information").arg(number(x.mean));
+        result.reason = QStringLiteral("every input value is %1: the data carries no information").arg(formatNumber(x.mean));
     }
     return result;
 }
@@ -98,11 +93,11 @@ CheckResult Checkers::initialization(int only) const
             result.fired = true;
             result.reason = QStringLiteral("%1 starts with weight variance %2, but the fan-in rule for %3 "
                                            "inputs%4 gives %5")
-                                .arg(l.displayName(), number(variance))
+                                .arg(l.displayName(), formatNumber(variance))
                                 .arg(fanIn)
                                 .arg(activation == Activation::None ? QString()
                                                                     : QStringLiteral(" followed by ") + activationName(activation))
-                                .arg(number(expected));
+                                .arg(formatNumber(expected));
             result.evidence = {{QStringLiteral("initial_weight_variance"), variance},
                                {QStringLiteral("expected_variance"), expected},
                                {QStringLiteral("fan_in"), double(fanIn)}};
@@ -112,7 +107,7 @@ CheckResult Checkers::initialization(int only) const
         if (b.present && std::abs(b.mean) >= 1.0) {
             result.fired = true;
             result.reason = QStringLiteral("%1 starts with biases of mean %2, far from zero")
-                                .arg(l.displayName(), number(b.mean));
+                                .arg(l.displayName(), formatNumber(b.mean));
             result.evidence = {{QStringLiteral("initial_bias_mean"), b.mean}};
             return result;
         }
@@ -135,7 +130,7 @@ CheckResult Checkers::weightGrowth(int layer) const
     if (growth > m_thresholds[QStringLiteral("lr_weight_growth")]) {
         result.fired = true;
         result.reason = QStringLiteral("the weights of %1 grew to %2 times their initial norm")
-                            .arg(m_facts.model().layers[layer].displayName(), number(growth));
+                            .arg(m_facts.model().layers[layer].displayName(), formatNumber(growth));
     }
     return result;
 }
@@ -176,18 +171,18 @@ LearningRateResult Checkers::fromEpochs(int only, double low, double high) const
         result.reason = QStringLiteral("over the last epoch of %1 steps the weights changed by only %2 of their size, so "
                                        "each step by at most about %3; below %4 the learning rate is too low")
                             .arg(steps)
-                            .arg(number(epoch), number(most), number(low));
+                            .arg(formatNumber(epoch), formatNumber(most), formatNumber(low));
     } else if (fewest > high) {
         result.fired = true;
         result.verdict = LearningRateVerdict::TooHigh;
         result.reason = QStringLiteral("over the last epoch of %1 steps the weights changed by %2 of their size, so each "
                                        "step by at least %3; above %4 the learning rate is too high")
                             .arg(steps)
-                            .arg(number(epoch), number(fewest), number(high));
+                            .arg(formatNumber(epoch), formatNumber(fewest), formatNumber(high));
     } else {
         result.verdict = LearningRateVerdict::InRange;
         result.reason = QStringLiteral("the weights' change over the last epoch puts each step within [%1, %2]")
-                            .arg(number(low), number(high));
+                            .arg(formatNumber(low), formatNumber(high));
     }
     return result;
 }
@@ -226,7 +221,7 @@ LearningRateResult Checkers::learningRate(int only) const
     const double high = m_thresholds[QStringLiteral("lr_ratio_high")];
     if (result.ratio < 0 || !std::isfinite(result.ratio))
         return fromEpochs(only, low, high);
-    const QString lr = m_run.model.learningRate > 0 ? QStringLiteral(" (learning rate %1)").arg(number(m_run.model.learningRate))
+    const QString lr = m_run.model.learningRate > 0 ? QStringLiteral(" (learning rate %1)").arg(formatNumber(m_run.model.learningRate))
                                                     : QString();
     result.evidence = {{QStringLiteral("update_ratio"), result.ratio}};
     if (m_run.model.learningRate > 0)
@@ -235,15 +230,15 @@ LearningRateResult Checkers::learningRate(int only) const
         result.fired = true;
         result.verdict = LearningRateVerdict::TooHigh;
         result.reason = QStringLiteral("each step changes the weights by %1 of their size%2; above %3 the learning rate is too high")
-                            .arg(number(result.ratio), lr, number(high));
+                            .arg(formatNumber(result.ratio), lr, formatNumber(high));
     } else if (result.ratio < low) {
         result.fired = true;
         result.verdict = LearningRateVerdict::TooLow;
         result.reason = QStringLiteral("each step changes the weights by only %1 of their size%2; below %3 the learning rate is too low")
-                            .arg(number(result.ratio), lr, number(low));
+                            .arg(formatNumber(result.ratio), lr, formatNumber(low));
     } else {
         result.verdict = LearningRateVerdict::InRange;
-        result.reason = QStringLiteral("update ratio %1 is within [%2, %3]").arg(number(result.ratio), number(low), number(high));
+        result.reason = QStringLiteral("update ratio %1 is within [%2, %3]").arg(formatNumber(result.ratio), formatNumber(low), formatNumber(high));
     }
     return result;
 }

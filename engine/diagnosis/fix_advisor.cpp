@@ -4,11 +4,6 @@ namespace traindx {
 
 namespace {
 
-QString number(double value)
-{
-    return QString::number(value, 'g', 3);
-}
-
 } // namespace
 
 FixAdvisor::FixAdvisor(const RunState& run, const ModelFacts& facts, const Checkers& checkers)
@@ -71,7 +66,7 @@ bool FixAdvisor::byWeightGrowth(Finding& f, int layer) const
     const double current = m_run.model.learningRate;
     set(f, fix::ChangeLearningRate,
         QStringLiteral("Lower the learning rate%1: %2 during training, which pushed %3 into this state.")
-            .arg(current > 0 ? QStringLiteral(" (now %1) by 10x").arg(number(current)) : QString(), growth.reason,
+            .arg(current > 0 ? QStringLiteral(" (now %1) by 10x").arg(formatNumber(current)) : QString(), growth.reason,
                  layerName(f.layer)),
         QStringLiteral("learning-rate checker: ") + growth.reason);
     return true;
@@ -96,16 +91,16 @@ bool FixAdvisor::byLearningRate(Finding& f, LearningRateVerdict wanted, int laye
     if (!matches)
         return false;
     const double current = m_run.model.learningRate;
-    const QString now = current > 0 ? QStringLiteral(" (now %1)").arg(number(current)) : QString();
+    const QString now = current > 0 ? QStringLiteral(" (now %1)").arg(formatNumber(current)) : QString();
     if (lr.verdict == LearningRateVerdict::TooHigh)
         set(f, fix::ChangeLearningRate,
             QStringLiteral("Lower the learning rate%1, by 10x to start with%2: %3.")
-                .arg(now, current > 0 ? QStringLiteral(" (") + number(current / 10) + QLatin1Char(')') : QString(), lr.reason),
+                .arg(now, current > 0 ? QStringLiteral(" (") + formatNumber(current / 10) + QLatin1Char(')') : QString(), lr.reason),
             QStringLiteral("learning-rate checker: too high, ") + lr.reason);
     else
         set(f, fix::ChangeLearningRate,
             QStringLiteral("Raise the learning rate%1, by 10x to start with%2: %3.")
-                .arg(now, current > 0 ? QStringLiteral(" (") + number(current * 10) + QLatin1Char(')') : QString(), lr.reason),
+                .arg(now, current > 0 ? QStringLiteral(" (") + formatNumber(current * 10) + QLatin1Char(')') : QString(), lr.reason),
             QStringLiteral("learning-rate checker: too low, ") + lr.reason);
     return true;
 }
@@ -251,7 +246,7 @@ void FixAdvisor::advise(Finding& f) const
             set(f, fix::ChangeLearningRate,
                 QStringLiteral("The steps overshoot: lower the learning rate%1 by 10x, or decay it "
                                "(torch::optim::StepLR).")
-                    .arg(current > 0 ? QStringLiteral(" (now %1)").arg(number(current)) : QString()),
+                    .arg(current > 0 ? QStringLiteral(" (now %1)").arg(formatNumber(current)) : QString()),
                 lr.verdict == LearningRateVerdict::Unknown
                     ? QStringLiteral("learning-rate checker: no update ratio measured; an oscillating loss means steps too large")
                     : QStringLiteral("learning-rate checker: ") + lr.reason);
@@ -282,7 +277,7 @@ void FixAdvisor::adviseOutOfRange(Finding& f) const
         set(f, fix::ChangeLoss,
             QStringLiteral("The targets span [%1, %2], which BCELoss cannot take: use MSELoss for values, or map the "
                            "labels to 0 and 1.")
-                .arg(number(m_run.data.targets.min), number(m_run.data.targets.max)),
+                .arg(formatNumber(m_run.data.targets.min), formatNumber(m_run.data.targets.max)),
             QStringLiteral("decision tree: targets out of the loss's range → change the loss"));
         return;
     }

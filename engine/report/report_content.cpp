@@ -16,24 +16,9 @@ bool activationOfType(const QString& type)
     return type.startsWith(QLatin1String("ReLU")) || type == QLatin1String("Sigmoid") || type == QLatin1String("Tanh");
 }
 
-QString number(double value)
-{
-    if (!std::isfinite(value))
-        return std::isnan(value) ? QStringLiteral("NaN") : (value > 0 ? QStringLiteral("+inf") : QStringLiteral("-inf"));
-    return QString::number(value, 'g', 4);
-}
-
 QString percent(double fraction)
 {
     return QString::number(100 * fraction, 'f', 1) + QStringLiteral(" %");
-}
-
-QString shape(const QVector<qint64>& dims)
-{
-    QStringList parts;
-    for (auto d : dims)
-        parts.append(QString::number(d));
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
 }
 
 QString layerName(const Layer& layer)
@@ -68,7 +53,7 @@ ReportHistogram histogramOf(const Snapshot& snapshot, int layer, TensorKind kind
     else if (stats.nonFinite() > 0)
         h.note = QStringLiteral("%1 NaN and %2 infinite values not shown").arg(stats.nan).arg(stats.inf);
     else if (stats.min == stats.max)
-        h.note = QStringLiteral("all %1 values are exactly %2").arg(stats.count).arg(number(stats.min));
+        h.note = QStringLiteral("all %1 values are exactly %2").arg(stats.count).arg(formatNumber(stats.min));
     return h;
 }
 
@@ -91,7 +76,7 @@ void addSummary(ReportContent& report, const RunState& run)
         text += QStringLiteral("No symptom appeared");
         const auto& points = run.points;
         if (!points.isEmpty())
-            text += QStringLiteral("; the last training loss was %1").arg(number(points.last().loss))
+            text += QStringLiteral("; the last training loss was %1").arg(formatNumber(points.last().loss))
                 + (points.last().hasAccuracy ? QStringLiteral(" at an accuracy of %1").arg(percent(points.last().accuracy)) : QString());
         text += QStringLiteral(".");
     } else {
@@ -133,17 +118,17 @@ void addTable(ReportContent& report, const RunState& run)
                          layer.parameterCount() > 0 ? QLocale().toString(layer.parameterCount()) : QString()};
         const LayerSample* s = last ? last->layer(layer.id) : nullptr;
         auto meanStd = [](const TensorStats& t) {
-            return t.present ? number(t.mean) + QStringLiteral(" ± ") + number(t.std) : QString();
+            return t.present ? formatNumber(t.mean) + QStringLiteral(" ± ") + formatNumber(t.std) : QString();
         };
         if (s) {
             const TensorStats& g = s->stats(TensorKind::WeightGrad);
             const TensorStats& a = s->stats(TensorKind::Activation);
             const qint64 bad = s->stats(TensorKind::Weight).nonFinite() + g.nonFinite() + a.nonFinite();
             row << meanStd(s->stats(TensorKind::Weight))
-                << (g.present ? number(g.count - g.nonFinite() > 0 ? g.l2 / std::sqrt(double(g.count - g.nonFinite())) : 0) : QString())
+                << (g.present ? formatNumber(g.count - g.nonFinite() > 0 ? g.l2 / std::sqrt(double(g.count - g.nonFinite())) : 0) : QString())
                 << meanStd(a) << (a.present && a.count > 0 ? percent(double(a.zeros) / a.count) : QString())
                 << (activationOfType(layer.type) ? percent(std::max(s->deadFraction, s->saturatedFraction)) : QString())
-                << (s->epochUpdateRatio >= 0 ? number(s->epochUpdateRatio) : s->updateRatio >= 0 ? number(s->updateRatio) : QString())
+                << (s->epochUpdateRatio >= 0 ? formatNumber(s->epochUpdateRatio) : s->updateRatio >= 0 ? formatNumber(s->updateRatio) : QString())
                 << (bad > 0 ? QString::number(bad) : QString());
         } else {
             for (int i = 0; i < 7; ++i)
@@ -176,7 +161,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
         else
             report.primaryLayer = QStringLiteral("the model as a whole (a training metric)");
         for (const auto& e : report.primary.evidence)
-            report.primaryEvidence.append({e.name, e.text.isEmpty() ? number(e.value) : e.text});
+            report.primaryEvidence.append({e.name, e.text.isEmpty() ? formatNumber(e.value) : e.text});
     }
     report.timeline = run.findings;
     std::stable_sort(report.timeline.begin(), report.timeline.end(), [](const Finding& a, const Finding& b) { return a.step < b.step; });
@@ -187,7 +172,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
         ReportContent::Node node;
         node.id = layer.id;
         node.title = layer.index >= 0 ? QStringLiteral("%1  %2").arg(layer.index).arg(layer.type) : layer.path + QStringLiteral("  ") + layer.type;
-        node.detail = layer.outputShape.isEmpty() ? QString() : shape(layer.outputShape);
+        node.detail = layer.outputShape.isEmpty() ? QString() : shapeText(layer.outputShape);
         node.severity = run.layerHealth(layer.id);
         node.primary = report.hasPrimary && report.primary.layer == layer.id;
         report.nodes.append(node);
@@ -259,14 +244,14 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     meta(QStringLiteral("Parameters"), QLocale().toString(run.model.parameterCount));
     meta(QStringLiteral("Loss"), run.model.loss);
     meta(QStringLiteral("Optimizer"), run.model.optimizer);
-    meta(QStringLiteral("Learning rate"), run.model.learningRate > 0 ? number(run.model.learningRate) : QString());
+    meta(QStringLiteral("Learning rate"), run.model.learningRate > 0 ? formatNumber(run.model.learningRate) : QString());
     meta(QStringLiteral("Epochs, steps"), QStringLiteral("%1, %2").arg(run.epochEnds.size()).arg(run.step));
     if (run.data.present) {
         meta(QStringLiteral("Inputs"), QStringLiteral("%1, range [%2, %3], mean %4, std %5")
-                                           .arg(shape(run.data.inputShape), number(run.data.inputs.min), number(run.data.inputs.max),
-                                                number(run.data.inputs.mean), number(run.data.inputs.std)));
+                                           .arg(shapeText(run.data.inputShape), formatNumber(run.data.inputs.min), formatNumber(run.data.inputs.max),
+                                                formatNumber(run.data.inputs.mean), formatNumber(run.data.inputs.std)));
         meta(QStringLiteral("Targets"), QStringLiteral("%1, range [%2, %3]%4")
-                                            .arg(shape(run.data.targetShape), number(run.data.targets.min), number(run.data.targets.max),
+                                            .arg(shapeText(run.data.targetShape), formatNumber(run.data.targets.min), formatNumber(run.data.targets.max),
                                                  run.data.targetsIntegral ? QStringLiteral(", class indices") : QString()));
     }
     meta(QStringLiteral("Probe overhead"), run.loopSeconds > 0 ? percent(run.overhead()) : QString());
@@ -276,7 +261,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     meta(QStringLiteral("Run file"), run.runFile);
     QStringList thresholdText;
     for (auto it = thresholds.cbegin(); it != thresholds.cend(); ++it)
-        thresholdText.append(it.key() + QStringLiteral(" = ") + number(it.value()));
+        thresholdText.append(it.key() + QStringLiteral(" = ") + formatNumber(it.value()));
     meta(QStringLiteral("Thresholds"), thresholdText.join(QStringLiteral("; ")));
     meta(QStringLiteral("Report"), QStringLiteral("TrainDx %1, %2").arg(QCoreApplication::applicationVersion(),
                                                                         QDateTime::currentDateTime().toString(Qt::ISODate)));

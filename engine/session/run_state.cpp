@@ -1,5 +1,7 @@
 #include "run_state.h"
 
+#include <cmath>
+
 namespace traindx {
 
 QString tensorKindName(TensorKind kind)
@@ -28,6 +30,23 @@ QString trainerStateName(TrainerState state)
     case TrainerState::Replay: return QStringLiteral("replay");
     }
     return {};
+}
+
+QString formatNumber(double value)
+{
+    if (std::isnan(value))
+        return QStringLiteral("NaN");
+    if (std::isinf(value))
+        return value > 0 ? QStringLiteral("+inf") : QStringLiteral("-inf");
+    return QString::number(value, 'g', 4);
+}
+
+QString shapeText(const QVector<qint64>& dims)
+{
+    QStringList parts;
+    for (auto d : dims)
+        parts.append(QString::number(d));
+    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
 }
 
 const LayerSample* Snapshot::layer(int id) const

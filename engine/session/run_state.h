@@ -142,6 +142,11 @@ enum class TrainerState {
 };
 QString trainerStateName(TrainerState state);
 
+// "0.0123", "NaN", "+inf": numbers as the findings, the inspector and the report show them.
+QString formatNumber(double value);
+// "[256, 50]"
+QString shapeText(const QVector<qint64>& dims);
+
 struct RunState {
     ProgramInfo program;
     Model model;
