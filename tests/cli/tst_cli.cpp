@@ -154,7 +154,10 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 3);
         QCOMPARE(r.json.value(QStringLiteral("trainer")).toString(), QStringLiteral("crashed"));
         QVERIFY2(r.json.value(QStringLiteral("crash")).toString().contains(QStringLiteral("SIGABRT")), qPrintable(r.out));
-        QCOMPARE(r.json.value(QStringLiteral("epochs_run")).toInt(), 2);
+        // The trainer aborts right after its second end_epoch(): that epoch's snapshot may still
+        // have been in the probe's queue, never the first one.
+        const int epochs = r.json.value(QStringLiteral("epochs_run")).toInt();
+        QVERIFY2(epochs == 1 || epochs == 2, qPrintable(QString::number(epochs)));
     }
 
     void usageAndLaunchErrorsExitTwo()
