@@ -116,6 +116,7 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
         return false;
     }
     options->session.stopOnSymptom = options->stopOnSymptom;
+    options->session.maxEpochs = std::max(0, options->maxEpochs);
     return true;
 }
 
@@ -186,11 +187,9 @@ void HeadlessRun::onState(const RunStatePtr& state)
     }
     out().flush();
 
-    if (m_options.maxEpochs > 0 && !m_stopSent && state->epochEnds.size() >= m_options.maxEpochs
-        && (state->state == TrainerState::Running || state->state == TrainerState::Held)) {
-        m_stopSent = true;
+    if (m_options.maxEpochs > 0 && !m_stopSent && state->epochEnds.size() >= m_options.maxEpochs) {
+        m_stopSent = true; // the session stops the trainer itself
         out() << "stopping after " << m_options.maxEpochs << " epochs (--max-epochs)\n";
-        m_session.send(Command::Stop);
     }
     if (ended(state->state))
         finish(*state);

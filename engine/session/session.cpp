@@ -320,6 +320,10 @@ void SessionWorker::onFrame(const wire::Frame& frame)
     const RunBuilder::Applied applied = m_run.apply(frame);
     if (applied.snapshot || applied.newPoints > 0)
         diagnose(applied, m_sinceLaunch.elapsed() / 1000.0);
+    // Here rather than in the owner's thread, so the stop leaves before the next epoch ends.
+    if (applied.snapshot && applied.snapshot->epochEnd && m_options.maxEpochs > 0 && !m_stopRequested
+        && m_run.state().epochEnds.size() >= m_options.maxEpochs)
+        send(Command::Stop);
     if (frame.has_event() && frame.event().kind() == wire::Event::FINISHED)
         m_finishedByProbe = true;
     changed();

@@ -21,6 +21,8 @@ struct SessionOptions {
     // When a faulty finding arrives: hold the trainer (the debugger's default), or stop it.
     bool breakOnSymptom = false;
     bool stopOnSymptom = false;
+    // > 0: stop the trainer once this many epochs have ended.
+    int maxEpochs = 0;
     // Every session is recorded into a run file unless told not to; an empty path means a
     // new file in the runs folder (defaultRunsDirectory()).
     bool record = true;
