@@ -16,13 +16,7 @@ CurvePlot::CurvePlot(QWidget* parent)
     , m_title(new QLabel(this))
     , m_plot(new QCustomPlot(this))
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(2);
-    QFont bold = m_title->font();
-    bold.setBold(true);
-    m_title->setFont(bold);
-    layout->addWidget(m_title);
+    QVBoxLayout* layout = framePlot(this, m_title);
     layout->addWidget(m_plot, 1);
     applyPlotStyle(m_plot);
     enablePlotExport(m_plot, QStringLiteral("curve"));

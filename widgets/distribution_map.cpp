@@ -17,12 +17,7 @@ DistributionMap::DistributionMap(QWidget* parent)
     , m_plot(new QCustomPlot(this))
     , m_map(new QCPColorMap(m_plot->xAxis, m_plot->yAxis))
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    QFont bold = m_title->font();
-    bold.setBold(true);
-    m_title->setFont(bold);
-    layout->addWidget(m_title);
+    QVBoxLayout* layout = framePlot(this, m_title);
     layout->addWidget(m_plot, 1);
     applyPlotStyle(m_plot);
     enablePlotExport(m_plot, QStringLiteral("distribution"));

@@ -55,13 +55,7 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     , m_plot(new QCustomPlot(this))
     , m_note(new QCPItemText(m_plot))
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(2);
-    QFont bold = m_title->font();
-    bold.setBold(true);
-    m_title->setFont(bold);
-    layout->addWidget(m_title);
+    QVBoxLayout* layout = framePlot(this, m_title);
 
     auto* stack = new QWidget(this);
     auto* stackLayout = new QStackedLayout(stack);

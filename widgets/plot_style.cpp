@@ -1,5 +1,7 @@
 #include "plot_style.h"
 
+#include <QLabel>
+#include <QVBoxLayout>
 #include <qcustomplot.h>
 
 namespace traindx::widgets {
@@ -20,6 +22,18 @@ void applyPlotStyle(QCustomPlot* plot)
     plot->setBackground(Qt::white);
     plot->axisRect()->setBackground(Qt::white);
     plot->setNoAntialiasingOnDrag(true);
+}
+
+QVBoxLayout* framePlot(QWidget* owner, QLabel* title)
+{
+    auto* layout = new QVBoxLayout(owner);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    QFont bold = title->font();
+    bold.setBold(true);
+    title->setFont(bold);
+    layout->addWidget(title);
+    return layout;
 }
 
 QColor seriesColor(int index)

@@ -4,10 +4,17 @@
 #include <QColor>
 
 class QCustomPlot;
+class QLabel;
+class QVBoxLayout;
+class QWidget;
 
 namespace traindx::widgets {
 
 void applyPlotStyle(QCustomPlot* plot);
+
+// The frame every plot widget shares: a bold title over the plot, no margins. Returns the
+// layout so a widget can add more below.
+QVBoxLayout* framePlot(QWidget* owner, QLabel* title);
 
 QColor seriesColor(int index);
 QColor healthColor(int severity); // 0 healthy, 1 warning, 2 faulty
