@@ -50,10 +50,10 @@ run_example() {
   mkdir -p "$out"
   echo "No display: diagnosing the example headless."
   set +e
-  "$build/bin/traindx-cli" run --json "$out/so31880720.json" -- "${example[@]}"
+  "$build/bin/traindx-cli" run --json "$out/so31880720.json" --report "$out/so31880720.pdf" -- "${example[@]}"
   local status=$?
   set -e
-  echo "Output: $out/so31880720.json"
+  echo "Output: $out/so31880720.json (findings) and $out/so31880720.pdf (report)"
   return $(( status == 1 ? 0 : status )) # findings are the expected outcome for this buggy example
 }
 
