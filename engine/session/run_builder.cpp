@@ -118,6 +118,21 @@ void RunBuilder::addPoint(const BatchPoint& point, Applied& applied)
     points.insert(at, point);
 }
 
+void RunBuilder::forgetOldestBatchSample()
+{
+    auto& snapshots = state_.snapshots;
+    for (int i = 0; i < snapshots.size(); ++i) {
+        if (snapshots[i]->epochEnd || snapshots[i]->initial)
+            continue;
+        snapshots.removeAt(i);
+        for (int& index : state_.epochEnds)
+            if (index > i)
+                --index;
+        --batchSamples_;
+        return;
+    }
+}
+
 RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
 {
     Applied applied;
@@ -172,6 +187,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
             state_.epochEnds.append(state_.snapshots.size());
         state_.snapshots.append(snapshot);
         applied.snapshot = snapshot;
+        if (!snapshot->epochEnd && !snapshot->initial && ++batchSamples_ > kBatchSamplesKept)
+            forgetOldestBatchSample();
         break;
     }
     case wire::Frame::kEvent: {

@@ -23,6 +23,10 @@ public:
         bool event = false;
     };
 
+    // Batch samples kept in memory (epoch ends and the initial snapshot are all kept); the
+    // run file keeps everything.
+    static constexpr int kBatchSamplesKept = 256;
+
     RunState& state() { return state_; }
     const RunState& state() const { return state_; }
 
@@ -31,6 +35,9 @@ public:
 
 private:
     void addPoint(const BatchPoint& point, Applied& applied);
+    void forgetOldestBatchSample();
+
+    int batchSamples_ = 0;
 
     RunState state_;
 };
