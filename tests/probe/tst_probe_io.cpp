@@ -1,0 +1,158 @@
+// The probe's I/O half without a trainer: the hold gate's stepping rules, and the server's
+// bounded queue that drops the oldest snapshot for a client that does not read.
+#include "hold_gate.h"
+#include "server.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace traindx;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A raw client: connects, greets, and then reads only when told to.
+struct SilentClient {
+    int fd = -1;
+    explicit SilentClient(const std::string& path)
+    {
+        fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+        for (int i = 0; i < 100 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0; ++i)
+            std::this_thread::sleep_for(10ms);
+        int small = 4096; // a small receive buffer fills quickly
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        wire::Frame hello;
+        hello.mutable_hello()->set_protocol_major(wire::kProtocolMajor);
+        hello.mutable_hello()->set_role(wire::Hello::CLIENT);
+        const std::string bytes = wire::encode_frame(hello);
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    }
+    ~SilentClient() { ::close(fd); }
+};
+
+wire::Frame bigSnapshot(int step)
+{
+    wire::Frame frame;
+    auto* s = frame.mutable_snapshot();
+    s->set_step(step);
+    for (int layer = 0; layer < 50; ++layer) {
+        auto* stats = s->add_layers();
+        stats->set_layer(layer);
+        for (int b = 0; b < 64; ++b)
+            stats->mutable_weight()->add_bins(b * 1000 + step);
+    }
+    return frame;
+}
+
+} // namespace
+
+class TestProbeIo : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void pauseHoldsAtTheNextBoundaryAndStepsRelease()
+    {
+        std::atomic<int> holds {0};
+        probe::HoldGate gate([&holds](bool held, const probe::HoldGate::Position&) { holds += held; });
+        gate.pass({0, 1, 1, probe::Boundary::Batch}); // running: no hold
+        QCOMPARE(holds.load(), 0);
+
+        gate.command(probe::HoldGate::Command::Pause);
+        std::atomic<int> passed {0};
+        std::thread loop([&] {
+            gate.pass({0, 2, 2, probe::Boundary::Batch}); // held here
+            ++passed;
+            gate.pass({0, 3, 3, probe::Boundary::Batch}); // step epoch: batches go through
+            ++passed;
+            gate.pass({0, 3, 3, probe::Boundary::Epoch}); // held at the epoch end
+            ++passed;
+        });
+        QTRY_COMPARE(holds.load(), 1);
+        QCOMPARE(passed.load(), 0);
+        gate.command(probe::HoldGate::Command::StepEpoch);
+        QTRY_COMPARE(passed.load(), 2);
+        QTRY_COMPARE(holds.load(), 2);
+        // A client that goes away lets the loop run on.
+        gate.client_gone();
+        loop.join();
+        QCOMPARE(passed.load(), 3);
+        QVERIFY(!gate.stop_requested());
+        gate.command(probe::HoldGate::Command::Stop);
+        QVERIFY(gate.stop_requested());
+        gate.pass({1, 0, 4, probe::Boundary::Batch}); // a stopped loop is never held
+    }
+
+    void aClientThatDoesNotReadMakesTheQueueDropTheOldestSnapshots()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("p.sock")).toStdString();
+        probe::Server::Limits limits;
+        limits.queue_frames = 8;
+        limits.client_buffer_bytes = 64 * 1024;
+        probe::Server server({nullptr, nullptr}, limits);
+        std::string error;
+        QVERIFY2(server.listen(path, &error), error.c_str());
+        wire::Hello hello;
+        hello.set_protocol_major(wire::kProtocolMajor);
+        hello.set_role(wire::Hello::PROBE);
+        server.set_hello(hello);
+
+        SilentClient client(path);
+        QVERIFY(server.wait_for_client(5000ms));
+        // The training thread never waits: sending stays fast however slow the client is.
+        const auto start = std::chrono::steady_clock::now();
+        for (int step = 0; step < 2000; ++step) {
+            server.send(bigSnapshot(step), probe::Server::Keep::Nothing);
+            if (step % 100 == 0) {
+                wire::Frame event;
+                event.mutable_event()->set_kind(wire::Event::HELD);
+                server.send(event, probe::Server::Keep::Nothing);
+            }
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        QVERIFY2(server.dropped() > 0, "a client that never reads must make the queue drop snapshots");
+        QVERIFY(server.dropped() < 2000);
+        QVERIFY2(seconds < 10, qPrintable(QString::number(seconds)));
+        server.stop(0ms);
+    }
+
+    void listenRefusesASocketInUseAndCleansAStaleOne()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("s.sock")).toStdString();
+        probe::Server first({nullptr, nullptr}, {});
+        std::string error;
+        QVERIFY(first.listen(path, &error));
+        probe::Server second({nullptr, nullptr}, {});
+        QVERIFY(!second.listen(path, &error));
+        QVERIFY2(error.find("already listening") != std::string::npos, error.c_str());
+        first.stop(0ms);
+
+        // A socket file left behind by a dead process is taken over.
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+        ::close(fd); // bound, never listening: stale
+        probe::Server third({nullptr, nullptr}, {});
+        QVERIFY2(third.listen(path, &error), error.c_str());
+        third.stop(0ms);
+
+        probe::Server tooLong({nullptr, nullptr}, {});
+        QVERIFY(!tooLong.listen(std::string(200, 'x'), &error));
+        QVERIFY(error.find("too long") != std::string::npos);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProbeIo)
+#include "tst_probe_io.moc"
