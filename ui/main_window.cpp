@@ -11,6 +11,7 @@
 #include "layer_list_model.h"
 #include "report_pdf.h"
 #include "run_file.h"
+#include "thresholds_dialog.h"
 
 #include <QAction>
 #include <QApplication>
@@ -137,6 +138,7 @@ void MainWindow::createActions()
 void MainWindow::applySessionOptions()
 {
     SessionOptions options;
+    options.thresholds = ThresholdsDialog::fromSettings();
     options.breakOnSymptom = m_breakOnSymptomAction->isChecked();
     m_session->setOptions(options);
 }
@@ -214,6 +216,13 @@ void MainWindow::createDocks()
     addDockWidget(Qt::BottomDockWidgetArea, findingsDock);
     tabifyDockWidget(consoleDock, findingsDock);
     findingsDock->raise();
+
+    QMenu* settingsMenu = menuBar()->addMenu(tr("&Settings"));
+    settingsMenu->addAction(tr("Diagnosis &thresholds…"), this, [this] {
+        ThresholdsDialog dialog(this);
+        if (dialog.exec() == QDialog::Accepted)
+            statusBar()->showMessage(tr("The new thresholds apply from the next launch, attach or opened run."), 8000);
+    });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(graphDock->toggleViewAction());

@@ -14,6 +14,7 @@
 #include "network_graph_view.h"
 #include "main_window.h"
 #include "session_waiter.h"
+#include "thresholds_dialog.h"
 
 #include <QAbstractItemModelTester>
 #include <QTabWidget>
@@ -21,7 +22,11 @@
 #include <QLabel>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QMessageBox>
+#include <QSettings>
 #include <QTableView>
+#include <QTableWidget>
+#include <QTimer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -250,6 +255,34 @@ private Q_SLOTS:
         QVERIFY(trainer.waitForFinished(120000));
         QCOMPARE(trainer.exitCode(), 0);
         QVERIFY(trainer.readAllStandardOutput().contains("epoch 150/150"));
+    }
+
+    void thresholdsAreEditedInTheSettings()
+    {
+        {
+            ThresholdsDialog dialog;
+            auto* table = dialog.findChild<QTableWidget*>();
+            QVERIFY(table);
+            for (int row = 0; row < table->rowCount(); ++row)
+                if (table->item(row, 0)->text() == QLatin1String("dead_unit_fraction"))
+                    table->item(row, 1)->setText(QStringLiteral("0.75"));
+            dialog.accept();
+        }
+        QCOMPARE(ThresholdsDialog::fromSettings()[QStringLiteral("dead_unit_fraction")], 0.75);
+        QCOMPARE(ThresholdsDialog::fromSettings().overridden().size(), 1);
+        {
+            ThresholdsDialog dialog;
+            auto* table = dialog.findChild<QTableWidget*>();
+            table->item(0, 1)->setText(QStringLiteral("not a number"));
+            QTimer::singleShot(0, [] { // the warning about it, closed as a user would
+                if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()))
+                    box->accept();
+            });
+            dialog.accept();
+            QCOMPARE(dialog.result(), int(QDialog::Rejected)); // not accepted: still open
+        }
+        QCOMPARE(ThresholdsDialog::fromSettings()[QStringLiteral("dead_unit_fraction")], 0.75);
+        QSettings().remove(QStringLiteral("thresholds"));
     }
 };
 
