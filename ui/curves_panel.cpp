@@ -24,25 +24,39 @@ CurvesPanel::CurvesPanel(QWidget* parent)
 
 void CurvesPanel::setState(const RunStatePtr& state)
 {
-    if (state->points.size() == m_pointsShown && state->epochEnds.size() == m_epochsShown)
+    const auto& points = state->points;
+    if (points.size() == m_pointsShown && state->epochEnds.size() == m_epochsShown)
         return;
-    m_pointsShown = state->points.size();
-    m_epochsShown = state->epochEnds.size();
-
+    // Usually batches only arrive after those shown: add just those. A new run, or history
+    // arriving out of order after an attach, redraws the curve.
+    const bool onlyAppended = m_pointsShown > 0 && points.size() >= m_pointsShown
+        && points[m_pointsShown - 1].step == m_lastStepShown;
+    const int from = onlyAppended ? m_pointsShown : 0;
     QVector<double> steps, losses, accuracySteps, accuracies;
-    steps.reserve(state->points.size());
-    losses.reserve(state->points.size());
-    for (const auto& point : state->points) {
-        steps.append(point.step);
-        losses.append(point.loss);
-        if (point.hasAccuracy) {
-            accuracySteps.append(point.step);
-            accuracies.append(point.accuracy);
+    for (int i = from; i < points.size(); ++i) {
+        steps.append(points[i].step);
+        losses.append(points[i].loss);
+        if (points[i].hasAccuracy) {
+            accuracySteps.append(points[i].step);
+            accuracies.append(points[i].accuracy);
         }
     }
-    m_loss->setCurve(tr("batch loss"), steps, losses, 0);
-    if (!accuracies.isEmpty())
-        m_accuracy->setCurve(tr("batch accuracy"), accuracySteps, accuracies, 0);
+    if (onlyAppended) {
+        m_loss->appendToCurve(tr("batch loss"), steps, losses);
+        if (m_accuracy->pointCount(tr("batch accuracy")) > 0)
+            m_accuracy->appendToCurve(tr("batch accuracy"), accuracySteps, accuracies);
+        else if (!accuracies.isEmpty())
+            m_accuracy->setCurve(tr("batch accuracy"), accuracySteps, accuracies, 0);
+    } else {
+        m_loss->setCurve(tr("batch loss"), steps, losses, 0);
+        if (!accuracies.isEmpty())
+            m_accuracy->setCurve(tr("batch accuracy"), accuracySteps, accuracies, 0);
+    }
+    m_pointsShown = points.size();
+    m_lastStepShown = points.isEmpty() ? -1 : points.last().step;
+    if (state->epochEnds.size() == m_epochsShown)
+        return;
+    m_epochsShown = state->epochEnds.size();
 
     // Epoch metrics sit at the step where their epoch ended.
     QHash<QString, QPair<QVector<double>, QVector<double>>> epochCurves;

@@ -25,6 +25,7 @@ private:
     widgets::CurvePlot* m_accuracy;
     int m_pointsShown = -1;
     int m_epochsShown = -1;
+    qint64 m_lastStepShown = -1;
 };
 
 } // namespace traindx

@@ -57,6 +57,15 @@ void CurvePlot::setCurve(const QString& name, const QVector<double>& xs, const Q
     graph->setLineStyle(style == Style::Points ? QCPGraph::lsNone : QCPGraph::lsLine);
     graph->setScatterStyle(style == Style::Line ? QCPScatterStyle()
                                                 : QCPScatterStyle(QCPScatterStyle::ssCircle, color, color, 5));
+    graph->data()->clear();
+    appendToCurve(name, xs, ys);
+}
+
+void CurvePlot::appendToCurve(const QString& name, const QVector<double>& xs, const QVector<double>& ys)
+{
+    QCPGraph* graph = m_graphs.value(name);
+    if (!graph)
+        return;
     // Non-finite values cannot be drawn; they leave a gap, which is what the eye should see.
     QVector<double> finiteX, finiteY;
     finiteX.reserve(xs.size());
@@ -67,7 +76,7 @@ void CurvePlot::setCurve(const QString& name, const QVector<double>& xs, const Q
             finiteY.append(ys[i]);
         }
     }
-    graph->setData(finiteX, finiteY, true);
+    graph->addData(finiteX, finiteY, true);
     m_plot->rescaleAxes();
     m_plot->yAxis->scaleRange(1.1, m_plot->yAxis->range().center());
     m_plot->replot(QCustomPlot::rpQueuedReplot);

@@ -22,6 +22,8 @@ public:
     void setAxisLabels(const QString& x, const QString& y);
     void setCurve(const QString& name, const QVector<double>& xs, const QVector<double>& ys, int colorIndex,
                   Style style = Style::Line);
+    // Adds points after those already on the curve (keys in increasing order).
+    void appendToCurve(const QString& name, const QVector<double>& xs, const QVector<double>& ys);
     void clear();
     void setLogScale(bool on);
 

@@ -34,21 +34,11 @@ public:
                 recent.removeFirst();
             if (recent.size() < needed || std::any_of(recent.begin(), recent.end(), [limit](double r) { return r >= limit; }))
                 continue;
-            Finding f = findingAt(o, symptom::UnchangedWeights, layer, location::Weights);
-            f.summary = QStringLiteral("the weights of %1 did not move: each of the last %2 steps measured changed them by "
-                                       "less than %3 of their size")
-                            .arg(o.run.model.layers[layer].displayName())
-                            .arg(needed)
-                            .arg(limit);
-            f.evidence = {{QStringLiteral("update_ratio"), *std::max_element(recent.begin(), recent.end())},
-                          {QStringLiteral("threshold"), limit},
-                          {QStringLiteral("samples"), double(needed)}};
-            const TensorStats& g = sample->stats(TensorKind::WeightGrad);
-            if (g.present)
-                f.evidence.append({QStringLiteral("gradient_rms"), rms(g)});
-            f.faulty = !hasConverged(o);
-            findings.append(f);
-            m_reported.insert(layer);
+            report(o, *sample, QStringLiteral("each of the last %1 steps measured changed them").arg(needed),
+                   {{QStringLiteral("update_ratio"), *std::max_element(recent.begin(), recent.end())},
+                    {QStringLiteral("threshold"), limit},
+                    {QStringLiteral("samples"), double(needed)}},
+                   limit, findings);
         }
     }
 
@@ -66,22 +56,28 @@ private:
             still = sample->epochUpdateRatio < limit ? still + 1 : 0;
             if (still < sustain)
                 continue;
-            Finding f = findingAt(o, symptom::UnchangedWeights, layer, location::Weights);
-            f.summary = QStringLiteral("the weights of %1 did not move: over each of the last %2 epochs they changed by "
-                                       "less than %3 of their size")
-                            .arg(o.run.model.layers[layer].displayName())
-                            .arg(sustain)
-                            .arg(limit);
-            f.evidence = {{QStringLiteral("epoch_update_ratio"), sample->epochUpdateRatio},
-                          {QStringLiteral("threshold"), limit},
-                          {QStringLiteral("epochs"), double(sustain)}};
-            const TensorStats& g = sample->stats(TensorKind::WeightGrad);
-            if (g.present)
-                f.evidence.append({QStringLiteral("gradient_rms"), rms(g)});
-            f.faulty = !hasConverged(o);
-            findings.append(f);
-            m_reported.insert(layer);
+            report(o, *sample, QStringLiteral("over each of the last %1 epochs they changed").arg(sustain),
+                   {{QStringLiteral("epoch_update_ratio"), sample->epochUpdateRatio},
+                    {QStringLiteral("threshold"), limit},
+                    {QStringLiteral("epochs"), double(sustain)}},
+                   limit, findings);
         }
+    }
+
+    void report(const Observation& o, const LayerSample& sample, const QString& how, QVector<Evidence> evidence,
+                double limit, QVector<Finding>& findings)
+    {
+        Finding f = findingAt(o, symptom::UnchangedWeights, sample.layer, location::Weights);
+        f.summary = QStringLiteral("the weights of %1 did not move: %2 by less than %3 of their size")
+                        .arg(o.run.model.layers[sample.layer].displayName(), how)
+                        .arg(limit);
+        const TensorStats& g = sample.stats(TensorKind::WeightGrad);
+        if (g.present)
+            evidence.append({QStringLiteral("gradient_rms"), rms(g)});
+        f.evidence = evidence;
+        f.faulty = !hasConverged(o);
+        findings.append(f);
+        m_reported.insert(sample.layer);
     }
 
     QHash<int, QVector<double>> m_ratios;
