@@ -121,7 +121,7 @@ void OverviewPanel::refresh()
         widgets::GridCell cell;
         cell.id = layer.id;
         cell.title = layer.displayName();
-        cell.severity = m_state->layerHealth(layer.id);
+        cell.severity = int(m_state->layerHealth(layer.id));
         if (const SnapshotPtr s = m_state->latestWith(layer.id, kind)) {
             const TensorStats& t = s->layer(layer.id)->stats(kind);
             cell.lo = t.histLo;

@@ -74,19 +74,19 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
         return f.key();
     case Qt::ToolTipRole:
         return QStringLiteral("<b>%1</b><br>%2<br><br><b>Fix (%3):</b> %4<br><i>%5</i>")
-            .arg(symptom::describe(f.symptom), f.summary.toHtmlEscaped(), f.fixClass, f.fixText.toHtmlEscaped(),
+            .arg(describeSymptom(f.symptom), f.summary.toHtmlEscaped(), fixClassName(f.fixClass), f.fixText.toHtmlEscaped(),
                  f.checker.toHtmlEscaped());
     case Qt::DecorationRole:
-        return index.column() == Symptom ? QVariant(widgets::healthColor(f.faulty && f.explainedBy.isEmpty() ? 2 : 1))
+        return index.column() == Symptom ? QVariant(widgets::healthColor(int(f.health())))
                                          : QVariant();
     case Qt::ForegroundRole:
         return f.explainedBy.isEmpty() ? QVariant() : QVariant(QColor(0x70, 0x70, 0x70));
     case Qt::DisplayRole:
         switch (index.column()) {
-        case Symptom: return f.symptom;
+        case Symptom: return symptomName(f.symptom);
         case Layer: return f.layerLabel();
         case When: return tr("epoch %1, batch %2").arg(f.epoch + 1).arg(f.batch);
-        case Fix: return f.fixClass;
+        case Fix: return fixClassName(f.fixClass);
         case Summary:
             return f.explainedBy.isEmpty() ? f.summary : tr("%1 (follows from %2)").arg(f.summary, f.causeLabel(m_findings));
         }

@@ -60,7 +60,7 @@ widgets::GraphSpec GraphPanel::specFor(const RunState& state, const QSet<int>& c
         if (layer.id == 0 || !layer.leaf)
             continue;
         const QString id = representative(layer.id);
-        severity[id] = std::max(severity.value(id), state.layerHealth(layer.id));
+        severity[id] = std::max(severity.value(id), int(state.layerHealth(layer.id)));
     }
     QSet<QString> added;
     for (const Layer& layer : model.layers) {

@@ -163,16 +163,16 @@ void InspectorPanel::refresh()
     for (const Finding& f : m_state->findings) {
         if (f.layer != m_layer)
             continue;
-        const bool cause = f.faulty && f.explainedBy.isEmpty();
+        const bool cause = f.isCause();
         html += QStringLiteral("<p><b style='color:%1'>%2</b> — %3<br>%4<br><span style='color:#555'>first seen in epoch %5 "
                                "after %6 batches, in the %7</span></p>")
-                    .arg(cause ? QStringLiteral("#c62828") : QStringLiteral("#b7791f"), f.symptom,
-                         symptom::describe(f.symptom).toHtmlEscaped(), f.summary.toHtmlEscaped())
+                    .arg(cause ? QStringLiteral("#c62828") : QStringLiteral("#b7791f"), symptomName(f.symptom),
+                         describeSymptom(f.symptom).toHtmlEscaped(), f.summary.toHtmlEscaped())
                     .arg(f.epoch + 1)
                     .arg(f.batch)
-                    .arg(f.location);
+                    .arg(locationName(f.location));
         html += QStringLiteral("<p><b>Fix — %1:</b> %2<br><i>Why: %3</i></p>")
-                    .arg(f.fixClass, f.fixText.toHtmlEscaped(), f.checker.toHtmlEscaped());
+                    .arg(fixClassName(f.fixClass), f.fixText.toHtmlEscaped(), f.checker.toHtmlEscaped());
         if (!f.explainedBy.isEmpty())
             html += tr("<p>This follows from %1.</p>").arg(f.causeLabel(m_state->findings).toHtmlEscaped());
         if (!f.evidence.isEmpty()) {
@@ -188,7 +188,7 @@ void InspectorPanel::refresh()
         html = tr("<p>No symptom on this layer.</p>");
         if (!m_state->findings.isEmpty())
             html += tr("<p style='color:#555'>The most important finding of the run: %1 at %2.</p>")
-                        .arg(m_state->findings.first().symptom, m_state->findings.first().layerLabel().toHtmlEscaped());
+                        .arg(symptomName(m_state->findings.first().symptom), m_state->findings.first().layerLabel().toHtmlEscaped());
     }
     m_findings->setHtml(html);
 }

@@ -332,7 +332,7 @@ void MainWindow::onStateChanged(const RunStatePtr& state)
     m_findings->setFindings(state->findings);
     QHash<int, int> health;
     for (const Layer& layer : state->model.layers)
-        health.insert(layer.id, state->layerHealth(layer.id));
+        health.insert(layer.id, int(state->layerHealth(layer.id)));
     m_layers->setHealth(health);
     m_graph->setState(state);
     m_inspector->setState(state);
@@ -382,7 +382,7 @@ void MainWindow::updateStatus()
         text = s.heldAtEpochEnd ? tr("Held at the end of epoch %1").arg(s.epoch)
                                 : tr("Held after batch %1 of epoch %2").arg(s.batch).arg(s.epoch + 1);
         if (!s.findings.isEmpty())
-            text += tr(" — %1 at %2").arg(s.findings.first().symptom, s.findings.first().layerLabel());
+            text += tr(" — %1 at %2").arg(symptomName(s.findings.first().symptom), s.findings.first().layerLabel());
         break;
     case TrainerState::Running:
         text = tr("Running");

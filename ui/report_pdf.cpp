@@ -180,13 +180,13 @@ void compose(Composer& page, const ReportContent& report)
         const Finding& f = report.primary;
         first += QStringLiteral("<h2>Faulty layer</h2><p><b>%1</b><br>symptom: <b>%2</b> (%3), seen in the %4 "
                                 "from epoch %5, batch %6%7</p>")
-                     .arg(escape(report.primaryLayer), f.symptom, escape(symptom::describe(f.symptom)), f.location)
+                     .arg(escape(report.primaryLayer), symptomName(f.symptom), escape(describeSymptom(f.symptom)), locationName(f.location))
                      .arg(f.epoch + 1)
                      .arg(f.batch)
                      .arg(f.seconds >= 0 ? QStringLiteral(", %1 s after launch").arg(f.seconds, 0, 'f', 2) : QString());
         first += QStringLiteral("<p>%1</p>").arg(escape(f.summary));
-        first += QStringLiteral("<h2>Recommended fix: %1</h2><p>%2</p><p class='muted'>Chosen by the %3</p>")
-                     .arg(f.fixClass, escape(f.fixText), escape(f.checker));
+        first += QStringLiteral("<h2>Recommended fix: %1</h2><p>%2</p><p class='muted'>Why this fix: %3</p>")
+                     .arg(fixClassName(f.fixClass), escape(f.fixText), escape(f.checker));
         if (!report.primaryEvidence.isEmpty()) {
             first += QStringLiteral("<h2>Evidence</h2><table cellspacing='0' border='0'>");
             for (const auto& [name, value] : report.primaryEvidence)
@@ -231,7 +231,7 @@ void compose(Composer& page, const ReportContent& report)
                                        "<td>%7</td></tr>")
                             .arg(f.epoch + 1)
                             .arg(f.batch)
-                            .arg(severityColor(f.faulty && f.explainedBy.isEmpty() ? 2 : 1), f.symptom, escape(f.layerLabel()), f.fixClass,
+                            .arg(severityColor(int(f.health())), symptomName(f.symptom), escape(f.layerLabel()), fixClassName(f.fixClass),
                                  escape(f.summary) + (f.explainedBy.isEmpty() ? QString()
                                                                                : QStringLiteral(" <i>(follows from %1)</i>")
                                                                                      .arg(escape(f.causeLabel(report.timeline)))));

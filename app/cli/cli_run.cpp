@@ -200,7 +200,7 @@ void HeadlessRun::finish(const RunState& state)
     m_done = true;
     int faults = 0;
     for (const auto& finding : state.findings)
-        faults += finding.faulty;
+        faults += finding.isFault();
 
     if (state.state == TrainerState::Failed) {
         err() << "traindx-cli: " << state.message << "\n";
@@ -216,9 +216,9 @@ void HeadlessRun::finish(const RunState& state)
               << (state.findings.size() == 1 ? "" : "s") << ", most important first\n";
         int rank = 0;
         for (const auto& finding : state.findings) {
-            out() << "  " << ++rank << ". " << finding.symptom << " at " << finding.layerLabel() << ": " << finding.summary
+            out() << "  " << ++rank << ". " << symptomName(finding.symptom) << " at " << finding.layerLabel() << ": " << finding.summary
                   << "\n";
-            out() << "     fix (" << finding.fixClass << "): " << finding.fixText << "\n";
+            out() << "     fix (" << fixClassName(finding.fixClass) << "): " << finding.fixText << "\n";
             if (!finding.explainedBy.isEmpty())
                 out() << "     follows from " << finding.causeLabel(state.findings) << "\n";
         }
@@ -264,7 +264,7 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     double first = -1;
     QJsonArray findings;
     for (const auto& finding : state.findings) {
-        faults += finding.faulty;
+        faults += finding.isFault();
         if (finding.seconds >= 0 && (first < 0 || finding.seconds < first))
             first = finding.seconds;
         findings.append(finding.toJson());

@@ -1,5 +1,6 @@
 // traindx-cli: TrainDx without a window, for terminals and CI.
 #include "cli_run.h"
+#include "rule.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -12,6 +13,7 @@ const char* const kUsage = R"(usage:
   traindx-cli attach PID|SOCKET [OPTIONS]          diagnose a running training program
   traindx-cli replay FILE [OPTIONS]                diagnose a recorded run (.traindx)
   traindx-cli thresholds                           list the diagnosis thresholds
+  traindx-cli rules                                list the diagnosis rules
 
 options:
   --json FILE              write the findings as JSON
@@ -55,8 +57,17 @@ int main(int argc, char** argv)
 
     if (command == QLatin1String("thresholds")) {
         QTextStream out(stdout);
-        for (const auto& entry : traindx::Thresholds().entries())
+        const traindx::Thresholds thresholds;
+        for (const auto& entry : thresholds.entries())
             out << entry.name << " = " << entry.value << "    # " << entry.meaning << "\n";
+        return 0;
+    }
+    if (command == QLatin1String("rules")) {
+        QTextStream out(stdout);
+        for (const traindx::RuleSpec* rule : traindx::rules())
+            out << traindx::symptomName(rule->symptom) << "    " << rule->description
+                << (rule->thresholds.isEmpty() ? QString() : QStringLiteral(" [%1]").arg(rule->thresholds.join(QStringLiteral(", "))))
+                << "\n";
         return 0;
     }
     if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {

@@ -63,6 +63,40 @@ CheckResult Checkers::data() const
     return result;
 }
 
+CheckResult Checkers::targets() const
+{
+    CheckResult result;
+    if (!m_run.data.present || m_facts.classTargets())
+        return result;
+    const TensorStats& y = m_run.data.targets;
+    const double scale = std::max(std::abs(y.min), std::abs(y.max));
+    result.evidence = {{QStringLiteral("target_min"), y.min}, {QStringLiteral("target_max"), y.max},
+                       {QStringLiteral("target_std"), y.std}};
+    if (scale > m_thresholds[QStringLiteral("data_max_abs")] || y.std > m_thresholds[QStringLiteral("data_max_std")]) {
+        result.fired = true;
+        result.reason = QStringLiteral("the regression targets span [%1, %2] with standard deviation %3")
+                            .arg(formatNumber(y.min), formatNumber(y.max), formatNumber(y.std));
+    }
+    return result;
+}
+
+CheckResult Checkers::dropout() const
+{
+    CheckResult result;
+    const double limit = m_thresholds[QStringLiteral("dropout_max")];
+    for (int id : m_facts.order()) {
+        const Layer& layer = m_facts.model().layers[id];
+        const double p = ModelFacts::dropoutRate(layer);
+        if (p < limit)
+            continue;
+        result.fired = true;
+        result.reason = QStringLiteral("%1 drops %2 % of its inputs at every step").arg(layer.displayName()).arg(100 * p, 0, 'f', 0);
+        result.evidence = {{QStringLiteral("dropout_rate"), p}, {QStringLiteral("dropout_layer"), double(id)}, {QStringLiteral("threshold"), limit}};
+        return result;
+    }
+    return result;
+}
+
 CheckResult Checkers::initialization(int only) const
 {
     CheckResult result;

@@ -26,6 +26,10 @@ public:
 
     // Inputs not normalised, non-finite, or constant.
     CheckResult data() const;
+    // Regression targets far from unit scale (class indices are not checked).
+    CheckResult targets() const;
+    // A Dropout layer whose rate leaves too little of the signal for the model to fit.
+    CheckResult dropout() const;
     // Initial weight variance far from the fan-in rule for the layer's activation, or
     // biases initialised far from zero. `layer` < 0 checks every layer.
     CheckResult initialization(int layer = -1) const;

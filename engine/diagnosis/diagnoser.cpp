@@ -1,92 +1,139 @@
 #include "diagnoser.h"
 
-#include "fix_advisor.h"
-
 namespace traindx {
 
 namespace {
 
-// Symptoms that are consequences when a structural cause is already known.
-bool isConsequence(const QString& s)
+bool counts(Cadence cadence, const Observation& o)
 {
-    return s == symptom::LossNotDecreasing || s == symptom::AccuracyNotIncreasing || s == symptom::UnchangedWeights
-        || s == symptom::OscillatingLoss || s == symptom::InvalidLoss || s == symptom::InvalidAccuracy;
+    switch (cadence) {
+    case Cadence::Any: return bool(o.snapshot);
+    case Cadence::EpochLevel: return o.epochLevel();
+    case Cadence::BatchSample: return o.batchSample();
+    }
+    return false;
 }
 
-bool isCause(const QString& s)
+QString onceKey(Once once, const Finding& f)
 {
-    return s == symptom::NumericalError || s == symptom::OutOfRange || s == symptom::ZeroSignal
-        || s == symptom::DeadRelu || s == symptom::SaturatedActivation || s == symptom::VanishingGradient
-        || s == symptom::ExplodingGradient;
+    switch (once) {
+    case Once::PerLayer: return f.key();
+    case Once::PerLocation: return symptomName(f.symptom) + QLatin1Char('/') + locationName(f.location);
+    case Once::PerSymptom: return symptomName(f.symptom);
+    }
+    return f.key();
+}
+
+bool explains(const Finding& cause, const Finding& effect)
+{
+    const RuleSpec* spec = ruleFor(cause.symptom);
+    if (!spec || &cause == &effect || cause.key() == effect.key())
+        return false;
+    return spec->explains ? spec->explains(cause, effect) : explainsByRole(spec->role, cause, effect);
 }
 
 } // namespace
 
 Diagnoser::Diagnoser(Thresholds thresholds)
     : m_thresholds(std::move(thresholds))
-    , m_detectors(makeDetectors())
 {
+    for (const RuleSpec* spec : rules())
+        m_rules.push_back({spec, spec->make()});
 }
 
-int Diagnoser::priority(const QString& s)
+Diagnoser::~Diagnoser() = default;
+Diagnoser::Diagnoser(Diagnoser&&) noexcept = default;
+Diagnoser& Diagnoser::operator=(Diagnoser&&) noexcept = default;
+
+int Diagnoser::priority(Symptom symptom)
 {
-    static const QStringList order {symptom::NumericalError,      symptom::OutOfRange,         symptom::ZeroSignal,
-                                    symptom::ExplodingGradient,   symptom::VanishingGradient,  symptom::DeadRelu,
-                                    symptom::SaturatedActivation, symptom::InvalidLoss,        symptom::UnchangedWeights,
-                                    symptom::OscillatingLoss,     symptom::LossNotDecreasing,  symptom::AccuracyNotIncreasing,
-                                    symptom::InvalidAccuracy};
-    const int at = order.indexOf(s);
-    return at < 0 ? order.size() : at;
+    const RuleSpec* spec = ruleFor(symptom);
+    return spec ? spec->priority : 1000;
 }
 
-void Diagnoser::settle(QVector<Finding>& findings)
+bool Diagnoser::believe(const Observation& o, const Active& active, const QVector<Candidate>& candidates,
+                        QVector<Finding>& found)
 {
-    for (auto& finding : findings)
-        if (finding.explainedBy.isEmpty())
-            explain(finding, findings);
-    std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
-        if (a.faulty != b.faulty)
-            return a.faulty;
-        if (a.explainedBy.isEmpty() != b.explainedBy.isEmpty())
-            return a.explainedBy.isEmpty();
-        if (priority(a.symptom) != priority(b.symptom))
-            return priority(a.symptom) < priority(b.symptom);
-        return a.step < b.step;
-    });
-}
-
-void Diagnoser::explain(Finding& finding, const QVector<Finding>& known)
-{
-    if (!isConsequence(finding.symptom))
-        return;
-    const Finding* cause = nullptr;
-    for (const auto& candidate : known)
-        if (isCause(candidate.symptom) && candidate.faulty
-            && (!cause || priority(candidate.symptom) < priority(cause->symptom)))
-            cause = &candidate;
-    if (!cause)
-        return;
-    finding.explainedBy = cause->key();
-    finding.fixClass = cause->fixClass;
-    finding.fixText = cause->fixText;
-    finding.checker = QStringLiteral("follows from %1 at %2").arg(cause->symptom, cause->layerPath.isEmpty() ? QStringLiteral("the model") : cause->layerType + QLatin1Char(' ') + cause->layerPath);
+    bool added = false;
+    QSet<QString> present;
+    for (const Candidate& candidate : candidates) {
+        const QString key = candidate.finding.key() + QLatin1Char('#') + QString::number(int(candidate.cadence));
+        present.insert(key);
+        Streak& streak = m_streaks[key];
+        streak.cadence = candidate.cadence;
+        streak.symptom = active.spec->symptom;
+        if (++streak.count < candidate.sustain)
+            continue;
+        const QString once = onceKey(active.spec->once, candidate.finding);
+        if (m_reported.contains(once))
+            continue;
+        m_reported.insert(once);
+        found.append(candidate.finding);
+        added = true;
+    }
+    // A streak this observation could have continued but did not is broken.
+    for (auto it = m_streaks.begin(); it != m_streaks.end(); ++it)
+        if (it->symptom == active.spec->symptom && !present.contains(it.key()) && counts(it->cadence, o))
+            it->count = 0;
+    return added;
 }
 
 QVector<Finding> Diagnoser::observe(const RunState& run, const SnapshotPtr& snapshot, int newPoints)
 {
     m_facts = ModelFacts(run.model, run.data); // cheap, and the model may have been re-sent with shapes
-    const Observation observation {run, m_facts, m_thresholds, snapshot, newPoints};
     QVector<Finding> found;
-    for (auto& detector : m_detectors)
-        detector->observe(observation, found);
+    const Observation observation {run, m_facts, m_thresholds, snapshot, newPoints, &found};
+    for (auto& active : m_rules) {
+        QVector<Candidate> candidates;
+        active.rule->detect(observation, candidates);
+        believe(observation, active, candidates, found);
+    }
     if (found.isEmpty())
         return found;
 
     const Checkers checkers(run, m_facts, m_thresholds);
-    const FixAdvisor advisor(run, m_facts, checkers);
+    const Advisor advisor(run, m_facts, checkers);
     for (auto& finding : found)
-        advisor.advise(finding);
+        for (const auto& active : m_rules)
+            if (active.spec->symptom == finding.symptom)
+                active.rule->advise(finding, advisor);
     return found;
+}
+
+void Diagnoser::settle(QVector<Finding>& findings)
+{
+    auto rank = [](const Finding& a, const Finding& b) {
+        if (a.isFault() != b.isFault())
+            return a.isFault();
+        if (a.explainedBy.isEmpty() != b.explainedBy.isEmpty())
+            return a.explainedBy.isEmpty();
+        if (priority(a.symptom) != priority(b.symptom))
+            return priority(a.symptom) < priority(b.symptom);
+        return a.step < b.step;
+    };
+    std::stable_sort(findings.begin(), findings.end(), rank);
+    // In rank order: a finding can follow only from a fault that follows from nothing.
+    for (int i = 0; i < findings.size(); ++i) {
+        Finding& effect = findings[i];
+        if (!effect.explainedBy.isEmpty())
+            continue;
+        for (int j = 0; j < findings.size(); ++j) {
+            const Finding& cause = findings[j];
+            if (j == i || !cause.isFault() || !cause.explainedBy.isEmpty() || !explains(cause, effect))
+                continue;
+            if (priority(cause.symptom) > priority(effect.symptom) && roleOf(cause.symptom) == roleOf(effect.symptom))
+                continue;
+            effect.explainedBy = cause.key();
+            effect.fixClass = cause.fixClass;
+            effect.fixText = cause.fixText;
+            effect.checker = QStringLiteral("follows from %1 at %2")
+                                 .arg(symptomName(cause.symptom),
+                                      cause.layerPath.isEmpty() ? QStringLiteral("the model")
+                                                                : cause.layerType + QLatin1Char(' ') + cause.layerPath);
+            break;
+        }
+    }
+    std::stable_sort(findings.begin(), findings.end(), rank);
 }
 
 } // namespace traindx

@@ -1,32 +1,50 @@
-// Runs the detectors on each piece of the statistics stream, chooses each finding's fix,
-// links consequences to their causes and ranks everything. The same code diagnoses live
-// runs, recorded runs and the command line.
+// Runs every registered rule on each piece of the statistics stream. Owns what the rules
+// share: a symptom must persist as long as its rule asks, it is reported once, each
+// finding gets its fix, consequences are linked to their causes, and all are ranked. The
+// same code diagnoses live runs, recorded runs and the command line.
 #pragma once
 
-#include "detector.h"
+#include "rule.h"
+
+#include <QHash>
+#include <QSet>
 
 namespace traindx {
 
 class Diagnoser {
 public:
     explicit Diagnoser(Thresholds thresholds = Thresholds());
+    ~Diagnoser();
+    Diagnoser(Diagnoser&&) noexcept;
+    Diagnoser& operator=(Diagnoser&&) noexcept;
 
     // Looks at what just arrived in `run` and returns the findings seen for the first time.
     QVector<Finding> observe(const RunState& run, const SnapshotPtr& snapshot, int newPoints);
 
     const Thresholds& thresholds() const { return m_thresholds; }
 
-    // Links consequences to causes found since, then ranks: faulty before warnings,
-    // causes before consequences, then by symptom (structural before behavioural), then
-    // by time.
+    // Links findings to the causes they follow from, then ranks: faults before warnings,
+    // causes before what follows from them, then by the rule's priority, then by time.
     static void settle(QVector<Finding>& findings);
-    static int priority(const QString& symptom);
+    static int priority(Symptom symptom);
 
 private:
-    static void explain(Finding& finding, const QVector<Finding>& known);
+    struct Active {
+        const RuleSpec* spec;
+        std::unique_ptr<Rule> rule;
+    };
+    struct Streak {
+        int count = 0;
+        Cadence cadence = Cadence::Any;
+        Symptom symptom = Symptom::NumericalError;
+    };
+    bool believe(const Observation& observation, const Active& active, const QVector<Candidate>& candidates,
+                 QVector<Finding>& found);
 
     Thresholds m_thresholds;
-    std::vector<std::unique_ptr<Detector>> m_detectors;
+    std::vector<Active> m_rules;
+    QHash<QString, Streak> m_streaks; // candidate key -> consecutive observations it was present
+    QSet<QString> m_reported;
     ModelFacts m_facts;
 };
 

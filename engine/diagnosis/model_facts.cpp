@@ -54,12 +54,18 @@ bool isPassThrough(const QString& type)
 
 namespace {
 
-bool hasWeight(const Layer& layer)
+// "weight", or a recurrent layer's "weight_ih_l0": a matrix (or kernel) of weights.
+const ParameterShape* weightOf(const Layer& layer)
 {
     for (const auto& parameter : layer.parameters)
-        if (parameter.name == QLatin1String("weight") && parameter.dims.size() >= 2)
-            return true;
-    return false;
+        if (parameter.name.startsWith(QLatin1String("weight")) && parameter.dims.size() >= 2)
+            return &parameter;
+    return nullptr;
+}
+
+bool hasWeight(const Layer& layer)
+{
+    return weightOf(layer) != nullptr;
 }
 
 bool isNormalisation(const QString& type)
@@ -83,6 +89,50 @@ ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
     for (int id : std::as_const(m_order))
         if (hasWeight(model.layers[id]) && !isNormalisation(model.layers[id].type))
             m_parametric.append(id);
+
+    m_loss = model.loss;
+    if (m_loss == LossKind::Unspecified && data.present) {
+        m_lossInferred = true;
+        const int units = outputUnits();
+        const Activation last = outputActivation();
+        if (data.targetsIntegral && units > 1)
+            m_loss = last == Activation::LogSoftmax ? LossKind::NLL : LossKind::CrossEntropy;
+        else if (!data.targetsIntegral && last == Activation::Sigmoid && data.targets.min >= 0 && data.targets.max <= 1)
+            m_loss = LossKind::BCE;
+        else if (!data.targetsIntegral)
+            m_loss = LossKind::MSE;
+        else
+            m_lossInferred = false;
+    }
+}
+
+bool ModelFacts::classTargets() const
+{
+    return m_data.present && (m_data.targetsIntegral || m_loss == LossKind::CrossEntropy || m_loss == LossKind::NLL);
+}
+
+double ModelFacts::dropoutRate(const Layer& layer)
+{
+    if (!layer.type.contains(QLatin1String("Dropout")))
+        return -1;
+    static const QRegularExpression rate(QStringLiteral("p=([0-9.eE+-]+)"));
+    const auto match = rate.match(layer.options);
+    return match.hasMatch() ? match.captured(1).toDouble() : -1;
+}
+
+bool ModelFacts::isOneUnitSoftmax(int layer) const
+{
+    const Layer* l = m_model.layer(layer);
+    if (!l)
+        return false;
+    const Activation kind = activationOf(l->type);
+    if (kind != Activation::Softmax && kind != Activation::LogSoftmax)
+        return false;
+    int dim = softmaxDim(*l);
+    const auto& shape = l->outputShape;
+    if (dim < 0)
+        dim += shape.size();
+    return !shape.isEmpty() && dim >= 0 && dim < shape.size() && shape[dim] == 1;
 }
 
 int ModelFacts::nextLayer(int layer) const
@@ -144,15 +194,13 @@ qint64 ModelFacts::fanIn(int layer) const
     const Layer* l = m_model.layer(layer);
     if (!l)
         return 0;
-    for (const auto& parameter : l->parameters) {
-        if (parameter.name != QLatin1String("weight") || parameter.dims.size() < 2)
-            continue;
-        qint64 fan = parameter.dims[1];
-        for (int i = 2; i < parameter.dims.size(); ++i)
-            fan *= parameter.dims[i]; // convolution kernels
-        return fan;
-    }
-    return 0;
+    const ParameterShape* weight = weightOf(*l);
+    if (!weight)
+        return 0;
+    qint64 fan = weight->dims[1];
+    for (int i = 2; i < weight->dims.size(); ++i)
+        fan *= weight->dims[i]; // convolution kernels
+    return fan;
 }
 
 int ModelFacts::outputUnits() const
@@ -164,9 +212,8 @@ int ModelFacts::outputUnits() const
     if (shape.size() >= 2)
         return int(shape[1]);
     if (const int parametric = outputParametric(); parametric >= 0)
-        for (const auto& parameter : m_model.layers[parametric].parameters)
-            if (parameter.name == QLatin1String("weight") && !parameter.dims.isEmpty())
-                return int(parameter.dims[0]);
+        if (const ParameterShape* weight = weightOf(m_model.layers[parametric]))
+            return int(weight->dims[0]);
     return -1;
 }
 
@@ -179,17 +226,17 @@ int ModelFacts::softmaxDim(const Layer& layer)
 
 double ModelFacts::chanceLoss() const
 {
-    const QString& loss = m_model.loss;
     const int units = outputUnits();
-    if (loss == QLatin1String("cross_entropy") || loss == QLatin1String("nll"))
-        return units > 1 ? std::log(double(units)) : -1;
-    if (loss == QLatin1String("bce") || loss == QLatin1String("bce_with_logits"))
-        return std::log(2.0);
-    if ((loss == QLatin1String("mse")) && m_data.present)
-        return m_data.targets.std * m_data.targets.std;
-    if ((loss == QLatin1String("l1") || loss == QLatin1String("smooth_l1")) && m_data.present)
-        return m_data.targets.std;
-    return -1;
+    switch (m_loss) {
+    case LossKind::CrossEntropy:
+    case LossKind::NLL: return units > 1 ? std::log(double(units)) : -1;
+    case LossKind::BCE:
+    case LossKind::BCEWithLogits: return std::log(2.0);
+    case LossKind::MSE: return m_data.present ? m_data.targets.std * m_data.targets.std : -1;
+    case LossKind::L1:
+    case LossKind::SmoothL1: return m_data.present ? m_data.targets.std : -1;
+    default: return -1;
+    }
 }
 
 double ModelFacts::chanceAccuracy() const

@@ -35,6 +35,19 @@ public:
     int previousParametric(int layer) const;
     int nextLayer(int layer) const;
 
+    // A Softmax or LogSoftmax that normalises over a dimension of size 1.
+    bool isOneUnitSoftmax(int layer) const;
+    // The loss the program declared or, when it declared none, the one its targets and
+    // output imply: class indices for several outputs mean a cross-entropy (NLL after a
+    // LogSoftmax), float targets in [0, 1] under a Sigmoid mean BCE, other float targets
+    // a regression loss.
+    LossKind loss() const { return m_loss; }
+    bool lossInferred() const { return m_lossInferred; }
+    // Class-index targets: integral, or whole numbers for a classification loss.
+    bool classTargets() const;
+    // Dropout probability of a Dropout layer from its options, -1 otherwise.
+    static double dropoutRate(const Layer& layer);
+
     qint64 fanIn(int layer) const;
     // Output width: units of the last layer, or -1.
     int outputUnits() const;
@@ -52,6 +65,8 @@ private:
     QVector<int> m_order;
     QVector<int> m_parametric;
     bool m_forwardKnown = false;
+    LossKind m_loss = LossKind::Unspecified;
+    bool m_lossInferred = false;
 };
 
 } // namespace traindx

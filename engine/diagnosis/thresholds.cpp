@@ -43,6 +43,12 @@ Thresholds::Thresholds()
         // Data checker: "normalised" means values of order one.
         {QStringLiteral("data_max_abs"), 20, QStringLiteral("largest |input| of normalised data")},
         {QStringLiteral("data_max_std"), 10, QStringLiteral("largest standard deviation of normalised inputs")},
+        // Targets and module options.
+        {QStringLiteral("dropout_max"), 0.75, QStringLiteral("dropout rate at or above which a model that does not learn is blamed on dropout")},
+        // Learning rate judged from the first step, before values can overflow.
+        {QStringLiteral("lr_first_step_ratio"), 0.5, QStringLiteral("update ratio of the first measured step above which the learning rate is far too high")},
+        // Gradients that keep adding up: ||p.grad|| over the gradient of one backward pass.
+        {QStringLiteral("accumulation_ratio"), 5, QStringLiteral("accumulated gradient over one step's gradient above which zero_grad() is missing")},
         // Initialisation checker: variance against the fan-in rule for the activation.
         {QStringLiteral("init_variance_factor"), 30, QStringLiteral("how far (x or /) the initial weight variance may stray from the fan-in rule")},
     };

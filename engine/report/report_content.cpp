@@ -71,7 +71,7 @@ void addSummary(ReportContent& report, const RunState& run)
     text += QStringLiteral(". ");
     int faults = 0;
     for (const auto& f : run.findings)
-        faults += f.faulty;
+        faults += f.isFault();
     if (run.findings.isEmpty()) {
         text += QStringLiteral("No symptom appeared");
         const auto& points = run.points;
@@ -87,7 +87,7 @@ void addSummary(ReportContent& report, const RunState& run)
                     .arg(run.findings.size() == 1 ? QString() : QStringLiteral("s"))
                     .arg(faults)
                     .arg(faults == 1 ? QString() : QStringLiteral("s"))
-                    .arg(symptom::describe(first.symptom), first.layerLabel().toHtmlEscaped())
+                    .arg(describeSymptom(first.symptom), first.layerLabel().toHtmlEscaped())
                     .arg(first.epoch + 1)
                     .arg(first.batch)
                     .arg(first.summary.toHtmlEscaped());
@@ -96,7 +96,7 @@ void addSummary(ReportContent& report, const RunState& run)
             consequences += !f.explainedBy.isEmpty();
         if (consequences > 0)
             text += QStringLiteral("%1 of the other symptoms follow from it or from another cause. ").arg(consequences);
-        text += QStringLiteral("Recommended: <b>%1</b>.").arg(first.fixClass);
+        text += QStringLiteral("Recommended: <b>%1</b>.").arg(fixClassName(first.fixClass));
     }
     if (run.state == TrainerState::Crashed || run.message.contains(QLatin1String("crashed")))
         text += QStringLiteral(" The trainer crashed: %1.").arg(run.message.toHtmlEscaped());
@@ -135,7 +135,7 @@ void addTable(ReportContent& report, const RunState& run)
                 row << QString();
         }
         report.tableRows.append(row);
-        report.tableSeverity.append(run.layerHealth(layer.id));
+        report.tableSeverity.append(int(run.layerHealth(layer.id)));
     }
 }
 
@@ -147,7 +147,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     report.title = QStringLiteral("TrainDx diagnosis report");
     int faults = 0;
     for (const auto& f : run.findings)
-        faults += f.faulty;
+        faults += f.isFault();
     report.severity = faults > 0 ? 2 : run.findings.isEmpty() ? 0 : 1;
     report.verdict = faults > 0 ? QStringLiteral("Faulty") : run.findings.isEmpty() ? QStringLiteral("Healthy")
                                                                                      : QStringLiteral("Healthy, with warnings");
@@ -173,7 +173,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
         node.id = layer.id;
         node.title = layer.index >= 0 ? QStringLiteral("%1  %2").arg(layer.index).arg(layer.type) : layer.path + QStringLiteral("  ") + layer.type;
         node.detail = layer.outputShape.isEmpty() ? QString() : shapeText(layer.outputShape);
-        node.severity = run.layerHealth(layer.id);
+        node.severity = int(run.layerHealth(layer.id));
         node.primary = report.hasPrimary && report.primary.layer == layer.id;
         report.nodes.append(node);
     }
@@ -242,7 +242,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     meta(QStringLiteral("Outcome"), trainerStateName(run.state) + (run.message.isEmpty() ? QString() : QStringLiteral(": ") + run.message));
     meta(QStringLiteral("Model"), run.model.name);
     meta(QStringLiteral("Parameters"), QLocale().toString(run.model.parameterCount));
-    meta(QStringLiteral("Loss"), run.model.loss);
+    meta(QStringLiteral("Loss"), run.model.loss == LossKind::Unspecified ? QStringLiteral("not declared") : lossKindName(run.model.loss));
     meta(QStringLiteral("Optimizer"), run.model.optimizer);
     meta(QStringLiteral("Learning rate"), run.model.learningRate > 0 ? formatNumber(run.model.learningRate) : QString());
     meta(QStringLiteral("Epochs, steps"), QStringLiteral("%1, %2").arg(run.epochEnds.size()).arg(run.step));

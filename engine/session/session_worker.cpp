@@ -284,7 +284,7 @@ void SessionWorker::diagnose(const RunBuilder::Applied& applied, double seconds)
     // Break for a new cause, not for what follows from one already shown.
     bool faulty = false;
     for (const auto& finding : state.findings)
-        faulty = faulty || (added.contains(finding.key()) && finding.faulty && finding.explainedBy.isEmpty());
+        faulty = faulty || (added.contains(finding.key()) && finding.isCause());
     if (m_recorder)
         m_recorder->recordFindings(state.findings);
     if (faulty && m_options.stopOnSymptom)

@@ -300,15 +300,15 @@ void RunRecorder::recordFindings(const QVector<Finding>& findings)
         const Finding& f = findings[rank];
         query.addBindValue(f.key());
         query.addBindValue(rank + 1);
-        query.addBindValue(f.symptom);
+        query.addBindValue(symptomName(f.symptom));
         query.addBindValue(f.layer);
         query.addBindValue(f.layerPath);
-        query.addBindValue(f.location);
+        query.addBindValue(locationName(f.location));
         query.addBindValue(f.epoch + 1);
         query.addBindValue(f.batch);
         query.addBindValue(f.step);
         query.addBindValue(f.seconds);
-        query.addBindValue(f.fixClass);
+        query.addBindValue(fixClassName(f.fixClass));
         query.addBindValue(QString::fromUtf8(QJsonDocument(f.toJson()).toJson(QJsonDocument::Compact)));
         query.exec();
     }
@@ -362,15 +362,8 @@ bool readRunFile(const QString& path, RecordedRun* run, QString* error)
             while (query.next()) {
                 const QJsonObject o = QJsonDocument::fromJson(query.value(0).toString().toUtf8()).object();
                 Finding f;
-                f.symptom = o.value(QStringLiteral("symptom")).toString();
-                f.location = o.value(QStringLiteral("location")).toString();
-                f.epoch = o.value(QStringLiteral("epoch")).toInt() - 1;
-                f.batch = o.value(QStringLiteral("batch")).toInt();
-                f.fixClass = o.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString();
-                const QJsonObject layer = o.value(QStringLiteral("layer")).toObject();
-                f.layerPath = layer.value(QStringLiteral("path")).toString();
-                f.layerIndex = layer.value(QStringLiteral("index")).toInt(-1);
-                run->findings.append(f);
+                if (Finding::fromJson(o, &f)) // a symptom of a newer TrainDx is skipped
+                    run->findings.append(f);
             }
             ok = true;
         }

@@ -70,9 +70,9 @@ private Q_SLOTS:
         });
         QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
         QTest::qWait(2 * Session::kPublishIntervalMs);
-        QCOMPARE(held->findings.first().symptom, symptom::OutOfRange);
+        QVERIFY(held->findings.first().symptom == Symptom::OutOfRange);
         QVERIFY(window.findingsView()->model()->rowCount() >= 1);
-        QCOMPARE(window.findingsView()->model()->index(0, 0).data().toString(), symptom::OutOfRange);
+        QCOMPARE(window.findingsView()->model()->index(0, 0).data().toString(), symptomName(Symptom::OutOfRange));
         // The faulty layer, the one-unit Softmax, is selected and marked.
         QCOMPARE(window.histogramPanel()->layer(), 8);
         const QModelIndex softmaxRow = window.layerView()->model()->index(7, 1);
@@ -200,7 +200,7 @@ private Q_SLOTS:
             return s.state == TrainerState::Held && !s.findings.isEmpty();
         });
         QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
-        QCOMPARE(held->findings.first().symptom, symptom::DeadRelu);
+        QVERIFY(held->findings.first().symptom == Symptom::DeadRelu);
         const QString relu = QString::number(held->findings.first().layer);
         QCOMPARE(held->model.layers[held->findings.first().layer].type, QStringLiteral("ReLU"));
         auto* graph = window.graphPanel()->view();

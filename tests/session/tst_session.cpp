@@ -138,7 +138,7 @@ private Q_SLOTS:
         QCOMPARE(types, expectedTypes);
         QCOMPARE(state->model.forwardOrder().size(), 8);
         QCOMPARE(state->model.layers[8].index, 7);
-        QCOMPARE(state->model.loss, QStringLiteral("bce"));
+        QCOMPARE(lossKindName(state->model.loss), QStringLiteral("bce"));
         QCOMPARE(state->model.optimizer, QStringLiteral("RMSprop"));
         QCOMPARE(state->model.edges.size(), 7);
 

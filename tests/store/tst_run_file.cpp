@@ -32,7 +32,7 @@ QStringList signature(const QVector<Finding>& findings)
 {
     QStringList list;
     for (const auto& f : findings)
-        list.append(QStringLiteral("%1 %2 e%3 b%4 %5").arg(f.key(), f.layerPath).arg(f.epoch).arg(f.batch).arg(f.fixClass));
+        list.append(QStringLiteral("%1 %2 e%3 b%4 %5").arg(f.key(), f.layerPath).arg(f.epoch).arg(f.batch).arg(fixClassName(f.fixClass)));
     return list;
 }
 

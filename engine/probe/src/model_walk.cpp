@@ -188,6 +188,7 @@ void ModelWalk::describe(wire::Model* model) const
         for (const auto& [name, tensor] : info.parameters) {
             auto* shape = layer->add_parameters();
             shape->set_name(name);
+            shape->set_frozen(!tensor.requires_grad());
             for (auto d : tensor.sizes())
                 shape->add_dims(d);
         }

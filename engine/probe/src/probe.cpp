@@ -15,6 +15,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <unordered_set>
 #include <unistd.h>
 
 namespace traindx {
@@ -38,6 +39,22 @@ int env_int(const char* name, int fallback)
 {
     const char* text = std::getenv(name);
     return text && *text ? std::atoi(text) : fallback;
+}
+
+wire::LossKind loss_kind(Loss loss)
+{
+    switch (loss) {
+    case Loss::Unspecified: return wire::LOSS_UNSPECIFIED;
+    case Loss::BCE: return wire::LOSS_BCE;
+    case Loss::BCEWithLogits: return wire::LOSS_BCE_WITH_LOGITS;
+    case Loss::CrossEntropy: return wire::LOSS_CROSS_ENTROPY;
+    case Loss::NLL: return wire::LOSS_NLL;
+    case Loss::MSE: return wire::LOSS_MSE;
+    case Loss::L1: return wire::LOSS_L1;
+    case Loss::SmoothL1: return wire::LOSS_SMOOTH_L1;
+    case Loss::Other: return wire::LOSS_OTHER;
+    }
+    return wire::LOSS_UNSPECIFIED;
 }
 
 const char* loss_name(Loss loss)
@@ -93,6 +110,14 @@ bool is_relu_like(const std::string& type)
     return type == "ReLU" || type == "ReLU6";
 }
 
+// The size of the gradient one backward pass produced for a parameter, seen by a hook
+// before it is added to .grad: compared with .grad, it shows whether gradients from
+// earlier steps are still there. Measured only when armed, so an idle hook costs a test.
+struct GradientWatch {
+    bool armed = false;
+    double norm = -1;
+};
+
 } // namespace
 
 class Probe::Impl {
@@ -123,6 +148,8 @@ private:
 
     void send_model();
     void send_initial_snapshot();
+    void watch_gradients();
+    void arm_gradient_watches();
     using Weights = std::vector<std::vector<torch::Tensor>>; // by layer id
     Weights copy_weights() const;
     double relative_change(const probe::LayerInfo& layer, const Weights& reference) const;
@@ -136,6 +163,8 @@ private:
         tapped_this_pass_.clear();
     }
     wire::LayerStats& layer_stats(wire::Snapshot& snapshot, int layer);
+    // Whether the watched optimizer updates `parameter` (true when none is watched).
+    bool optimizes(const torch::Tensor& parameter) const;
     void flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot);
     bool sample_due(Clock::time_point now) const;
     double learning_rate() const;
@@ -149,6 +178,7 @@ private:
     probe::Server server_;
 
     const torch::optim::Optimizer* optimizer_ = nullptr;
+    std::unordered_set<const void*> optimized_; // the optimizer's parameters, by tensor
     std::string optimizer_name_;
     torch::Tensor probe_batch_;
 
@@ -171,6 +201,8 @@ private:
     Weights previous_weights_;    // one step back, for the update ratio of a sample
     Weights epoch_start_weights_; // for the update over a whole epoch
     std::vector<double> update_ratio_;
+    std::vector<std::shared_ptr<GradientWatch>> gradient_watches_; // by layer id, for its weight
+    bool eval_mode_seen_ = false;
 
     bool tap_armed_ = true; // record taps during the next forward pass
     std::set<std::string> tapped_this_pass_;
@@ -201,6 +233,41 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
               server_limits(options_))
     , update_ratio_(walk_.layers().size(), -1.0)
 {
+    watch_gradients();
+}
+
+void Probe::Impl::watch_gradients()
+{
+    gradient_watches_.resize(walk_.layers().size());
+    for (const auto& layer : walk_.layers()) {
+        for (const auto& [name, tensor] : layer.parameters) {
+            if (name == "bias" || !tensor.requires_grad())
+                continue;
+            auto watch = std::make_shared<GradientWatch>();
+            torch::Tensor parameter = tensor;
+            parameter.register_hook([watch](const torch::Tensor& gradient) {
+                if (!watch->armed)
+                    return;
+                watch->armed = false;
+                try {
+                    watch->norm = gradient.defined() ? gradient.detach().norm().item<double>() : -1.0;
+                } catch (...) {
+                    watch->norm = -1.0; // never into the trainer's backward pass
+                }
+            });
+            gradient_watches_[layer.id] = std::move(watch);
+            break;
+        }
+    }
+}
+
+void Probe::Impl::arm_gradient_watches()
+{
+    for (auto& watch : gradient_watches_)
+        if (watch) {
+            watch->armed = true;
+            watch->norm = -1.0;
+        }
 }
 
 Probe::Impl::~Impl()
@@ -264,6 +331,16 @@ void Probe::Impl::send_model()
     walk_.describe(model);
     model->set_name(options_.name());
     model->set_loss(loss_name(options_.loss()));
+    model->set_loss_kind(loss_kind(options_.loss()));
+    if (optimizer_) {
+        for (auto& layer : *model->mutable_layers()) {
+            const auto& info = walk_.layers()[std::size_t(layer.id())];
+            for (int i = 0; i < layer.parameters_size() && std::size_t(i) < info.parameters.size(); ++i)
+                layer.mutable_parameters(i)->set_optimizer(optimized_.count(info.parameters[i].second.unsafeGetTensorImpl())
+                                                               ? wire::TensorShape::IN_OPTIMIZER
+                                                               : wire::TensorShape::NOT_IN_OPTIMIZER);
+        }
+    }
     model->set_optimizer(optimizer_name_);
     model->set_learning_rate(learning_rate());
     model->set_probe_batch_size(probe_batch_.defined() ? int(probe_batch_.size(0)) : 0);
@@ -282,6 +359,10 @@ void Probe::Impl::watch(const torch::optim::Optimizer& optimizer)
     Meter meter(*this);
     optimizer_ = &optimizer;
     optimizer_name_ = optimizer_name(optimizer);
+    optimized_.clear();
+    for (const auto& group : optimizer.param_groups())
+        for (const auto& parameter : group.params())
+            optimized_.insert(parameter.unsafeGetTensorImpl());
     send_model();
 }
 
@@ -316,6 +397,13 @@ void Probe::Impl::send_initial_snapshot()
     collect_parameters(snapshot, false);
     capture_activations(snapshot);
     flush(wire::Snapshot::INITIAL, std::move(snapshot));
+    // The first step is always measured: its size says whether the learning rate is sane
+    // before the values can overflow.
+    if (step_ == 0) {
+        remember_weights();
+        arm_gradient_watches();
+        arm_taps();
+    }
 }
 
 wire::LayerStats& Probe::Impl::layer_stats(wire::Snapshot& snapshot, int layer)
@@ -328,6 +416,11 @@ wire::LayerStats& Probe::Impl::layer_stats(wire::Snapshot& snapshot, int layer)
     stats->set_update_ratio(update_ratio_[layer]);
     stats->set_epoch_update_ratio(-1.0);
     return *stats;
+}
+
+bool Probe::Impl::optimizes(const torch::Tensor& parameter) const
+{
+    return !optimizer_ || optimized_.count(parameter.unsafeGetTensorImpl()) > 0;
 }
 
 Probe::Impl::Weights Probe::Impl::copy_weights() const
@@ -378,6 +471,13 @@ void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_
                 bias = &tensor;
             else if (!weight || name == "weight")
                 weight = &tensor;
+            if (with_update_ratio && tensor.requires_grad() && !tensor.grad().defined() && optimizes(tensor))
+                stats.set_no_gradient(true);
+        }
+        if (with_update_ratio && weight && weight->grad().defined() && std::size_t(layer.id) < gradient_watches_.size()) {
+            const auto& watch = gradient_watches_[layer.id];
+            if (watch && watch->norm > 0)
+                stats.set_accumulated_gradient(weight->grad().norm().item<double>() / watch->norm);
         }
         if (weight) {
             probe::tensor_stats(*weight, true, stats.mutable_weight());
@@ -445,6 +545,8 @@ void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
     snapshot.set_probe_seconds(probe_total - probe_seconds_reported_);
     snapshot.set_loop_seconds(loop_total - loop_seconds_reported_);
     snapshot.set_dropped(server_.dropped());
+    snapshot.set_eval_mode(eval_mode_seen_);
+    eval_mode_seen_ = false;
     snapshot.set_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count());
@@ -490,6 +592,8 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             epoch_accuracy_sum_ += *accuracy;
             ++epoch_accuracy_count_;
         }
+        if (!model_->is_training())
+            eval_mode_seen_ = true;
         if (std::isfinite(loss)) {
             epoch_loss_sum_ += loss;
             ++epoch_loss_count_;
@@ -507,6 +611,7 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             flush(wire::Snapshot::BATCH, std::move(snapshot));
         } else if (sample_due(start)) {
             remember_weights();
+            arm_gradient_watches();
             arm_taps();
         } else if (start - last_flush_ >= std::chrono::milliseconds(100)) {
             flush(wire::Snapshot::BATCH, wire::Snapshot());

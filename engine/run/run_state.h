@@ -40,6 +40,8 @@ struct LayerSample {
     float deadFraction = 0;
     float saturatedFraction = 0;
     QVector<float> unitActive;
+    bool noGradient = false;          // trainable, in the optimizer, yet backward defined no gradient
+    double accumulatedGradient = 0;   // ||p.grad|| / ||this step's gradient||; 0 when unknown
 
     const TensorStats& stats(TensorKind kind) const { return tensors[int(kind)]; }
     TensorStats& stats(TensorKind kind) { return tensors[int(kind)]; }
@@ -51,6 +53,7 @@ struct Snapshot {
     int batch = 0;
     bool epochEnd = false;
     bool initial = false; // before training: the initial weights and activations
+    bool evalMode = false; // the model was in evaluation mode at a training step
     QHash<QString, double> metrics;
     double learningRate = 0;
     double probeSeconds = 0;
@@ -72,11 +75,21 @@ struct BatchPoint {
     bool hasAccuracy = false;
 };
 
+// Whether the watched optimizer updates a parameter.
+enum class Membership { Unknown, InOptimizer, NotInOptimizer };
+
 struct ParameterShape {
     QString name;
     QVector<qint64> dims;
+    bool frozen = false; // requires_grad false: a choice, never a fault
+    Membership optimizer = Membership::Unknown;
     qint64 count() const;
 };
+
+// The loss the program optimises, declared through ProbeOptions::loss() or not at all.
+enum class LossKind { Unspecified, BCE, BCEWithLogits, CrossEntropy, NLL, MSE, L1, SmoothL1, Other };
+QString lossKindName(LossKind loss);  // "cross_entropy"; "" for Unspecified
+LossKind lossKindFromName(const QString& name);
 
 struct Layer {
     int id = 0;
@@ -98,7 +111,7 @@ struct Model {
     QString name;
     QVector<Layer> layers; // indexed by id
     QVector<QPair<int, int>> edges;
-    QString loss;
+    LossKind loss = LossKind::Unspecified;
     QString optimizer;
     double learningRate = 0;
     qint64 parameterCount = 0;
@@ -162,6 +175,7 @@ struct RunState {
     int batch = 0;
     qint64 step = 0;
     qint64 dropped = 0;
+    int evalModeSnapshots = 0; // snapshots sent while the model was in evaluation mode at a step
     double probeSeconds = 0, loopSeconds = 0;
     bool heldAtEpochEnd = false;
     int exitCode = 0;
@@ -173,8 +187,8 @@ struct RunState {
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }
-    // 0 healthy, 1 warning, 2 faulty: the worst finding on this layer.
-    int layerHealth(int layer) const;
+    // The worst finding on this layer.
+    Health layerHealth(int layer) const;
     SnapshotPtr latestWith(int layer, TensorKind kind) const;
     // Snapshots at epoch ends that carry `kind` for `layer`, newest last.
     QVector<SnapshotPtr> epochHistory(int layer, TensorKind kind) const;

@@ -98,14 +98,28 @@ SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
     return nullptr;
 }
 
-int RunState::layerHealth(int layer) const
+Health RunState::layerHealth(int layer) const
 {
-    int health = 0;
+    Health health = Health::Healthy;
     // A consequence of a fault elsewhere is a warning here: only causes are red.
     for (const auto& finding : findings)
         if (finding.layer == layer)
-            health = std::max(health, finding.faulty && finding.explainedBy.isEmpty() ? 2 : 1);
+            health = std::max(health, finding.health());
     return health;
+}
+
+QString lossKindName(LossKind loss)
+{
+    static const char* const names[] = {"", "bce", "bce_with_logits", "cross_entropy", "nll", "mse", "l1", "smooth_l1", "other"};
+    return QLatin1String(names[int(loss)]);
+}
+
+LossKind lossKindFromName(const QString& name)
+{
+    for (int i = 1; i <= int(LossKind::Other); ++i)
+        if (lossKindName(LossKind(i)) == name)
+            return LossKind(i);
+    return LossKind::Unspecified;
 }
 
 QVector<SnapshotPtr> RunState::epochHistory(int layer, TensorKind kind) const

@@ -44,6 +44,8 @@ LayerSample convert(const wire::LayerStats& in)
     out.deadFraction = in.dead_fraction();
     out.saturatedFraction = in.saturated_fraction();
     out.unitActive = QVector<float>(in.unit_active().begin(), in.unit_active().end());
+    out.noGradient = in.no_gradient();
+    out.accumulatedGradient = in.accumulated_gradient();
     return out;
 }
 
@@ -51,7 +53,9 @@ Model convert(const wire::Model& in)
 {
     Model out;
     out.name = QString::fromStdString(in.name());
-    out.loss = QString::fromStdString(in.loss());
+    out.loss = in.loss_kind() != wire::LOSS_UNSPECIFIED && wire::LossKind_IsValid(in.loss_kind())
+        ? LossKind(int(in.loss_kind()))
+        : lossKindFromName(QString::fromStdString(in.loss()));
     out.optimizer = QString::fromStdString(in.optimizer());
     out.learningRate = in.learning_rate();
     out.parameterCount = in.parameter_count();
@@ -66,9 +70,15 @@ Model convert(const wire::Model& in)
         l.path = QString::fromStdString(layer.path());
         l.type = QString::fromStdString(layer.type());
         l.options = QString::fromStdString(layer.options());
-        for (const auto& parameter : layer.parameters())
-            l.parameters.append({QString::fromStdString(parameter.name()),
-                                 QVector<qint64>(parameter.dims().begin(), parameter.dims().end())});
+        for (const auto& parameter : layer.parameters()) {
+            ParameterShape shape {QString::fromStdString(parameter.name()),
+                                  QVector<qint64>(parameter.dims().begin(), parameter.dims().end())};
+            shape.frozen = parameter.frozen();
+            shape.optimizer = parameter.optimizer() == wire::TensorShape::IN_OPTIMIZER ? Membership::InOptimizer
+                : parameter.optimizer() == wire::TensorShape::NOT_IN_OPTIMIZER         ? Membership::NotInOptimizer
+                                                                                      : Membership::Unknown;
+            l.parameters.append(shape);
+        }
         l.outputShape = QVector<qint64>(layer.output_shape().begin(), layer.output_shape().end());
         if (l.id != out.layers.size())
             continue; // ids are positions; a frame that breaks that is ignored rather than trusted
@@ -160,6 +170,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
         state_.probeSeconds += in.probe_seconds();
         state_.loopSeconds += in.loop_seconds();
+        if (in.eval_mode())
+            ++state_.evalModeSnapshots;
         if (in.step() >= state_.step) {
             state_.step = in.step();
             state_.epoch = in.epoch() + (in.kind() == wire::Snapshot::EPOCH_END ? 1 : 0);
@@ -173,6 +185,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         snapshot->batch = in.batch();
         snapshot->epochEnd = in.kind() == wire::Snapshot::EPOCH_END;
         snapshot->initial = in.kind() == wire::Snapshot::INITIAL;
+        snapshot->evalMode = in.eval_mode();
         for (const auto& [name, value] : in.metrics())
             snapshot->metrics.insert(QString::fromStdString(name), value);
         snapshot->learningRate = in.learning_rate();

@@ -1,0 +1,125 @@
+#include "rule.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace traindx {
+
+namespace {
+
+std::vector<RuleSpec>& registry()
+{
+    static std::vector<RuleSpec> specs;
+    return specs;
+}
+
+} // namespace
+
+RegisterRule::RegisterRule(RuleSpec spec)
+{
+    registry().push_back(std::move(spec));
+}
+
+std::vector<const RuleSpec*> rules()
+{
+    std::vector<const RuleSpec*> sorted;
+    for (const auto& spec : registry())
+        sorted.push_back(&spec);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const RuleSpec* a, const RuleSpec* b) { return a->priority < b->priority; });
+    return sorted;
+}
+
+const RuleSpec* ruleFor(Symptom symptom)
+{
+    for (const auto& spec : registry())
+        if (spec.symptom == symptom)
+            return &spec;
+    return nullptr;
+}
+
+Role roleOf(Symptom symptom)
+{
+    const RuleSpec* spec = ruleFor(symptom);
+    return spec ? spec->role : Role::Consequence;
+}
+
+bool explainsByRole(Role role, const Finding&, const Finding& effect)
+{
+    const Role effectRole = roleOf(effect.symptom);
+    if (role == Role::Setup)
+        return effectRole != Role::Setup;
+    return role == Role::Cause && effectRole == Role::Consequence;
+}
+
+bool Observation::known(Symptom symptom, int layer, std::optional<Location> location) const
+{
+    auto matches = [&](const Finding& f) {
+        return f.symptom == symptom && (layer == -2 || f.layer == layer) && (!location || f.location == *location);
+    };
+    if (fresh && std::any_of(fresh->begin(), fresh->end(), matches))
+        return true;
+    return std::any_of(run.findings.begin(), run.findings.end(), matches);
+}
+
+Finding findingAt(const Observation& observation, Symptom symptom, int layer, Location location)
+{
+    Finding finding;
+    finding.symptom = symptom;
+    finding.layer = layer;
+    finding.location = location;
+    if (const Layer* l = observation.run.model.layer(layer)) {
+        finding.layerPath = l->path;
+        finding.layerType = l->type;
+        finding.layerIndex = l->index;
+    }
+    if (observation.snapshot) {
+        const Snapshot& s = *observation.snapshot;
+        finding.epoch = s.epoch;
+        // Batches completed in that epoch: a sample is taken after its batch's step.
+        finding.batch = s.epochEnd || s.initial ? s.batch : s.batch + 1;
+        finding.step = s.step;
+    } else if (!observation.run.points.isEmpty()) {
+        const BatchPoint& last = observation.run.points.last();
+        finding.epoch = last.epoch;
+        finding.batch = last.batch + 1;
+        finding.step = last.step;
+    }
+    return finding;
+}
+
+double rms(const TensorStats& stats)
+{
+    const qint64 finite = stats.count - stats.nonFinite();
+    return finite > 0 ? stats.l2 / std::sqrt(double(finite)) : 0;
+}
+
+QVector<double> epochSeries(const RunState& run, const QString& metric)
+{
+    QVector<double> values;
+    for (int index : run.epochEnds) {
+        const auto& metrics = run.snapshots[index]->metrics;
+        if (metrics.contains(metric))
+            values.append(metrics.value(metric));
+    }
+    return values;
+}
+
+bool hasConverged(const Observation& o)
+{
+    const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));
+    if (!accuracy.isEmpty() && accuracy.last() >= o.thresholds[QStringLiteral("converged_accuracy")])
+        return true;
+    const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+    if (loss.isEmpty() || !std::isfinite(loss.last()))
+        return false;
+    const double chance = o.facts.chanceLoss();
+    const bool lowLoss = chance > 0 ? loss.last() <= o.thresholds[QStringLiteral("converged_loss_fraction")] * chance
+                                    : loss.last() < 1e-6;
+    if (!lowLoss || accuracy.isEmpty())
+        return lowLoss;
+    // A low loss counts only if the accuracy agrees: well above guessing.
+    const double guess = o.facts.chanceAccuracy();
+    return guess < 0 || accuracy.last() >= guess + 0.5 * (1 - guess);
+}
+
+} // namespace traindx

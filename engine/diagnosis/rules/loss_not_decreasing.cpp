@@ -1,0 +1,58 @@
+// loss_not_decreasing: the training loss does not improve over a window of epochs while it
+// is still at least half of what a model that knows nothing scores. A converged model is
+// flat too.
+#include "progress_advice.h"
+
+#include <cmath>
+
+namespace traindx {
+
+namespace {
+
+class LossNotDecreasingRule : public Rule {
+public:
+    void detect(const Observation& o, QVector<Candidate>& candidates) override
+    {
+        if (!o.snapshot || !o.snapshot->epochEnd)
+            return;
+        const int window = std::max(1, int(o.thresholds[QStringLiteral("progress_window_epochs")]));
+        const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+        if (loss.size() <= window)
+            return;
+        const double before = loss[loss.size() - 1 - window];
+        double best = loss.last();
+        for (int i = loss.size() - window; i < loss.size(); ++i)
+            best = std::min(best, loss[i]);
+        if (!std::isfinite(before) || !std::isfinite(best))
+            return; // invalid_loss
+        const double improvement = (before - best) / std::max(std::abs(before), 1e-12);
+        if (improvement >= o.thresholds[QStringLiteral("loss_min_improvement")])
+            return;
+        const double chance = o.facts.chanceLoss();
+        const double reference = chance > 0 ? 0.5 * chance : 0.5 * loss.first();
+        if (best < reference || hasConverged(o))
+            return;
+        Finding f = findingAt(o, Symptom::LossNotDecreasing, -1, Location::Metric);
+        f.summary = QStringLiteral("the training loss went from %1 to at best %2 over the last %3 epochs (%4 % better)")
+                        .arg(before, 0, 'g', 4)
+                        .arg(best, 0, 'g', 4)
+                        .arg(window)
+                        .arg(100 * improvement, 0, 'f', 2);
+        f.evidence = {{QStringLiteral("loss_before"), before}, {QStringLiteral("loss_best"), best},
+                      {QStringLiteral("relative_improvement"), improvement}, {QStringLiteral("epochs"), double(window)}};
+        if (chance > 0)
+            f.evidence.append({QStringLiteral("chance_loss"), chance});
+        candidates.append({f});
+    }
+
+    void advise(Finding& f, const Advisor& a) const override { adviseNoProgress(f, a); }
+};
+
+const RegisterRule registered {{Symptom::LossNotDecreasing, Role::Consequence, 43, Once::PerSymptom,
+                                "the training loss does not improve while it is still high",
+                                {QStringLiteral("progress_window_epochs"), QStringLiteral("loss_min_improvement")},
+                                [] { return std::make_unique<LossNotDecreasingRule>(); }}};
+
+} // namespace
+
+} // namespace traindx
