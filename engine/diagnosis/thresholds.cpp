@@ -46,7 +46,7 @@ Thresholds::Thresholds()
         // Targets and module options.
         {QStringLiteral("dropout_max"), 0.75, QStringLiteral("dropout rate at or above which a model that does not learn is blamed on dropout")},
         // Learning rate judged from the first step, before values can overflow.
-        {QStringLiteral("lr_first_step_ratio"), 0.5, QStringLiteral("update ratio of the first measured step above which the learning rate is far too high")},
+        {QStringLiteral("lr_first_step_ratio"), 1.0, QStringLiteral("update ratio of the first measured step above which the learning rate is far too high")},
         // Gradients that keep adding up: ||p.grad|| over the gradient of one backward pass.
         {QStringLiteral("accumulation_ratio"), 5, QStringLiteral("accumulated gradient over one step's gradient above which zero_grad() is missing")},
         // Initialisation checker: variance against the fan-in rule for the activation.

@@ -29,8 +29,9 @@ public:
             candidates.append({f});
             return;
         }
+        // A declared BCE with such targets is out_of_range's finding already.
         const double negative = negativeLoss(o);
-        if (negative < 0 && !nllOnScores(o) && y.max > 1) {
+        if (negative < 0 && !nllOnScores(o) && y.max > 1 && o.facts.loss() != LossKind::BCE) {
             Finding f = findingAt(o, Symptom::InvalidTargets, output, Location::Setup);
             f.summary = QStringLiteral("the loss is %1, below zero, which no probability loss can be with targets in "
                                        "[0, 1]; the targets reach %2")
@@ -52,8 +53,9 @@ public:
             return;
         }
         a.set(f, FixClass::ChangeLoss,
-              QStringLiteral("The targets are class indices up to %1, which BCELoss cannot take: use "
-                             "torch::nn::CrossEntropyLoss with one output per class, or map the targets to 0 and 1.")
+              QStringLiteral("The targets reach %1, which a probability loss such as BCELoss cannot take: use "
+                             "torch::nn::CrossEntropyLoss with one output per class for class indices, MSELoss for counts "
+                             "or values, or map the targets to 0 and 1.")
                   .arg(formatNumber(f.value(QStringLiteral("target_max")))),
               QStringLiteral("the loss went below zero: targets outside the loss's [0, 1]"));
     }
