@@ -38,7 +38,11 @@ Diagnoser::Diagnoser(Thresholds thresholds)
     : m_thresholds(std::move(thresholds))
 {
     for (const RuleSpec* spec : rules())
-        m_rules.push_back({spec, spec->make()});
+        if (!spec->afterOthers)
+            m_rules.push_back({spec, spec->make()});
+    for (const RuleSpec* spec : rules())
+        if (spec->afterOthers)
+            m_rules.push_back({spec, spec->make()});
 }
 
 Diagnoser::~Diagnoser() = default;

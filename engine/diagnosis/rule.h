@@ -72,6 +72,8 @@ struct RuleSpec {
     // finding explains every finding that is not about the setup, a cause explains the
     // consequences.
     std::function<bool(const Finding& cause, const Finding& effect)> explains = {};
+    // Runs after the other rules of each observation, and sees what they found in it.
+    bool afterOthers = false;
 };
 
 // The default of RuleSpec::explains for a rule of `role`.

@@ -37,6 +37,7 @@ const SymptomText kSymptoms[] = {
     {Symptom::SymmetricWeights, "symmetric_weights", "units initialised identically"},
     {Symptom::ExcessiveDropout, "excessive_dropout", "dropout too high to fit"},
     {Symptom::InvalidTargets, "invalid_targets", "targets the loss cannot take"},
+    {Symptom::PoorInitialization, "poor_initialization", "initial weights far from the fan-in rule"},
 };
 static_assert(sizeof(kSymptoms) / sizeof(kSymptoms[0]) == kSymptomCount, "every symptom has a name");
 

@@ -34,8 +34,9 @@ enum class Symptom {
     SymmetricWeights,
     ExcessiveDropout,
     InvalidTargets,
+    PoorInitialization,
 };
-constexpr int kSymptomCount = int(Symptom::InvalidTargets) + 1;
+constexpr int kSymptomCount = int(Symptom::PoorInitialization) + 1;
 
 enum class FixClass {
     None,

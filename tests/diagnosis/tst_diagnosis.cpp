@@ -792,6 +792,34 @@ private Q_SLOTS:
         QVERIFY2(s.has(Symptom::AccuracyNotIncreasing), qPrintable(s.symptoms()));
     }
 
+    void twoRealCausesAreBothReported()
+    {
+        // Weights drawn from N(0, 4) for 32 inputs (the fan-in rule for ReLU gives 1/16) and a
+        // first step that moves the weights 5 times their size: both are causes.
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.run.model.optimizer = QStringLiteral("SGD");
+        auto initial = s.snapshot(false, true);
+        for (auto& sample : initial->layers)
+            if (sample.layer == 3)
+                sample.stats(TensorKind::Weight) = stats(0, 2, 32 * 32);
+        s.feed(initial, 0);
+        QVERIFY2(!s.has(Symptom::PoorInitialization), qPrintable(s.symptoms())); // no symptom yet: a choice
+        auto first = s.snapshot(false);
+        for (auto& sample : first->layers) {
+            if (sample.updateRatio >= 0)
+                sample.updateRatio = 5;
+            if (sample.layer >= 3)
+                sample.stats(TensorKind::WeightGrad) = stats(0, 1, 1024, 0, 9);
+        }
+        s.feed(first, 3.0);
+        QVERIFY2(s.has(Symptom::InvalidLearningRate) && s.has(Symptom::PoorInitialization, 3), qPrintable(s.symptoms()));
+        QVERIFY(s.run.findings[0].symptom == Symptom::InvalidLearningRate);
+        QVERIFY(s.run.findings[1].symptom == Symptom::PoorInitialization);
+        QVERIFY(s.run.findings[1].fixClass == FixClass::ChangeInitialization);
+        QVERIFY(s.run.findings[1].explainedBy.isEmpty());
+        QVERIFY(s.run.findings[1].value(QStringLiteral("initial_weight_variance")) > 3.9);
+    }
+
     void everySymptomHasExactlyOneRule()
     {
         for (Symptom symptom : allSymptoms())

@@ -200,13 +200,21 @@ private Q_SLOTS:
             return s.state == TrainerState::Held && !s.findings.isEmpty();
         });
         QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
-        QVERIFY(held->findings.first().symptom == Symptom::DeadRelu);
-        const QString relu = QString::number(held->findings.first().layer);
-        QCOMPARE(held->model.layers[held->findings.first().layer].type, QStringLiteral("ReLU"));
+        // The cause first: the Linear whose biases start at -3, red; the dead ReLU it
+        // produces is amber and shares the fix.
+        const Finding& cause = held->findings.first();
+        QVERIFY2(cause.symptom == Symptom::PoorInitialization, qPrintable(symptomName(cause.symptom)));
+        QCOMPARE(held->model.layers[cause.layer].type, QStringLiteral("Linear"));
+        const QString linear = QString::number(cause.layer);
         auto* graph = window.graphPanel()->view();
         QTRY_VERIFY_WITH_TIMEOUT(graph->nodeCount() == 3 && !graph->isLayingOut(), 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(relu), 2, 5000);
-        QCOMPARE(graph->highlighted(), relu);
+        QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(linear), 2, 5000);
+        QCOMPARE(graph->highlighted(), linear);
+        for (const auto& f : held->findings)
+            if (f.symptom == Symptom::DeadRelu) {
+                QCOMPARE(f.explainedBy, cause.key());
+                QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(QString::number(f.layer)), 1, 5000);
+            }
         QVERIFY(window.inspector()->findingsText().contains(QStringLiteral("change_initialization")));
         screenshot(window, QStringLiteral("dead-relu"));
         window.session()->send(Command::Stop);
