@@ -1,5 +1,6 @@
 // The probe's I/O half without a trainer: the hold gate's stepping rules, and the server's
-// bounded queue that drops the oldest snapshot for a client that does not read.
+// bounded queue that drops the oldest sampled snapshot for a client that does not read,
+// keeping every loss point and every epoch end.
 #include "hold_gate.h"
 #include "server.h"
 
@@ -123,6 +124,60 @@ private Q_SLOTS:
         QVERIFY(server.dropped() < 2000);
         QVERIFY2(seconds < 10, qPrintable(QString::number(seconds)));
         server.stop(0ms);
+    }
+
+    void droppingKeepsEveryLossPointAndEveryEpochEnd()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("q.sock")).toStdString();
+        probe::Server::Limits limits;
+        limits.queue_frames = 8;
+        limits.client_buffer_bytes = 64 * 1024;
+        probe::Server server({nullptr, nullptr}, limits);
+        std::string error;
+        QVERIFY2(server.listen(path, &error), error.c_str());
+        wire::Hello hello;
+        hello.set_protocol_major(wire::kProtocolMajor);
+        hello.set_role(wire::Hello::PROBE);
+        server.set_hello(hello);
+
+        SilentClient client(path);
+        QVERIFY(server.wait_for_client(5000ms));
+        constexpr int kSteps = 700, kEpoch = 100; // fewer epoch ends than queue slots
+        for (int step = 0; step < kSteps; ++step) {
+            wire::Frame frame = bigSnapshot(step);
+            auto* snapshot = frame.mutable_snapshot();
+            snapshot->set_kind((step + 1) % kEpoch == 0 ? wire::Snapshot::EPOCH_END : wire::Snapshot::BATCH);
+            snapshot->add_points()->set_step(step);
+            server.send(std::move(frame), probe::Server::Keep::Nothing);
+        }
+        QVERIFY(server.dropped() > 0);
+
+        // Now the client reads everything that is left.
+        std::thread stopper([&server] { server.stop(3000ms); });
+        wire::FrameReader reader;
+        std::vector<long long> points;
+        int epochEnds = 0;
+        char buffer[65536];
+        for (;;) {
+            const ssize_t n = ::recv(client.fd, buffer, sizeof(buffer), 0);
+            if (n <= 0)
+                break;
+            reader.feed(buffer, std::size_t(n));
+            wire::Frame frame;
+            while (reader.next(frame) == wire::FrameReader::Status::Frame) {
+                if (!frame.has_snapshot())
+                    continue;
+                epochEnds += frame.snapshot().kind() == wire::Snapshot::EPOCH_END;
+                for (const auto& point : frame.snapshot().points())
+                    points.push_back(point.step());
+            }
+        }
+        stopper.join();
+        QCOMPARE(epochEnds, kSteps / kEpoch);
+        QCOMPARE(int(points.size()), kSteps);
+        for (int i = 0; i < kSteps; ++i)
+            QCOMPARE(points[std::size_t(i)], (long long)i);
     }
 
     void listenRefusesASocketInUseAndCleansAStaleOne()

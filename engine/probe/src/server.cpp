@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -157,19 +159,36 @@ void Server::send(wire::Frame frame, Keep keep)
 {
     {
         std::lock_guard lock(mutex_);
-        if (queue_.size() >= limits_.queue_frames) {
-            // Drop the oldest snapshot; events and state frames are few and must arrive.
-            for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-                if (it->frame->has_snapshot()) {
-                    queue_.erase(it);
-                    ++dropped_;
-                    break;
-                }
-            }
-        }
+        if (queue_.size() >= limits_.queue_frames)
+            drop_oldest_sample();
         queue_.push_back({std::make_unique<wire::Frame>(std::move(frame)), keep});
     }
     wake();
+}
+
+void Server::drop_oldest_sample()
+{
+    // Events and state frames are few and must arrive; so must every loss point and the
+    // epoch ends. A sampled snapshot's layer statistics go first: its points move to the
+    // next snapshot in the queue.
+    auto is_sample = [](const Outgoing& item) {
+        return item.frame->has_snapshot() && item.frame->snapshot().kind() == wire::Snapshot::BATCH;
+    };
+    auto victim = std::find_if(queue_.begin(), queue_.end(), is_sample);
+    if (victim == queue_.end())
+        victim = std::find_if(queue_.begin(), queue_.end(), [](const Outgoing& item) { return item.frame->has_snapshot(); });
+    if (victim == queue_.end())
+        return;
+    auto next = std::find_if(std::next(victim), queue_.end(), [](const Outgoing& item) { return item.frame->has_snapshot(); });
+    if (next != queue_.end()) {
+        auto* later = next->frame->mutable_snapshot();
+        google::protobuf::RepeatedPtrField<wire::BatchPoint> points = std::move(*victim->frame->mutable_snapshot()->mutable_points());
+        for (auto& point : *later->mutable_points())
+            *points.Add() = std::move(point);
+        later->mutable_points()->Swap(&points);
+    }
+    queue_.erase(victim);
+    ++dropped_;
 }
 
 bool Server::wait_for_client(std::chrono::milliseconds timeout)

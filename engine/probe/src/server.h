@@ -65,6 +65,7 @@ private:
     };
 
     void run();
+    void drop_oldest_sample(); // with mutex_ held
     void accept_peer();
     void read_peer();
     bool write_peer(Peer& peer);
