@@ -379,8 +379,14 @@ void MainWindow::updateStatus()
     QString text;
     switch (s.state) {
     case TrainerState::Held:
-        text = s.heldAtEpochEnd ? tr("Held at the end of epoch %1").arg(s.epoch)
-                                : tr("Held after batch %1 of epoch %2").arg(s.batch).arg(s.epoch + 1);
+        if (s.heldInBackward)
+            text = tr("Held inside backward at step %1 (batch %2 of epoch %3), before the optimizer step")
+                       .arg(s.step + 1)
+                       .arg(s.batch + 1)
+                       .arg(s.epoch + 1);
+        else
+            text = s.heldAtEpochEnd ? tr("Held at the end of epoch %1").arg(s.epoch)
+                                    : tr("Held after batch %1 of epoch %2").arg(s.batch).arg(s.epoch + 1);
         if (!s.findings.isEmpty())
             text += tr(" — %1 at %2").arg(symptomName(s.findings.first().symptom), s.findings.first().layerLabel());
         break;

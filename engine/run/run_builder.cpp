@@ -166,7 +166,9 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
     case wire::Frame::kSnapshot: {
         const auto& in = frame.snapshot();
         for (const auto& p : in.points())
-            addPoint({p.step(), p.epoch(), p.batch(), p.loss(), p.accuracy(), p.has_accuracy()}, applied);
+            addPoint({p.step(), p.epoch(), p.batch(), p.loss(), p.accuracy(), p.has_accuracy(),
+                      p.has_grad_norm() ? p.grad_norm() : -1.0},
+                     applied);
         state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
         state_.probeSeconds += in.probe_seconds();
         state_.loopSeconds += in.loop_seconds();
@@ -211,6 +213,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         case wire::Event::HELD:
             state_.state = TrainerState::Held;
             state_.heldAtEpochEnd = event.at_epoch_end();
+            state_.heldInBackward = event.in_backward();
             state_.epoch = event.epoch() + (event.at_epoch_end() ? 1 : 0);
             state_.batch = event.batch();
             state_.step = event.step();
@@ -218,6 +221,19 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         case wire::Event::RESUMED:
             if (state_.state == TrainerState::Held)
                 state_.state = TrainerState::Running;
+            break;
+        case wire::Event::NONFINITE_GRADIENT:
+            if (!state_.nonFiniteGradient.present) {
+                NonFiniteGradient& n = state_.nonFiniteGradient;
+                n.present = true;
+                n.layer = event.layer() >= 0 && event.layer() < state_.model.layers.size() ? event.layer() : -1;
+                n.parameter = QString::fromStdString(event.parameter());
+                n.step = event.step();
+                n.epoch = event.epoch();
+                n.batch = event.batch();
+                n.forward = event.forward();
+                n.text = QString::fromStdString(event.text());
+            }
             break;
         case wire::Event::ERROR:
         case wire::Event::STOPPING:

@@ -73,6 +73,20 @@ struct BatchPoint {
     double loss = 0;
     double accuracy = 0;
     bool hasAccuracy = false;
+    double gradNorm = -1; // L2 norm of all gradients of the step; < 0 when not measured
+};
+
+// The first NaN or infinite gradient backward produced, seen by the probe's gradient hooks
+// before the optimizer used it.
+struct NonFiniteGradient {
+    bool present = false;
+    int layer = -1;
+    QString parameter;
+    qint64 step = 0;
+    int epoch = 0;
+    int batch = 0;    // batches completed in that epoch before this one
+    bool forward = false; // the first gradient of the pass was broken: the loss or output already was
+    QString text;
 };
 
 // Whether the watched optimizer updates a parameter.
@@ -178,6 +192,8 @@ struct RunState {
     int evalModeSnapshots = 0; // snapshots sent while the model was in evaluation mode at a step
     double probeSeconds = 0, loopSeconds = 0;
     bool heldAtEpochEnd = false;
+    bool heldInBackward = false;
+    NonFiniteGradient nonFiniteGradient;
     int exitCode = 0;
     int exitSignal = 0;
     QString message; // the last thing worth telling the user: an error, why it stopped

@@ -225,6 +225,23 @@ void SessionWorker::send(Command command)
     m_connection->send(frame);
 }
 
+void SessionWorker::setOptions(const SessionOptions& options)
+{
+    m_options = options;
+    sendBreakSetting();
+}
+
+void SessionWorker::sendBreakSetting()
+{
+    if (!m_connection || !m_connection->isReady())
+        return;
+    wire::Frame frame;
+    auto* control = frame.mutable_control();
+    control->set_command(wire::Control::SET_BREAK);
+    control->set_break_on_nonfinite(m_options.breakOnSymptom || m_options.stopOnSymptom);
+    m_connection->send(frame);
+}
+
 void SessionWorker::shutdown()
 {
     m_publishTimer.stop();
@@ -249,6 +266,7 @@ void SessionWorker::onReady(const wire::Hello& hello)
     state.connected = true;
     if (state.state == TrainerState::Starting)
         state.state = TrainerState::Running;
+    sendBreakSetting();
     changed();
 }
 

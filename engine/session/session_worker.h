@@ -24,7 +24,7 @@ public:
     void detach();
     void send(Command command);
     void shutdown();
-    void setOptions(const SessionOptions& options) { m_options = options; }
+    void setOptions(const SessionOptions& options);
 
 Q_SIGNALS:
     void published(const traindx::RunStatePtr& state);
@@ -32,6 +32,8 @@ Q_SIGNALS:
 
 private:
     void reset(TrainerState state);
+    // Tells the probe whether to hold inside backward at the first non-finite gradient.
+    void sendBreakSetting();
     void onReady(const wire::Hello& hello);
     void onFrame(const wire::Frame& frame);
     void diagnose(const RunBuilder::Applied& applied, double seconds);

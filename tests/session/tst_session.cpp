@@ -13,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 #include <csignal>
 
 using namespace traindx;
@@ -218,6 +220,72 @@ private Q_SLOTS:
         QVERIFY2(done, qPrintable(describe(*session.state())));
         QCOMPARE(done->state, TrainerState::Finished);
         QVERIFY2(done->epoch < 50, "stop did not stop");
+    }
+
+    void breakHoldsInsideBackwardAtTheFirstNonFiniteGradient()
+    {
+        // high_lr_nan's loss becomes infinite within the first batches. With break on symptom
+        // the probe holds inside backward at the first NaN or infinite gradient: the weights
+        // are still the last finite ones, and the finding names that step and layer.
+        Session session;
+        SessionOptions options;
+        options.breakOnSymptom = true;
+        session.setOptions(options);
+        session.launch(zoo(QStringLiteral("high_lr_nan"), {}));
+        RunStatePtr held;
+        for (int holds = 0; holds < 20; ++holds) {
+            held = waitForState(session, [](const RunState& s) { return s.state == TrainerState::Held || ended(s); });
+            QVERIFY2(held && held->state == TrainerState::Held, qPrintable(describe(*session.state())));
+            if (held->heldInBackward)
+                break;
+            const quint64 before = held->revision;
+            session.send(Command::Continue); // an earlier finding (the first step's size) held at a batch end
+            QVERIFY(waitForState(session, [before](const RunState& s) {
+                return s.revision > before && (s.state != TrainerState::Held || s.heldInBackward);
+            }));
+        }
+        QVERIFY2(held->heldInBackward, qPrintable(describe(*held)));
+        QVERIFY(held->nonFiniteGradient.present);
+        const int layer = held->nonFiniteGradient.layer;
+        QVERIFY(layer >= 0);
+        QCOMPARE(held->step, held->nonFiniteGradient.step);
+
+        // The weights at the hold, sent just before it: every one still finite.
+        const SnapshotPtr last = held->snapshots.last();
+        QCOMPARE(last->step, held->step);
+        int weighted = 0;
+        for (const LayerSample& sample : last->layers)
+            if (sample.stats(TensorKind::Weight).present) {
+                ++weighted;
+                QCOMPARE(sample.stats(TensorKind::Weight).nonFinite(), qint64(0));
+            }
+        QVERIFY(weighted >= 2);
+
+        // A loss can overflow while its gradients stay finite (huge); the diagnosis spoke
+        // up at that step or earlier all the same.
+        qint64 firstBadLoss = held->step;
+        for (const BatchPoint& point : held->points)
+            if (!std::isfinite(point.loss)) {
+                firstBadLoss = point.step;
+                break;
+            }
+        qint64 firstFinding = held->step;
+        for (const Finding& f : held->findings)
+            firstFinding = std::min(firstFinding, f.step);
+        QVERIFY2(firstFinding <= firstBadLoss, qPrintable(QStringLiteral("%1 > %2").arg(firstFinding).arg(firstBadLoss)));
+
+        bool found = false;
+        for (const Finding& f : held->findings)
+            if (f.symptom == Symptom::NumericalError && f.location == Location::Gradients) {
+                found = true;
+                QCOMPARE(f.layer, layer);
+                QCOMPARE(f.step, held->step);
+                QVERIFY(f.fixClass == FixClass::ChangeLearningRate);
+            }
+        QVERIFY2(found, qPrintable(describe(*held)));
+
+        session.send(Command::Stop);
+        QVERIFY(waitForState(session, ended, 20000));
     }
 
     void killedClientLetsAHeldTrainerFinish()

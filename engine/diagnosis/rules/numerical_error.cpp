@@ -8,9 +8,37 @@ namespace traindx {
 namespace {
 
 class NumericalErrorRule : public Rule {
+    // The probe's gradient hooks saw it before the optimizer used it: that exact step.
+    static Finding fromGradientHooks(const Observation& o)
+    {
+        const NonFiniteGradient& n = o.run.nonFiniteGradient;
+        Finding f = findingAt(o, Symptom::NumericalError, n.layer, Location::Gradients);
+        f.epoch = n.epoch;
+        f.batch = n.batch + 1;
+        f.step = n.step;
+        const QString layer = n.layer >= 0 ? o.run.model.layers[n.layer].displayName() : QStringLiteral("a layer");
+        f.summary = n.forward ? QStringLiteral("at step %1 every gradient was already NaN or infinite, first at %2.%3: the "
+                                               "loss or the output was not finite")
+                                    .arg(n.step + 1)
+                                    .arg(layer, n.parameter)
+                              : QStringLiteral("at step %1 backward produced a NaN or infinite gradient at %2.%3, before "
+                                               "the optimizer used it")
+                                    .arg(n.step + 1)
+                                    .arg(layer, n.parameter);
+        f.evidence = {{QStringLiteral("step"), double(n.step + 1)},
+                      {QStringLiteral("parameter"), 0, n.parameter},
+                      {QStringLiteral("forward_overflow"), n.forward ? 1.0 : 0.0},
+                      {QStringLiteral("from_hooks"), 1.0}};
+        return f;
+    }
+
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
+        if (o.run.nonFiniteGradient.present && !o.known(Symptom::NumericalError, -2, Location::Gradients)) {
+            candidates.append({fromGradientHooks(o)});
+            return;
+        }
         if (!o.snapshot)
             return;
         const Snapshot& s = *o.snapshot;
@@ -68,6 +96,35 @@ public:
     void advise(Finding& f, const Advisor& a) const override
     {
         const QString layer = a.layerName(f.layer);
+        if (f.location == Location::Gradients && f.value(QStringLiteral("forward_overflow")) > 0) {
+            // The loss was not finite before backward began: the forward pass overflowed.
+            if (f.step == 0 && (a.byData(f) || a.byTargets(f) || a.byInitialization(f)))
+                return;
+            if (f.step > 0 && (a.byData(f) || a.byTargets(f) || a.byLearningRate(f, LearningRateVerdict::TooHigh)))
+                return;
+            a.set(f, FixClass::ChangeLearningRate,
+                  QStringLiteral("The forward pass overflowed at step %1, after the weights had grown: lower the learning "
+                                 "rate%2, or clip gradients with torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0).")
+                      .arg(f.step + 1)
+                      .arg(a.currentLearningRate()),
+                  QStringLiteral("gradient hooks: every gradient of step %1 was already broken, so the loss was; data in range")
+                      .arg(f.step + 1));
+            return;
+        }
+        if (f.location == Location::Gradients && f.value(QStringLiteral("from_hooks")) > 0) {
+            if (a.byLearningRate(f, LearningRateVerdict::TooHigh) || a.byInitialization(f))
+                return;
+            a.set(f, FixClass::ChangeLearningRate,
+                  QStringLiteral("The gradient of %1 overflowed in backward at step %2: lower the learning rate%3 and clip "
+                                 "gradients with torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0) before "
+                                 "optimizer.step().")
+                      .arg(layer)
+                      .arg(f.step + 1)
+                      .arg(a.currentLearningRate()),
+                  QStringLiteral("gradient hooks: the loss was finite, the gradient broke on its way back; initialisation "
+                                 "in range"));
+            return;
+        }
         if (f.location == Location::Gradients) {
             if (!a.byLearningRate(f, LearningRateVerdict::TooHigh))
                 a.set(f, FixClass::ChangeActivation,

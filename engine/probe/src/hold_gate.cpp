@@ -59,6 +59,19 @@ void HoldGate::pass(const Position& position)
     std::unique_lock lock(mutex_);
     if (stop_ || !should_hold(position.boundary))
         return;
+    wait_here(lock, position);
+}
+
+void HoldGate::hold(const Position& position)
+{
+    std::unique_lock lock(mutex_);
+    if (stop_)
+        return;
+    wait_here(lock, position);
+}
+
+void HoldGate::wait_here(std::unique_lock<std::mutex>& lock, const Position& position)
+{
     mode_ = Mode::Pause;
     held_ = true;
     const auto generation = generation_;

@@ -9,7 +9,8 @@
 
 namespace traindx::probe {
 
-enum class Boundary { Batch, Epoch };
+// Gradient: inside backward, where a gradient broke, before the optimizer uses it.
+enum class Boundary { Batch, Epoch, Gradient };
 
 class HoldGate {
 public:
@@ -31,6 +32,9 @@ public:
 
     // Called by the training thread at each boundary; returns when the loop may go on.
     void pass(const Position& position);
+    // Holds at `position` whatever the mode, until a command releases it (or the client
+    // goes, or a stop was asked for).
+    void hold(const Position& position);
 
     bool stop_requested() const;
 
@@ -38,6 +42,7 @@ private:
     enum class Mode { Run, Pause, StepEpoch, StepBatch };
 
     bool should_hold(Boundary boundary) const;
+    void wait_here(std::unique_lock<std::mutex>& lock, const Position& position);
 
     Notify notify_;
     mutable std::mutex mutex_;

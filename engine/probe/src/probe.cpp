@@ -8,7 +8,9 @@
 
 #include <torch/version.h>
 
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -110,12 +112,75 @@ bool is_relu_like(const std::string& type)
     return type == "ReLU" || type == "ReLU6";
 }
 
-// The size of the gradient one backward pass produced for a parameter, seen by a hook
-// before it is added to .grad: compared with .grad, it shows whether gradients from
-// earlier steps are still there. Measured only when armed, so an idle hook costs a test.
-struct GradientWatch {
-    bool armed = false;
-    double norm = -1;
+// Sum of squares of a gradient, NaN and infinity propagating; contiguous float tensors on
+// the CPU in eight lanes the compiler vectorises, others through tensor ops.
+double sum_of_squares(const torch::Tensor& t)
+{
+    if (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous()) {
+        const float* p = t.data_ptr<float>();
+        const std::int64_t n = t.numel();
+        float lanes[8] = {};
+        std::int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; ++k)
+                lanes[k] += p[i + k] * p[i + k];
+        double sum = 0;
+        for (float lane : lanes)
+            sum += lane;
+        for (; i < n; ++i)
+            sum += double(p[i]) * p[i];
+        return sum;
+    }
+    return t.detach().to(torch::kDouble).pow(2).sum().item<double>();
+}
+
+// What the gradient hooks share with the probe. A hook sees each parameter's gradient as
+// backward produces it, before it is added to .grad and before the optimizer uses it. The
+// hooks live as long as the parameters, which may outlive the probe: they reach it only
+// through this, and only while it is alive.
+struct GradientHooks {
+    struct Watch {
+        int layer = -1;
+        std::string parameter;
+        bool armed = false; // measure this step's norm for the accumulation check
+        double norm = -1;
+    };
+    std::atomic<bool> alive {true};
+    std::atomic<bool> break_on_nonfinite {false};
+    std::vector<Watch> watches;
+    int calls_this_step = 0;
+    bool first_broken = false; // the first gradient of this backward pass was already broken
+    double step_sum_of_squares = 0;
+    bool step_measured = false;
+    bool held = false; // the run's first non-finite gradient was held at; later ones are not
+    std::function<void(const Watch& watch, bool forward)> on_nonfinite;
+
+    void begin_step()
+    {
+        calls_this_step = 0;
+        first_broken = false;
+        step_sum_of_squares = 0;
+        step_measured = false;
+    }
+
+    void see(std::size_t index, const torch::Tensor& gradient)
+    {
+        Watch& watch = watches[index];
+        const double sum = sum_of_squares(gradient);
+        const bool finite = std::isfinite(sum) || torch::isfinite(gradient).all().item<bool>();
+        if (calls_this_step++ == 0)
+            first_broken = !finite;
+        step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
+        step_measured = true;
+        if (watch.armed) {
+            watch.armed = false;
+            watch.norm = std::sqrt(sum);
+        }
+        if (!finite && !held && break_on_nonfinite.load() && on_nonfinite) {
+            held = true;
+            on_nonfinite(watch, first_broken);
+        }
+    }
 };
 
 } // namespace
@@ -150,10 +215,15 @@ private:
     void send_initial_snapshot();
     void watch_gradients();
     void arm_gradient_watches();
+    // Inside backward, at the run's first non-finite gradient: tell the client, send the
+    // weights as they still are, and hold.
+    void hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward);
     using Weights = std::vector<std::vector<torch::Tensor>>; // by layer id
     Weights copy_weights() const;
     double relative_change(const probe::LayerInfo& layer, const Weights& reference) const;
-    void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool epoch_end = false);
+    // keep_reference: leave the weights remembered for a sample in progress untouched.
+    void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool epoch_end = false,
+                            bool keep_reference = false);
     void capture_activations(wire::Snapshot& snapshot);
     void attach_taps(wire::Snapshot& snapshot);
     void remember_weights();
@@ -201,7 +271,8 @@ private:
     Weights previous_weights_;    // one step back, for the update ratio of a sample
     Weights epoch_start_weights_; // for the update over a whole epoch
     std::vector<double> update_ratio_;
-    std::vector<std::shared_ptr<GradientWatch>> gradient_watches_; // by layer id, for its weight
+    std::shared_ptr<GradientHooks> hooks_ = std::make_shared<GradientHooks>();
+    std::vector<int> weight_watch_; // by layer id: index of its weight's watch, -1 without
     bool eval_mode_seen_ = false;
 
     bool tap_armed_ = true; // record taps during the next forward pass
@@ -226,10 +297,14 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
                    case wire::Control::STEP_EPOCH: gate_.command(C::StepEpoch); break;
                    case wire::Control::STEP_BATCH: gate_.command(C::StepBatch); break;
                    case wire::Control::STOP: gate_.command(C::Stop); break;
+                   case wire::Control::SET_BREAK: hooks_->break_on_nonfinite = control.break_on_nonfinite(); break;
                    default: break; // commands of a newer client are ignored
                    }
                },
-               [this] { gate_.client_gone(); }},
+               [this] {
+                   hooks_->break_on_nonfinite = false;
+                   gate_.client_gone();
+               }},
               server_limits(options_))
     , update_ratio_(walk_.layers().size(), -1.0)
 {
@@ -238,40 +313,70 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
 
 void Probe::Impl::watch_gradients()
 {
-    gradient_watches_.resize(walk_.layers().size());
+    weight_watch_.assign(walk_.layers().size(), -1);
     for (const auto& layer : walk_.layers()) {
         for (const auto& [name, tensor] : layer.parameters) {
-            if (name == "bias" || !tensor.requires_grad())
+            if (!tensor.requires_grad())
                 continue;
-            auto watch = std::make_shared<GradientWatch>();
+            const std::size_t index = hooks_->watches.size();
+            hooks_->watches.push_back({layer.id, name});
+            if (name != "bias" && weight_watch_[layer.id] < 0)
+                weight_watch_[layer.id] = int(index);
             torch::Tensor parameter = tensor;
-            parameter.register_hook([watch](const torch::Tensor& gradient) {
-                if (!watch->armed)
+            parameter.register_hook([hooks = hooks_, index](const torch::Tensor& gradient) {
+                if (!hooks->alive.load() || !gradient.defined())
                     return;
-                watch->armed = false;
                 try {
-                    watch->norm = gradient.defined() ? gradient.detach().norm().item<double>() : -1.0;
+                    hooks->see(index, gradient);
                 } catch (...) {
-                    watch->norm = -1.0; // never into the trainer's backward pass
+                    // never into the trainer's backward pass
                 }
             });
-            gradient_watches_[layer.id] = std::move(watch);
-            break;
         }
     }
+    hooks_->on_nonfinite = [this](const GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
 }
 
 void Probe::Impl::arm_gradient_watches()
 {
-    for (auto& watch : gradient_watches_)
-        if (watch) {
-            watch->armed = true;
-            watch->norm = -1.0;
-        }
+    for (auto& watch : hooks_->watches) {
+        watch.armed = true;
+        watch.norm = -1.0;
+    }
+}
+
+void Probe::Impl::hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward)
+{
+    if (!server_.has_client())
+        return;
+    const auto start = Clock::now();
+    const auto& layer = walk_.layers()[std::size_t(watch.layer)];
+    wire::Frame frame;
+    auto* event = frame.mutable_event();
+    event->set_kind(wire::Event::NONFINITE_GRADIENT);
+    event->set_epoch(epoch_);
+    event->set_batch(batch_);
+    event->set_step(step_);
+    event->set_layer(watch.layer);
+    event->set_parameter(watch.parameter);
+    event->set_forward(forward);
+    event->set_text((forward ? "the loss or the output was already not finite; " : "") + std::string("the gradient of ")
+                    + (layer.path.empty() ? layer.type : layer.path) + "." + watch.parameter
+                    + " is not finite, before the optimizer used it");
+    server_.send(std::move(frame), probe::Server::Keep::Nothing);
+    wire::Snapshot snapshot;
+    collect_parameters(snapshot, false, false, /*keep_reference=*/true);
+    flush(wire::Snapshot::BATCH, std::move(snapshot));
+    probe_time_ += Clock::now() - start;
+    const auto held = Clock::now();
+    gate_.hold({epoch_, batch_, step_, probe::Boundary::Gradient});
+    held_time_ += Clock::now() - held;
 }
 
 Probe::Impl::~Impl()
 {
+    hooks_->alive = false;
+    hooks_->on_nonfinite = nullptr;
     wire::Frame frame;
     auto* event = frame.mutable_event();
     event->set_kind(wire::Event::FINISHED);
@@ -453,7 +558,8 @@ void Probe::Impl::remember_weights()
     weights_remembered_ = true;
 }
 
-void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool snapshot_is_epoch_end)
+void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool snapshot_is_epoch_end,
+                                     bool keep_reference)
 {
     torch::NoGradGuard no_grad;
     for (const auto& layer : walk_.layers()) {
@@ -474,10 +580,11 @@ void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_
             if (with_update_ratio && tensor.requires_grad() && !tensor.grad().defined() && optimizes(tensor))
                 stats.set_no_gradient(true);
         }
-        if (with_update_ratio && weight && weight->grad().defined() && std::size_t(layer.id) < gradient_watches_.size()) {
-            const auto& watch = gradient_watches_[layer.id];
-            if (watch && watch->norm > 0)
-                stats.set_accumulated_gradient(weight->grad().norm().item<double>() / watch->norm);
+        if (with_update_ratio && weight && weight->grad().defined() && std::size_t(layer.id) < weight_watch_.size()
+            && weight_watch_[layer.id] >= 0) {
+            const auto& watch = hooks_->watches[std::size_t(weight_watch_[layer.id])];
+            if (watch.norm > 0)
+                stats.set_accumulated_gradient(std::sqrt(sum_of_squares(weight->grad())) / watch.norm);
         }
         if (weight) {
             probe::tensor_stats(*weight, true, stats.mutable_weight());
@@ -492,6 +599,8 @@ void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_
             }
         }
     }
+    if (keep_reference)
+        return;
     weights_remembered_ = false;
     previous_weights_.clear();
 }
@@ -586,6 +695,11 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
         point.set_epoch(epoch_);
         point.set_batch(batch_);
         point.set_loss(loss);
+        if (hooks_->step_measured) {
+            point.set_grad_norm(std::sqrt(hooks_->step_sum_of_squares));
+            point.set_has_grad_norm(true);
+        }
+        hooks_->begin_step();
         if (accuracy) {
             point.set_accuracy(*accuracy);
             point.set_has_accuracy(true);
@@ -687,6 +801,7 @@ void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
     event->set_batch(position.batch);
     event->set_step(position.step);
     event->set_at_epoch_end(position.boundary == probe::Boundary::Epoch);
+    event->set_in_backward(position.boundary == probe::Boundary::Gradient);
     server_.send(std::move(frame), probe::Server::Keep::Nothing);
 }
 
