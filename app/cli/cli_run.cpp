@@ -209,7 +209,10 @@ void HeadlessRun::finish(const RunState& state)
         return;
     }
     out() << "\n";
-    if (state.findings.isEmpty()) {
+    const QString undiagnosed = faults > 0 ? QString() : state.notDiagnosedReason();
+    if (!undiagnosed.isEmpty()) {
+        out() << "not diagnosed: " << undiagnosed << "\n";
+    } else if (state.findings.isEmpty()) {
         out() << "healthy: no symptom in " << state.epochEnds.size() << " epochs\n";
     } else {
         out() << (faults > 0 ? "faulty" : "healthy with warnings") << ": " << state.findings.size() << " finding"
@@ -253,7 +256,7 @@ void HeadlessRun::finish(const RunState& state)
     }
     const bool crashed = state.state == TrainerState::Crashed
         || (state.state == TrainerState::Replay && state.message.contains(QLatin1String("(crashed when recorded)")));
-    const int code = crashed ? TrainerCrashed : faults > 0 ? Findings : Healthy;
+    const int code = crashed ? TrainerCrashed : faults > 0 ? Findings : !undiagnosed.isEmpty() ? NotDiagnosed : Healthy;
     QMetaObject::invokeMethod(qApp, [code] { QCoreApplication::exit(code); }, Qt::QueuedConnection);
 }
 
@@ -269,7 +272,12 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
             first = finding.seconds;
         findings.append(finding.toJson());
     }
-    root.insert(QStringLiteral("verdict"), faults > 0 ? QStringLiteral("faulty") : QStringLiteral("healthy"));
+    const QString undiagnosed = faults > 0 ? QString() : state.notDiagnosedReason();
+    root.insert(QStringLiteral("verdict"), faults > 0                 ? QStringLiteral("faulty")
+                                           : undiagnosed.isEmpty() ? QStringLiteral("healthy")
+                                                                   : QStringLiteral("not_diagnosed"));
+    if (!undiagnosed.isEmpty())
+        root.insert(QStringLiteral("reason"), undiagnosed);
     QString program = state.program.program;
     if (!state.program.arguments.isEmpty())
         program += QLatin1Char(' ') + state.program.arguments.join(QLatin1Char(' '));

@@ -9,7 +9,7 @@
 
 namespace traindx::cli {
 
-enum ExitCode { Healthy = 0, Findings = 1, UsageError = 2, TrainerCrashed = 3 };
+enum ExitCode { Healthy = 0, Findings = 1, UsageError = 2, TrainerCrashed = 3, NotDiagnosed = 4 };
 
 struct Options {
     QString jsonPath;

@@ -152,6 +152,11 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     report.verdict = faults > 0 ? QStringLiteral("Faulty") : run.findings.isEmpty() ? QStringLiteral("Healthy")
                                                                                      : QStringLiteral("Healthy, with warnings");
     addSummary(report, run);
+    if (const QString reason = faults > 0 ? QString() : run.notDiagnosedReason(); !reason.isEmpty()) {
+        report.severity = 1;
+        report.verdict = QStringLiteral("Not diagnosed");
+        report.summary = reason.left(1).toUpper() + reason.mid(1) + QStringLiteral(". ") + report.summary;
+    }
 
     if (!run.findings.isEmpty()) {
         report.hasPrimary = true;

@@ -98,6 +98,17 @@ SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
     return nullptr;
 }
 
+QString RunState::notDiagnosedReason() const
+{
+    constexpr int kStepsWithoutEpochs = 50;
+    if (program.protocol.isEmpty())
+        return QStringLiteral("no TrainDx probe answered: the program creates no traindx::Probe, or runs with TRAINDX=off");
+    if (epochEnds.isEmpty() && points.size() < kStepsWithoutEpochs)
+        return QStringLiteral("the probe sent no complete epoch and only %1 training steps: too little to call the run healthy")
+            .arg(points.size());
+    return {};
+}
+
 Health RunState::layerHealth(int layer) const
 {
     Health health = Health::Healthy;

@@ -203,6 +203,9 @@ struct RunState {
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }
+    // Why a run without findings may not be called healthy: no probe answered, or it sent
+    // too little to judge. Empty when there was enough to diagnose.
+    QString notDiagnosedReason() const;
     // The worst finding on this layer.
     Health layerHealth(int layer) const;
     SnapshotPtr latestWith(int layer, TensorKind kind) const;

@@ -2,6 +2,7 @@
 // and its exit codes.
 #include "session_waiter.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -147,6 +148,35 @@ private Q_SLOTS:
                                    json(QStringLiteral("stop")));
         QCOMPARE(stopped.exitCode, 1);
         QVERIFY(stopped.json.value(QStringLiteral("epochs_run")).toInt() < 50);
+    }
+
+    void watchingNothingIsNeverHealthy_data()
+    {
+        QTest::addColumn<QStringList>("program");
+        QTest::newRow("probe switched off") << QStringList {QStringLiteral("/usr/bin/env"), QStringLiteral("TRAINDX=off"),
+                                                            traindx::test::builtProgram(QStringLiteral("traindx-zoo")),
+                                                            QStringLiteral("so31880720"), QStringLiteral("--epochs"),
+                                                            QStringLiteral("2")};
+        QTest::newRow("no probe at all") << QStringList {QStringLiteral("/bin/true")};
+    }
+    void watchingNothingIsNeverHealthy()
+    {
+        QFETCH(QStringList, program);
+        const QString path = json(QStringLiteral("nothing"));
+        QProcess process;
+        process.start(traindx::test::builtProgram(QStringLiteral("traindx-cli")),
+                      QStringList {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--json"), path,
+                                   QStringLiteral("--")}
+                          + program);
+        QVERIFY(process.waitForFinished(120000));
+        const QString out = QString::fromLocal8Bit(process.readAllStandardOutput());
+        QCOMPARE(process.exitCode(), 4);
+        QVERIFY2(out.contains(QStringLiteral("not diagnosed: no TrainDx probe answered")), qPrintable(out));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+        QCOMPARE(report.value(QStringLiteral("verdict")).toString(), QStringLiteral("not_diagnosed"));
+        QVERIFY(!report.value(QStringLiteral("reason")).toString().isEmpty());
     }
 
     void crashedTrainerExitsThree()

@@ -388,13 +388,8 @@ Probe::Impl::~Impl()
 
 bool Probe::Impl::start()
 {
-    std::string error;
-    const std::string path = probe::listen_path(options_.listen(), &error);
-    if (path.empty() || !server_.listen(path, &error)) {
-        std::fprintf(stderr, "traindx: the probe is off: %s\n", error.c_str());
-        return false;
-    }
-
+    // The hello and the model are in place before the socket accepts anyone: a client that
+    // connects the moment it can must not be greeted by an empty hello.
     wire::Hello hello;
     hello.set_protocol_major(wire::kProtocolMajor);
     hello.set_protocol_minor(wire::kProtocolMinor);
@@ -411,6 +406,13 @@ bool Probe::Impl::start()
                                   .count());
     server_.set_hello(hello);
     send_model();
+
+    std::string error;
+    const std::string path = probe::listen_path(options_.listen(), &error);
+    if (path.empty() || !server_.listen(path, &error)) {
+        std::fprintf(stderr, "traindx: the probe is off: %s\n", error.c_str());
+        return false;
+    }
 
     if (env_is("TRAINDX_WAIT", "1")) {
         const int timeout = env_int("TRAINDX_WAIT_TIMEOUT", 30);
