@@ -13,6 +13,14 @@ std::vector<Scenario>& registry()
     return scenarios;
 }
 
+RegisterWithTwin::RegisterWithTwin(const std::string& name, const std::string& summary, const std::string& fix,
+                                   const std::function<examples::Training(const examples::Options&, bool)>& build)
+{
+    registry().push_back({name, summary, [build](const examples::Options& o) { return build(o, false); }});
+    registry().push_back({name + "_fixed", "fixed twin of " + name + ": " + fix,
+                          [build](const examples::Options& o) { return build(o, true); }});
+}
+
 std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> loss_function(traindx::Loss loss)
 {
     namespace F = torch::nn::functional;

@@ -23,6 +23,13 @@ struct Register {
     explicit Register(Scenario scenario) { registry().push_back(std::move(scenario)); }
 };
 
+// A buggy scenario and its fixed twin, registered as NAME and NAME_fixed. One builder makes
+// both and is told whether to correct the bug, so that the twin differs by the fix alone.
+struct RegisterWithTwin {
+    RegisterWithTwin(const std::string& name, const std::string& summary, const std::string& fix,
+                     const std::function<examples::Training(const examples::Options&, bool fixed)>& build);
+};
+
 // The parts every scenario sets, in one call.
 examples::Training training(torch::nn::Sequential model, traindx::Loss loss,
                             std::unique_ptr<torch::optim::Optimizer> optimizer, examples::Dataset train,
