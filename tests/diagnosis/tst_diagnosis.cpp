@@ -820,6 +820,37 @@ private Q_SLOTS:
         QVERIFY(s.run.findings[1].value(QStringLiteral("initial_weight_variance")) > 3.9);
     }
 
+    void zeroGradientsOfAConvergedClassifierAreNotASymptom()
+    {
+        // A trained binary classifier whose output sigmoid is certain: its gradients are
+        // exactly 0 in float while the loss is a few millionths.
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 8, 16}, {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 16, 1},
+                                  {QStringLiteral("Sigmoid")}};
+        Stream s(specs, QStringLiteral("bce"));
+        for (int epoch = 0; epoch < 3; ++epoch)
+            s.feed(s.snapshot(true), 0.3 / (epoch + 1), 0.9 + 0.05 * epoch);
+        auto snapshot = s.snapshot(false);
+        for (auto& sample : snapshot->layers)
+            if (sample.stats(TensorKind::WeightGrad).present)
+                sample.stats(TensorKind::WeightGrad).zeros = sample.stats(TensorKind::WeightGrad).count;
+        s.feed(snapshot, 3e-6);
+        QVERIFY2(!s.has(Symptom::ZeroSignal), qPrintable(s.symptoms()));
+    }
+
+    void plateauUnderAdamWithNothingToBlameIsAWarning()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.run.model.optimizer = QStringLiteral("Adam");
+        s.feed(s.snapshot(false, true), 0);
+        for (int epoch = 0; epoch < 5; ++epoch)
+            s.feed(s.snapshot(true), 1.386, 0.25);
+        QVERIFY2(s.has(Symptom::AccuracyNotIncreasing), qPrintable(s.symptoms()));
+        for (const auto& f : s.run.findings) {
+            QVERIFY2(!f.isFault(), qPrintable(f.key()));
+            QVERIFY(!f.fixText.contains(QStringLiteral("torch::optim::Adam(")));
+        }
+    }
+
     void everySymptomHasExactlyOneRule()
     {
         for (Symptom symptom : allSymptoms())

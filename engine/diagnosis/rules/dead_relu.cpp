@@ -24,7 +24,7 @@ public:
                 continue;
             // NaN is never positive: a broken layer looks dead, but numerical_error is what it is.
             const TensorStats& a = sample->stats(TensorKind::Activation);
-            if (!(sample->deadFraction >= threshold) || a.nonFinite() > 0)
+            if (!(sample->deadFraction > threshold) || a.nonFinite() > 0)
                 continue;
             const int units = sample->unitActive.size();
             Finding f = findingAt(o, Symptom::DeadRelu, layer, Location::Forward);

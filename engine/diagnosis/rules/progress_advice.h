@@ -20,10 +20,13 @@ inline void adviseNoProgress(Finding& f, const Advisor& a)
               QStringLiteral("no checker fired: the decision tree's default"));
         return;
     }
+    // Nothing in the setup explains it and the optimizer is already adaptive: a plateau
+    // that may still end. Said, but not called a fault.
+    f.severity = Severity::Warning;
     a.set(f, FixClass::ChangeLayerCount,
-          QStringLiteral("Training does not progress with %1 although data, initialisation and step size look sound: "
-                         "the model may be too small or too constrained for the task — add units or a layer, and check "
-                         "that the loss matches the task.")
+          QStringLiteral("Training has not progressed with %1 although data, initialisation and step size look sound: "
+                         "if it stays so, the model may be too small or too constrained for the task — add units or a "
+                         "layer, and check that the loss matches the task.")
               .arg(optimizer),
           QStringLiteral("no checker fired, and the program already uses %1").arg(optimizer));
 }

@@ -72,9 +72,10 @@ private:
     // origin; layers before it are starved by it.
     static void examineGradients(const Observation& o, const Snapshot& s, QVector<Candidate>& candidates)
     {
-        // A loss of zero has zero gradients legitimately: nothing left to learn.
+        // A loss of zero has zero gradients legitimately: nothing left to learn. So has a
+        // converged classifier whose output sigmoid is certain.
         const auto& points = o.run.points;
-        if (points.isEmpty() || !(std::abs(points.last().loss) > 1e-7))
+        if (points.isEmpty() || !(std::abs(points.last().loss) > 1e-7) || hasConverged(o))
             return;
         const QVector<int>& layers = o.facts.parametric();
         for (int i = layers.size() - 1; i >= 0; --i) {
