@@ -106,6 +106,14 @@ ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
     }
 }
 
+bool ModelFacts::frozen(int layer) const
+{
+    const Layer* l = m_model.layer(layer);
+    if (!l || l->parameters.isEmpty())
+        return false;
+    return std::all_of(l->parameters.begin(), l->parameters.end(), [](const ParameterShape& p) { return p.frozen; });
+}
+
 bool ModelFacts::classTargets() const
 {
     return m_data.present && (m_data.targetsIntegral || m_loss == LossKind::CrossEntropy || m_loss == LossKind::NLL);

@@ -48,6 +48,9 @@ public:
     // Dropout probability of a Dropout layer from its options, -1 otherwise.
     static double dropoutRate(const Layer& layer);
 
+    // Every parameter of the layer has requires_grad false: frozen by choice.
+    bool frozen(int layer) const;
+
     qint64 fanIn(int layer) const;
     // Output width: units of the last layer, or -1.
     int outputUnits() const;

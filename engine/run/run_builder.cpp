@@ -45,7 +45,6 @@ LayerSample convert(const wire::LayerStats& in)
     out.saturatedFraction = in.saturated_fraction();
     out.unitActive = QVector<float>(in.unit_active().begin(), in.unit_active().end());
     out.noGradient = in.no_gradient();
-    out.accumulatedGradient = in.accumulated_gradient();
     return out;
 }
 
@@ -167,7 +166,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         const auto& in = frame.snapshot();
         for (const auto& p : in.points())
             addPoint({p.step(), p.epoch(), p.batch(), p.loss(), p.accuracy(), p.has_accuracy(),
-                      p.has_grad_norm() ? p.grad_norm() : -1.0},
+                      p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated()},
                      applied);
         state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
         state_.probeSeconds += in.probe_seconds();

@@ -41,7 +41,6 @@ struct LayerSample {
     float saturatedFraction = 0;
     QVector<float> unitActive;
     bool noGradient = false;          // trainable, in the optimizer, yet backward defined no gradient
-    double accumulatedGradient = 0;   // ||p.grad|| / ||this step's gradient||; 0 when unknown
 
     const TensorStats& stats(TensorKind kind) const { return tensors[int(kind)]; }
     TensorStats& stats(TensorKind kind) { return tensors[int(kind)]; }
@@ -74,6 +73,7 @@ struct BatchPoint {
     double accuracy = 0;
     bool hasAccuracy = false;
     double gradNorm = -1; // L2 norm of all gradients of the step; < 0 when not measured
+    double accumulated = 0; // ||p.grad|| / this step's gradient for one parameter: 1 when zeroed; 0 unknown
 };
 
 // The first NaN or infinite gradient backward produced, seen by the probe's gradient hooks

@@ -221,6 +221,40 @@ private Q_SLOTS:
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 20000));
     }
 
+    void breakHoldsInsideBackwardAndSaysSo()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+        spec.arguments = {QStringLiteral("high_lr_nan")};
+        window.launch(spec);
+        RunStatePtr held;
+        for (int holds = 0; holds < 20; ++holds) {
+            held = test::waitForState(*window.session(), [](const RunState& s) {
+                return s.state == TrainerState::Held || s.state == TrainerState::Finished || s.state == TrainerState::Crashed;
+            });
+            QVERIFY2(held && held->state == TrainerState::Held, qPrintable(test::describe(*window.session()->state())));
+            if (held->heldInBackward)
+                break;
+            const quint64 before = held->revision;
+            window.session()->send(Command::Continue);
+            QVERIFY(test::waitForState(*window.session(), [before](const RunState& s) {
+                return s.revision > before && (s.state != TrainerState::Held || s.heldInBackward);
+            }));
+        }
+        QVERIFY(held->heldInBackward);
+        auto* state = window.findChild<QLabel*>(QStringLiteral("trainer-state"));
+        QVERIFY(state);
+        QTRY_VERIFY_WITH_TIMEOUT(state->text().contains(QStringLiteral("Held inside backward")), 5000);
+        auto* graph = window.graphPanel()->view();
+        QTRY_VERIFY_WITH_TIMEOUT(graph->nodeCount() > 0 && !graph->isLayingOut(), 10000);
+        screenshot(window, QStringLiteral("held-in-backward"));
+        window.session()->send(Command::Stop);
+        QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state != TrainerState::Held; }, 20000));
+    }
+
     void attachListsTheTrainerAndDetachLeavesItRunning()
     {
         QProcess trainer;

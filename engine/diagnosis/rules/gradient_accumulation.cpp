@@ -1,7 +1,11 @@
-// gradient_accumulation: the gradient the optimizer steps with is many times the one the
-// last backward pass produced — gradients add up across steps because zero_grad() is not
-// called. Deliberate accumulation over a few batches stays below the threshold.
+// gradient_accumulation: the gradient the optimizer steps with is not the one the last
+// backward pass produced but the sum of many — zero_grad() is never called. The probe
+// compares, at every step, .grad of one small parameter with what its gradient hook saw:
+// exactly equal when the gradients were zeroed. Deliberate accumulation over k batches is
+// equal again every k-th step, and is left alone.
 #include "rule.h"
+
+#include <algorithm>
 
 namespace traindx {
 
@@ -11,34 +15,33 @@ class GradientAccumulationRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
-        if (!o.batchSample())
+        constexpr int kWindow = 20;
+        const auto& points = o.run.points;
+        if (o.newPoints == 0 || points.size() < kWindow)
             return;
-        const double limit = o.thresholds[QStringLiteral("accumulation_ratio")];
-        const LayerSample* worst = nullptr;
-        int measured = 0, over = 0;
-        for (const LayerSample& sample : o.snapshot->layers) {
-            if (!(sample.accumulatedGradient > 0))
+        double largest = 0;
+        int measured = 0;
+        for (int i = points.size() - 1; i >= 0 && measured < kWindow; --i) {
+            const double ratio = points[i].accumulated;
+            if (!(ratio > 0))
                 continue;
+            if (ratio <= 1 + 1e-6)
+                return; // zeroed at this step
+            largest = std::max(largest, ratio);
             ++measured;
-            if (sample.accumulatedGradient > limit)
-                ++over;
-            if (!worst || sample.accumulatedGradient > worst->accumulatedGradient)
-                worst = &sample;
         }
-        if (!worst || 2 * over <= measured)
+        const double limit = o.thresholds[QStringLiteral("accumulation_ratio")];
+        if (measured < kWindow || largest < limit)
             return;
         Finding f = findingAt(o, Symptom::GradientAccumulation, -1, Location::Setup);
-        f.summary = QStringLiteral("the gradient the optimizer used was %1 times the one this step's backward produced "
-                                   "(%2 of %3 layers above %4): gradients keep adding up across steps")
-                        .arg(formatNumber(worst->accumulatedGradient))
-                        .arg(over)
-                        .arg(measured)
-                        .arg(formatNumber(limit));
-        f.evidence = {{QStringLiteral("accumulated_over_step"), worst->accumulatedGradient},
-                      {QStringLiteral("layers_accumulating"), double(over)},
-                      {QStringLiteral("layers_measured"), double(measured)},
+        f.summary = QStringLiteral("at each of the last %1 steps the gradient the optimizer used was more than the one "
+                                   "backward produced, up to %2 times it: gradients keep adding up across steps")
+                        .arg(kWindow)
+                        .arg(formatNumber(largest));
+        f.evidence = {{QStringLiteral("accumulated_over_step"), largest},
+                      {QStringLiteral("steps"), double(kWindow)},
                       {QStringLiteral("threshold"), limit}};
-        candidates.append({f, 2, Cadence::BatchSample});
+        candidates.append({f});
     }
 
     void advise(Finding& f, const Advisor& a) const override
@@ -46,7 +49,9 @@ public:
         a.set(f, FixClass::ChangeTrainingLoop,
               QStringLiteral("Call optimizer.zero_grad() before each loss.backward(): without it every step adds its "
                              "gradient to all the earlier ones, so the steps grow without bound."),
-              QStringLiteral("gradient hooks: ||p.grad|| is %1 times the gradient of the last backward pass")
+              QStringLiteral("gradient hooks: for %1 steps in a row, .grad was not what backward produced (up to %2 "
+                             "times it)")
+                  .arg(int(f.value(QStringLiteral("steps"))))
                   .arg(formatNumber(f.value(QStringLiteral("accumulated_over_step")))));
     }
 };

@@ -13,7 +13,8 @@ class NoGradientRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
-        if (!o.batchSample())
+        // After a step (a sample or an epoch end): undefined then is a fact, not noise.
+        if (!o.snapshot || o.snapshot->initial || o.run.points.isEmpty())
             return;
         QVector<int> missing;
         for (const LayerSample& sample : o.snapshot->layers)
@@ -36,7 +37,7 @@ public:
         f.evidence = {{QStringLiteral("layers_without_gradient"), double(missing.size())},
                       {QStringLiteral("layers"), 0, names.join(QStringLiteral(", "))}};
         f.severity = hasConverged(o) ? Severity::Warning : Severity::Fault;
-        candidates.append({f, 2, Cadence::BatchSample});
+        candidates.append({f});
     }
 
     void advise(Finding& f, const Advisor& a) const override

@@ -17,6 +17,8 @@ public:
         const double limit = o.thresholds[epoch ? QStringLiteral("unchanged_epoch_ratio") : QStringLiteral("unchanged_update_ratio")];
         const int sustain = int(o.thresholds[epoch ? QStringLiteral("sustain_epochs") : QStringLiteral("unchanged_samples")]);
         for (int layer : o.facts.parametric()) {
+            if (o.facts.frozen(layer))
+                continue; // the program chose not to train it
             const LayerSample* sample = o.snapshot->layer(layer);
             const double ratio = sample ? (epoch ? sample->epochUpdateRatio : sample->updateRatio) : -1;
             if (!(ratio >= 0) || ratio >= limit)

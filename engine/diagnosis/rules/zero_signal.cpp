@@ -75,7 +75,7 @@ private:
         // A loss of zero has zero gradients legitimately: nothing left to learn. So has a
         // converged classifier whose output sigmoid is certain.
         const auto& points = o.run.points;
-        if (points.isEmpty() || !(std::abs(points.last().loss) > 1e-7) || hasConverged(o))
+        if (points.isEmpty() || !(std::abs(points.last().loss) > 1e-7) || !std::isfinite(points.last().loss) || hasConverged(o))
             return;
         const QVector<int>& layers = o.facts.parametric();
         for (int i = layers.size() - 1; i >= 0; --i) {

@@ -142,9 +142,8 @@ struct GradientHooks {
     struct Watch {
         int layer = -1;
         std::string parameter;
-        bool armed = false; // measure this step's norm for the accumulation check
-        double norm = -1;
     };
+    static constexpr std::size_t kNone = std::size_t(-1);
     std::atomic<bool> alive {true};
     std::atomic<bool> break_on_nonfinite {false};
     std::vector<Watch> watches;
@@ -153,6 +152,10 @@ struct GradientHooks {
     double step_sum_of_squares = 0;
     bool step_measured = false;
     bool held = false; // the run's first non-finite gradient was held at; later ones are not
+    // The smallest parameter the optimizer updates: its .grad after the step is compared
+    // with what backward produced for it, to see whether zero_grad() ran.
+    std::size_t sentinel = kNone;
+    double sentinel_norm = -1;
     std::function<void(const Watch& watch, bool forward)> on_nonfinite;
 
     void begin_step()
@@ -161,6 +164,7 @@ struct GradientHooks {
         first_broken = false;
         step_sum_of_squares = 0;
         step_measured = false;
+        sentinel_norm = -1;
     }
 
     void see(std::size_t index, const torch::Tensor& gradient)
@@ -172,10 +176,8 @@ struct GradientHooks {
             first_broken = !finite;
         step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
         step_measured = true;
-        if (watch.armed) {
-            watch.armed = false;
-            watch.norm = std::sqrt(sum);
-        }
+        if (index == sentinel)
+            sentinel_norm = std::sqrt(sum);
         if (!finite && !held && break_on_nonfinite.load() && on_nonfinite) {
             held = true;
             on_nonfinite(watch, first_broken);
@@ -214,7 +216,10 @@ private:
     void send_model();
     void send_initial_snapshot();
     void watch_gradients();
-    void arm_gradient_watches();
+    // Picks the sentinel among the parameters the optimizer updates (all, when none is watched).
+    void choose_sentinel();
+    // ||p.grad|| of the sentinel over what this step's backward produced for it; 0 when unknown.
+    double accumulation_ratio() const;
     // Inside backward, at the run's first non-finite gradient: tell the client, send the
     // weights as they still are, and hold.
     void hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward);
@@ -272,7 +277,7 @@ private:
     Weights epoch_start_weights_; // for the update over a whole epoch
     std::vector<double> update_ratio_;
     std::shared_ptr<GradientHooks> hooks_ = std::make_shared<GradientHooks>();
-    std::vector<int> weight_watch_; // by layer id: index of its weight's watch, -1 without
+    std::vector<torch::Tensor> watched_; // by watch index
     bool eval_mode_seen_ = false;
 
     bool tap_armed_ = true; // record taps during the next forward pass
@@ -313,15 +318,13 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
 
 void Probe::Impl::watch_gradients()
 {
-    weight_watch_.assign(walk_.layers().size(), -1);
     for (const auto& layer : walk_.layers()) {
         for (const auto& [name, tensor] : layer.parameters) {
             if (!tensor.requires_grad())
                 continue;
             const std::size_t index = hooks_->watches.size();
             hooks_->watches.push_back({layer.id, name});
-            if (name != "bias" && weight_watch_[layer.id] < 0)
-                weight_watch_[layer.id] = int(index);
+            watched_.push_back(tensor);
             torch::Tensor parameter = tensor;
             parameter.register_hook([hooks = hooks_, index](const torch::Tensor& gradient) {
                 if (!hooks->alive.load() || !gradient.defined())
@@ -335,15 +338,29 @@ void Probe::Impl::watch_gradients()
         }
     }
     hooks_->on_nonfinite = [this](const GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
+    choose_sentinel();
 }
 
-void Probe::Impl::arm_gradient_watches()
+void Probe::Impl::choose_sentinel()
 {
-    for (auto& watch : hooks_->watches) {
-        watch.armed = true;
-        watch.norm = -1.0;
-    }
+    std::size_t best = GradientHooks::kNone;
+    for (std::size_t i = 0; i < watched_.size(); ++i)
+        if (optimizes(watched_[i]) && (best == GradientHooks::kNone || watched_[i].numel() < watched_[best].numel()))
+            best = i;
+    hooks_->sentinel = best;
 }
+
+double Probe::Impl::accumulation_ratio() const
+{
+    if (hooks_->sentinel == GradientHooks::kNone || !(hooks_->sentinel_norm > 0))
+        return 0.0;
+    const torch::Tensor& gradient = watched_[hooks_->sentinel].grad();
+    if (!gradient.defined())
+        return 0.0;
+    const double ratio = std::sqrt(sum_of_squares(gradient)) / hooks_->sentinel_norm;
+    return std::isfinite(ratio) ? ratio : 0.0;
+}
+
 
 void Probe::Impl::hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward)
 {
@@ -470,6 +487,7 @@ void Probe::Impl::watch(const torch::optim::Optimizer& optimizer)
     for (const auto& group : optimizer.param_groups())
         for (const auto& parameter : group.params())
             optimized_.insert(parameter.unsafeGetTensorImpl());
+    choose_sentinel();
     send_model();
 }
 
@@ -508,7 +526,6 @@ void Probe::Impl::send_initial_snapshot()
     // before the values can overflow.
     if (step_ == 0) {
         remember_weights();
-        arm_gradient_watches();
         arm_taps();
     }
 }
@@ -579,14 +596,9 @@ void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_
                 bias = &tensor;
             else if (!weight || name == "weight")
                 weight = &tensor;
-            if (with_update_ratio && tensor.requires_grad() && !tensor.grad().defined() && optimizes(tensor))
+            if ((with_update_ratio || snapshot_is_epoch_end) && tensor.requires_grad() && !tensor.grad().defined()
+                && optimizes(tensor))
                 stats.set_no_gradient(true);
-        }
-        if (with_update_ratio && weight && weight->grad().defined() && std::size_t(layer.id) < weight_watch_.size()
-            && weight_watch_[layer.id] >= 0) {
-            const auto& watch = hooks_->watches[std::size_t(weight_watch_[layer.id])];
-            if (watch.norm > 0)
-                stats.set_accumulated_gradient(std::sqrt(sum_of_squares(weight->grad())) / watch.norm);
         }
         if (weight) {
             probe::tensor_stats(*weight, true, stats.mutable_weight());
@@ -700,6 +712,7 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
         if (hooks_->step_measured) {
             point.set_grad_norm(std::sqrt(hooks_->step_sum_of_squares));
             point.set_has_grad_norm(true);
+            point.set_accumulated(accumulation_ratio());
         }
         hooks_->begin_step();
         if (accuracy) {
@@ -727,7 +740,6 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             flush(wire::Snapshot::BATCH, std::move(snapshot));
         } else if (sample_due(start)) {
             remember_weights();
-            arm_gradient_watches();
             arm_taps();
         } else if (start - last_flush_ >= std::chrono::milliseconds(100)) {
             flush(wire::Snapshot::BATCH, wire::Snapshot());
