@@ -73,7 +73,4 @@ private:
     int epochs_done_ = 0;
 };
 
-// Seeds the generators, runs the base and reports an exception as the program's result.
-int run(const Base& base, const Mutation& m, const Settings& settings);
-
 } // namespace mutants
