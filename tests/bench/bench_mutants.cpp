@@ -15,7 +15,9 @@
 //    detected: an expected symptom among the faults; localised: the top fault's layer
 //    path is among the expected layers ("*" accepts any, none means the model as a
 //    whole); fix: the top fault's fix class; false alarm: a fault, or no report, on a
-//    healthy run. A run that exceeds the timeout counts as not detected.
+//    healthy run. A run that exceeds the timeout counts as not detected. A run that ends
+//    without its result (a trainer killed from outside, traindx-cli without a report, or a
+//    report with no data from a trainer that completes epochs) runs again, up to three times.
 //
 // Prints one row per run, a per-operator table, and last:
 //   detected A/N localised B/N fix C/N false_alarms D/H
@@ -27,6 +29,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -415,7 +418,9 @@ int main(int argc, char** argv)
         if (plain.contains(k) || plainKeys.contains(k))
             return;
         ++plainRuns;
-        const QString file = plainDir.isEmpty() ? QString() : plainDir + QLatin1Char('/') + runName(base, op, seed) + QStringLiteral(".txt");
+        const QString file = plainDir.isEmpty()
+            ? QString()
+            : plainDir + QLatin1Char('/') + runName(base, op, seed) + QStringLiteral(".txt");
         QFile kept(file);
         if (resume && kept.open(QIODevice::ReadOnly)) {
             Finished earlier;
@@ -439,9 +444,15 @@ int main(int argc, char** argv)
             wantPlain(m.base, m.op, seed);
     std::fprintf(stderr, "traindx-bench-mutants: %lld programs with the probe off, %d at a time\n",
                  static_cast<long long>(plainCommands.size()), jobs);
-    int plainDone = 0;
-    runAll(plainCommands, jobs, timeoutSeconds * 1000, 1, [&](int index, const Finished& finished, bool) {
+    int plainDone = 0, repeated = 0;
+    runAll(plainCommands, jobs, timeoutSeconds * 1000, 3, [&](int index, const Finished& finished, bool last) {
         const Plain p = parsePlain(finished);
+        if (!p.ran && !finished.timedOut && !last) {
+            // Killed from outside, or it never started: not what the program does.
+            ++repeated;
+            std::fprintf(stderr, "[off] %s ended without a result line; again\n", qPrintable(plainKeys[index]));
+            return false;
+        }
         plain[plainKeys[index]] = p;
         QFile kept(plainFiles[index]);
         if (!plainFiles[index].isEmpty() && !finished.timedOut && kept.open(QIODevice::WriteOnly | QIODevice::Truncate))
@@ -449,7 +460,9 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "[off %d/%lld] %s: quality %s learned %s%s (%.1f s)\n", ++plainDone,
                      static_cast<long long>(plainCommands.size()), qPrintable(plainKeys[index]),
                      qPrintable(quality(p.quality)), p.learned ? "yes" : "no",
-                     p.timedOut ? " TIMEOUT" : qPrintable(p.error.isEmpty() ? QString() : QStringLiteral(" error: ") + p.error),
+                     p.timedOut          ? " TIMEOUT"
+                         : p.error.isEmpty() ? ""
+                                             : qPrintable(QStringLiteral(" error: ") + p.error),
                      p.seconds);
         return true;
     });
@@ -485,7 +498,8 @@ int main(int argc, char** argv)
     QStringList reportPaths;
     QList<Row> rows;
     auto addRun = [&](Row& row) {
-        const QString path = reportDir + QLatin1Char('/') + runName(row.base, row.op, row.seed) + QStringLiteral(".json");
+        const QString path =
+            reportDir + QLatin1Char('/') + runName(row.base, row.op, row.seed) + QStringLiteral(".json");
         row.report = path;
         ++cliRuns;
         if (resume && reusableReport(path, plain[key(row.base, row.op, row.seed)])) {
@@ -641,10 +655,12 @@ int main(int argc, char** argv)
         const Mutant& m = mutants[row.mutant];
         bool isDetected = false;
         for (const auto& value : found)
-            isDetected = isDetected || m.symptoms.contains(value.toObject().value(QStringLiteral("symptom")).toString());
+            isDetected =
+                isDetected || m.symptoms.contains(value.toObject().value(QStringLiteral("symptom")).toString());
         const QString path = layerPath(top);
         const bool isLocalised = !top.isEmpty()
-            && (m.layers.contains(QStringLiteral("*")) || (m.layers.isEmpty() ? path.isEmpty() : m.layers.contains(path)));
+            && (m.layers.contains(QStringLiteral("*"))
+                || (m.layers.isEmpty() ? path.isEmpty() : m.layers.contains(path)));
         const bool isRightFix = !top.isEmpty()
             && top.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString() == m.fix;
         ++scored;
@@ -682,14 +698,18 @@ int main(int argc, char** argv)
     printReady();
     std::fprintf(stderr, "traindx-bench-mutants: %lld runs under traindx-cli, %d at a time\n",
                  static_cast<long long>(cliCommands.size()), jobs);
-    int cliDone = 0, repeated = 0;
+    int cliDone = 0;
     runAll(cliCommands, jobs, timeoutSeconds * 1000, 3, [&](int index, const Finished& finished, bool last) {
         Row& row = rows[rowOfCommand[index]];
-        if (!last && !finished.timedOut && receivedNothing(reportPaths[index], plain[key(row.base, row.op, row.seed)])) {
-            ++repeated;
-            std::fprintf(stderr, "[cli] %s %s seed %d: traindx-cli received nothing from the probe; again\n",
-                         qPrintable(row.base), qPrintable(row.op), row.seed);
-            return false;
+        if (!last && !finished.timedOut) {
+            const bool noReport = !QFileInfo(reportPaths[index]).isFile();
+            if (noReport || receivedNothing(reportPaths[index], plain[key(row.base, row.op, row.seed)])) {
+                ++repeated;
+                std::fprintf(stderr, "[cli] %s %s seed %d: %s; again\n", qPrintable(row.base), qPrintable(row.op),
+                             row.seed,
+                             noReport ? "traindx-cli wrote no report" : "traindx-cli received nothing from the probe");
+                return false;
+            }
         }
         textFor(row, &finished);
         row.ready = true;
@@ -712,7 +732,7 @@ int main(int argc, char** argv)
                     c.excluded, c.scored, c.detected, c.localised, c.fix, c.healthyRuns, c.falseAlarms);
     }
     std::printf("\nmutants %d: %d equivalent, %d excluded, %d scored; %d healthy runs; %d runs with the probe off, "
-                "%d under traindx-cli (%d repeated: nothing reached traindx-cli)%s; %.0f s\n",
+                "%d under traindx-cli; %d repeated (no result line, no report, or no data from the probe)%s; %.0f s\n",
                 buggy, equivalent, excluded, scored, healthyRuns, plainRuns,
                 cliRuns, repeated,
                 resume ? qPrintable(QStringLiteral("; %1 results taken from %2").arg(reused).arg(keepDir)) : "",
