@@ -123,7 +123,8 @@ std::vector<Operator> make_operators()
         // The network and the training loop.
         {"heavy_dropout", "dropout 0.9 in the hidden layers", false, kDropout, "change_layer_count",
          [](const Base&, const Layout& l) { return !l.dropout.empty(); }, [](const Layout& l) { return l.dropout; }},
-        {"first_layer_not_in_optimizer", "the first layer's parameters not given to the optimizer (still requiring grad)",
+        {"first_layer_not_in_optimizer",
+         "the first layer's parameters not given to the optimizer (still requiring grad)",
          false, kNotOptimised, "change_optimizer", [](const Base&, const Layout& l) { return !l.first.empty(); },
          [](const Layout& l) { return Strings {l.first}; }},
         {"last_layer_not_in_optimizer", "the last layer's parameters not given to the optimizer (still requiring grad)",

@@ -95,6 +95,10 @@ struct RegisterBase {
 // The mutation of `base` by `op` ("" for none), with its ground-truth layers.
 Mutation mutation(const Base& base, const std::string& op);
 
+// Seeds the generators and runs `base` as `m` mutates it; an exception ends the run with a
+// "result: ... learned=no error=..." line and exit code 1.
+int run(const Base& base, const Mutation& m, const Settings& settings);
+
 // The seeds healthy programs run with.
 const std::vector<int>& healthy_seeds();
 

@@ -10,10 +10,6 @@
 
 #include <iostream>
 
-namespace mutants {
-int run(const Base& base, const Mutation& m, const Settings& settings);
-}
-
 namespace {
 
 int usage(std::ostream& out, int code)

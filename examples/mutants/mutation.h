@@ -52,7 +52,10 @@ double argmax_accuracy(const torch::Tensor& logits, const torch::Tensor& targets
 class Progress {
 public:
     static Progress accuracy(double learned_at) { return Progress(learned_at, 0.0); }
-    static Progress r_squared(double target_variance, double learned_at) { return Progress(learned_at, target_variance); }
+    static Progress r_squared(double target_variance, double learned_at)
+    {
+        return Progress(learned_at, target_variance);
+    }
 
     void add(double loss, std::optional<double> accuracy = std::nullopt);
     void end_epoch(int epoch, int epochs);
@@ -72,8 +75,5 @@ private:
     double epoch_loss_ = 0, epoch_quality_ = 0;
     int epochs_done_ = 0;
 };
-
-// Seeds the generators, runs the base and reports an exception as the program's result.
-int run(const Base& base, const Mutation& m, const Settings& settings);
 
 } // namespace mutants

@@ -66,7 +66,7 @@ Layout custom_untapped_layout(const std::string&)
 
 int custom_untapped(const Mutation& m, const Settings& s)
 {
-    examples::Dataset data = rings(3000);
+    examples::Dataset data = rings(8000);
     data.inputs = scale_inputs(m, data.inputs);
     RingNet model;
     model->detach_features = m.is("detach_in_forward");
@@ -78,7 +78,7 @@ int custom_untapped(const Mutation& m, const Settings& s)
     probe.watch(optimizer);
     probe.describe_data(data.inputs.slice(0, 0, 256), data.targets.slice(0, 0, 256));
 
-    const int epochs = s.epochs_or(10);
+    const int epochs = s.epochs_or(20);
     auto progress = Progress::accuracy(0.85);
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         if (!m.is("eval_mode"))
@@ -130,7 +130,7 @@ Layout regression_layout(const std::string& op)
 
 int regression(const Mutation& m, const Settings& s)
 {
-    const std::int64_t rows = 3000;
+    const std::int64_t rows = 8000;
     const torch::Tensor x = torch::randn({rows, 6});
     torch::Tensor y = 1.5 * torch::sin(x.select(1, 0)) + 0.8 * x.select(1, 1) - 0.6 * x.select(1, 2) * x.select(1, 3)
         + 0.3 * x.select(1, 4) + 0.1 * torch::randn({rows});
@@ -158,7 +158,7 @@ int regression(const Mutation& m, const Settings& s)
     probe.watch(optimizer);
     probe.describe_data(inputs.slice(0, 0, 512), y.slice(0, 0, 512));
 
-    const int epochs = s.epochs_or(15);
+    const int epochs = s.epochs_or(25);
     auto progress = Progress::r_squared(y.var().item<double>(), 0.8);
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         if (!m.is("eval_mode"))
@@ -209,7 +209,7 @@ Layout binary_layout(const std::string&)
 
 int binary(const Mutation& m, const Settings& s)
 {
-    examples::Dataset data = circles(2000);
+    examples::Dataset data = circles(8000);
     data.inputs = scale_inputs(m, data.inputs);
     nn::Sequential model(nn::Linear(2, 32), nn::Tanh(), nn::Dropout(0.1), nn::Linear(32, 32), nn::Tanh(),
                          nn::Linear(32, 1));
@@ -225,7 +225,7 @@ int binary(const Mutation& m, const Settings& s)
     probe.watch(optimizer);
     probe.describe_data(data.inputs.slice(0, 0, 256), data.targets.slice(0, 0, 256));
 
-    const int epochs = s.epochs_or(10);
+    const int epochs = s.epochs_or(20);
     auto progress = Progress::accuracy(0.9);
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         if (!m.is("eval_mode"))
@@ -278,7 +278,7 @@ Layout deep_mlp_layout(const std::string&)
 
 int deep_mlp(const Mutation& m, const Settings& s)
 {
-    examples::Dataset data = teacher_labels(4000);
+    examples::Dataset data = teacher_labels(8000);
     data.inputs = scale_inputs(m, data.inputs);
     nn::Sequential model(nn::Linear(10, 64), nn::Tanh(), nn::Linear(64, 64), nn::Tanh(), nn::Linear(64, 64),
                          nn::Tanh(), nn::Dropout(0.1), nn::Linear(64, 5));
@@ -291,7 +291,7 @@ int deep_mlp(const Mutation& m, const Settings& s)
     probe.watch(optimizer);
     probe.describe_data(data.inputs.slice(0, 0, 256), data.targets.slice(0, 0, 256));
 
-    const int epochs = s.epochs_or(8);
+    const int epochs = s.epochs_or(18);
     auto progress = Progress::accuracy(0.7);
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         if (!m.is("eval_mode"))

@@ -1,5 +1,5 @@
 // traindx-bench-mutants [--only-base NAME] [--only-operator NAME] [--jobs N] [--subset] [--keep DIR]
-//                       [--timeout SECONDS]
+//                       [--resume] [--timeout SECONDS]
 // Scores the diagnosis on the mutation benchmark (traindx-mutants --list): healthy base
 // training programs, and mutants that inject one training bug each, with ground truth
 // written from the operator.
@@ -15,16 +15,21 @@
 //    detected: an expected symptom among the faults; localised: the top fault's layer
 //    path is among the expected layers ("*" accepts any, none means the model as a
 //    whole); fix: the top fault's fix class; false alarm: a fault, or no report, on a
-//    healthy run. A run that exceeds the timeout counts as not detected.
+//    healthy run. A run that exceeds the timeout counts as not detected. A run that ends
+//    without its result (a trainer killed from outside, traindx-cli without a report, or a
+//    report with no data from a trainer that completes epochs) runs again, up to three times.
 //
 // Prints one row per run, a per-operator table, and last:
 //   detected A/N localised B/N fix C/N false_alarms D/H
+// --keep DIR keeps the JSON reports and the probe-off outputs; with --resume, a run whose
+// complete result is already in DIR is not run again (for a bench that was interrupted).
 #include "session_waiter.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -241,6 +246,24 @@ bool receivedNothing(const QString& reportPath, const Plain& plain)
         && report.value(QStringLiteral("findings")).toArray().isEmpty();
 }
 
+// A report that a resumed bench can take as it is: the trainer ran to its end and the
+// probe's data reached traindx-cli.
+bool reusableReport(const QString& reportPath, const Plain& plain)
+{
+    QFile file(reportPath);
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+    return report.value(QStringLiteral("trainer")).toString() == QLatin1String("finished")
+        && !receivedNothing(reportPath, plain);
+}
+
+// The file name of a run: base, operator, seed.
+QString runName(const QString& base, const QString& op, int seed)
+{
+    return base + (op.isEmpty() ? QString() : QLatin1Char('-') + op) + QStringLiteral("-seed") + QString::number(seed);
+}
+
 QString key(const QString& base, const QString& op, int seed)
 {
     return base + QLatin1Char('|') + op + QLatin1Char('|') + QString::number(seed);
@@ -270,6 +293,8 @@ struct Row {
     double quality = kNaN;
     QString note;
     int command = -1; // index of its traindx-cli run
+    QString report;   // where its JSON report is
+    bool reused = false;
     bool ready = false;
     QString text;
 };
@@ -287,13 +312,15 @@ int main(int argc, char** argv)
     QString onlyBase, onlyOperator, keepDir;
     int jobs = 1;
     int timeoutSeconds = 120;
-    bool subset = false;
+    bool subset = false, resume = false;
     const QStringList args = app.arguments();
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
         const bool hasValue = i + 1 < args.size();
         if (a == QLatin1String("--subset")) {
             subset = true;
+        } else if (a == QLatin1String("--resume")) {
+            resume = true;
         } else if (a == QLatin1String("--only-base") && hasValue) {
             onlyBase = args[++i];
         } else if (a == QLatin1String("--only-operator") && hasValue) {
@@ -307,9 +334,13 @@ int main(int argc, char** argv)
         } else {
             std::fprintf(stderr,
                          "usage: traindx-bench-mutants [--only-base NAME] [--only-operator NAME] [--jobs N] [--subset] "
-                         "[--keep DIR] [--timeout SECONDS]\n");
+                         "[--keep DIR [--resume]] [--timeout SECONDS]\n");
             return 2;
         }
+    }
+    if (resume && keepDir.isEmpty()) {
+        std::fprintf(stderr, "traindx-bench-mutants: --resume needs --keep DIR\n");
+        return 2;
     }
     QElapsedTimer wall;
     wall.start();
@@ -375,13 +406,34 @@ int main(int argc, char** argv)
     }
 
     // 1 and 2: with the probe off, each program once (the results are shared by key).
+    const QString plainDir = keepDir.isEmpty() ? QString() : keepDir + QStringLiteral("/probe-off");
+    if (!plainDir.isEmpty())
+        QDir().mkpath(plainDir);
+    QMap<QString, Plain> plain;
     QList<Command> plainCommands;
-    QStringList plainKeys;
+    QStringList plainKeys, plainFiles;
+    int plainRuns = 0, reused = 0, cliRuns = 0;
     auto wantPlain = [&](const QString& base, const QString& op, int seed) {
         const QString k = key(base, op, seed);
-        if (plainKeys.contains(k))
+        if (plain.contains(k) || plainKeys.contains(k))
             return;
+        ++plainRuns;
+        const QString file = plainDir.isEmpty()
+            ? QString()
+            : plainDir + QLatin1Char('/') + runName(base, op, seed) + QStringLiteral(".txt");
+        QFile kept(file);
+        if (resume && kept.open(QIODevice::ReadOnly)) {
+            Finished earlier;
+            earlier.output = kept.readAll();
+            const Plain p = parsePlain(earlier);
+            if (p.ran) {
+                plain[k] = p;
+                ++reused;
+                return;
+            }
+        }
         plainKeys.append(k);
+        plainFiles.append(file);
         plainCommands.append({mutantsProgram, trainerArguments(base, op, seed), true});
     };
     for (const auto& base : neededBases)
@@ -390,16 +442,27 @@ int main(int argc, char** argv)
     for (const auto& m : mutants)
         for (int seed : m.healthy ? seeds : QList<int> {1})
             wantPlain(m.base, m.op, seed);
-    QMap<QString, Plain> plain;
     std::fprintf(stderr, "traindx-bench-mutants: %lld programs with the probe off, %d at a time\n",
                  static_cast<long long>(plainCommands.size()), jobs);
-    runAll(plainCommands, jobs, timeoutSeconds * 1000, 1, [&](int index, const Finished& finished, bool) {
+    int plainDone = 0, repeated = 0;
+    runAll(plainCommands, jobs, timeoutSeconds * 1000, 3, [&](int index, const Finished& finished, bool last) {
         const Plain p = parsePlain(finished);
+        if (!p.ran && !finished.timedOut && !last) {
+            // Killed from outside, or it never started: not what the program does.
+            ++repeated;
+            std::fprintf(stderr, "[off] %s ended without a result line; again\n", qPrintable(plainKeys[index]));
+            return false;
+        }
         plain[plainKeys[index]] = p;
-        std::fprintf(stderr, "[off %d/%lld] %s: quality %s learned %s%s (%.1f s)\n", int(plain.size()),
+        QFile kept(plainFiles[index]);
+        if (!plainFiles[index].isEmpty() && !finished.timedOut && kept.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            kept.write(finished.output);
+        std::fprintf(stderr, "[off %d/%lld] %s: quality %s learned %s%s (%.1f s)\n", ++plainDone,
                      static_cast<long long>(plainCommands.size()), qPrintable(plainKeys[index]),
                      qPrintable(quality(p.quality)), p.learned ? "yes" : "no",
-                     p.timedOut ? " TIMEOUT" : qPrintable(p.error.isEmpty() ? QString() : QStringLiteral(" error: ") + p.error),
+                     p.timedOut          ? " TIMEOUT"
+                         : p.error.isEmpty() ? ""
+                                             : qPrintable(QStringLiteral(" error: ") + p.error),
                      p.seconds);
         return true;
     });
@@ -435,9 +498,15 @@ int main(int argc, char** argv)
     QStringList reportPaths;
     QList<Row> rows;
     auto addRun = [&](Row& row) {
-        const QString name = row.base + (row.op.isEmpty() ? QString() : QLatin1Char('-') + row.op)
-            + QStringLiteral("-seed") + QString::number(row.seed) + QStringLiteral(".json");
-        const QString path = reportDir + QLatin1Char('/') + name;
+        const QString path =
+            reportDir + QLatin1Char('/') + runName(row.base, row.op, row.seed) + QStringLiteral(".json");
+        row.report = path;
+        ++cliRuns;
+        if (resume && reusableReport(path, plain[key(row.base, row.op, row.seed)])) {
+            row.reused = true;
+            ++reused;
+            return;
+        }
         QFile::remove(path);
         row.command = int(cliCommands.size());
         reportPaths.append(path);
@@ -561,7 +630,7 @@ int main(int argc, char** argv)
         }
         QJsonObject report;
         if (finished && !finished->timedOut) {
-            QFile file(reportPaths[row.command]);
+            QFile file(row.report);
             if (file.open(QIODevice::ReadOnly))
                 report = QJsonDocument::fromJson(file.readAll()).object();
         }
@@ -586,10 +655,12 @@ int main(int argc, char** argv)
         const Mutant& m = mutants[row.mutant];
         bool isDetected = false;
         for (const auto& value : found)
-            isDetected = isDetected || m.symptoms.contains(value.toObject().value(QStringLiteral("symptom")).toString());
+            isDetected =
+                isDetected || m.symptoms.contains(value.toObject().value(QStringLiteral("symptom")).toString());
         const QString path = layerPath(top);
         const bool isLocalised = !top.isEmpty()
-            && (m.layers.contains(QStringLiteral("*")) || (m.layers.isEmpty() ? path.isEmpty() : m.layers.contains(path)));
+            && (m.layers.contains(QStringLiteral("*"))
+                || (m.layers.isEmpty() ? path.isEmpty() : m.layers.contains(path)));
         const bool isRightFix = !top.isEmpty()
             && top.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString() == m.fix;
         ++scored;
@@ -619,21 +690,26 @@ int main(int argc, char** argv)
         if (rows[i].command >= 0) {
             rowOfCommand[rows[i].command] = i;
         } else {
-            textFor(rows[i], nullptr);
+            const Finished earlier;
+            textFor(rows[i], rows[i].reused ? &earlier : nullptr);
             rows[i].ready = true;
         }
     }
     printReady();
     std::fprintf(stderr, "traindx-bench-mutants: %lld runs under traindx-cli, %d at a time\n",
                  static_cast<long long>(cliCommands.size()), jobs);
-    int cliDone = 0, repeated = 0;
+    int cliDone = 0;
     runAll(cliCommands, jobs, timeoutSeconds * 1000, 3, [&](int index, const Finished& finished, bool last) {
         Row& row = rows[rowOfCommand[index]];
-        if (!last && !finished.timedOut && receivedNothing(reportPaths[index], plain[key(row.base, row.op, row.seed)])) {
-            ++repeated;
-            std::fprintf(stderr, "[cli] %s %s seed %d: traindx-cli received nothing from the probe; again\n",
-                         qPrintable(row.base), qPrintable(row.op), row.seed);
-            return false;
+        if (!last && !finished.timedOut) {
+            const bool noReport = !QFileInfo(reportPaths[index]).isFile();
+            if (noReport || receivedNothing(reportPaths[index], plain[key(row.base, row.op, row.seed)])) {
+                ++repeated;
+                std::fprintf(stderr, "[cli] %s %s seed %d: %s; again\n", qPrintable(row.base), qPrintable(row.op),
+                             row.seed,
+                             noReport ? "traindx-cli wrote no report" : "traindx-cli received nothing from the probe");
+                return false;
+            }
         }
         textFor(row, &finished);
         row.ready = true;
@@ -655,10 +731,12 @@ int main(int argc, char** argv)
                     qPrintable(op.isEmpty() ? QStringLiteral("(base, healthy)") : op), c.mutants, c.equivalent,
                     c.excluded, c.scored, c.detected, c.localised, c.fix, c.healthyRuns, c.falseAlarms);
     }
-    std::printf("\nmutants %d: %d equivalent, %d excluded, %d scored; %d healthy runs; %lld runs with the probe off, "
-                "%lld under traindx-cli (%d repeated: nothing reached traindx-cli); %.0f s\n",
-                buggy, equivalent, excluded, scored, healthyRuns, static_cast<long long>(plainCommands.size()),
-                static_cast<long long>(cliCommands.size()), repeated, wall.elapsed() / 1000.0);
+    std::printf("\nmutants %d: %d equivalent, %d excluded, %d scored; %d healthy runs; %d runs with the probe off, "
+                "%d under traindx-cli; %d repeated (no result line, no report, or no data from the probe)%s; %.0f s\n",
+                buggy, equivalent, excluded, scored, healthyRuns, plainRuns,
+                cliRuns, repeated,
+                resume ? qPrintable(QStringLiteral("; %1 results taken from %2").arg(reused).arg(keepDir)) : "",
+                wall.elapsed() / 1000.0);
     std::printf("detected %d/%d localised %d/%d fix %d/%d false_alarms %d/%d\n", detected, scored, localised, scored,
                 rightFix, scored, falseAlarms, healthyRuns);
     return 0;
