@@ -59,6 +59,8 @@ Model convert(const wire::Model& in)
     out.learningRate = in.learning_rate();
     out.parameterCount = in.parameter_count();
     out.probeBatchSize = in.probe_batch_size();
+    for (const auto& node : in.loss_graph())
+        out.lossGraph.append(QString::fromStdString(node));
     for (const auto& layer : in.layers()) {
         Layer l;
         l.id = layer.id();

@@ -130,6 +130,7 @@ struct Model {
     double learningRate = 0;
     qint64 parameterCount = 0;
     int probeBatchSize = 0;
+    QStringList lossGraph; // autograd nodes from the loss back to a parameterised layer
 
     const Layer* layer(int id) const { return id >= 0 && id < layers.size() ? &layers[id] : nullptr; }
     // The leaf layers in forward order (or discovery order when unknown).

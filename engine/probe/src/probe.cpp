@@ -2,6 +2,7 @@
 
 #include "hold_gate.h"
 #include "listen_address.h"
+#include "loss_graph.h"
 #include "model_walk.h"
 #include "server.h"
 #include "tensor_stats.h"
@@ -196,6 +197,7 @@ public:
     void watch(const torch::optim::Optimizer& optimizer);
     void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
     void step(double loss, std::optional<double> accuracy);
+    void observe_loss(const torch::Tensor& loss);
     void end_epoch(const std::map<std::string, double>& metrics);
     void tap(const std::string& name, const torch::Tensor& tensor);
     bool stop_requested();
@@ -285,6 +287,8 @@ private:
     std::map<int, wire::LayerStats> taps_;
 
     bool initial_sent_ = false;
+    bool loss_graph_seen_ = false;
+    std::vector<std::string> loss_graph_;
     bool stop_polled_ = false;
     bool failed_ = false;
 };
@@ -456,6 +460,8 @@ void Probe::Impl::send_model()
     model->set_name(options_.name());
     model->set_loss(loss_name(options_.loss()));
     model->set_loss_kind(loss_kind(options_.loss()));
+    for (const auto& node : loss_graph_)
+        model->add_loss_graph(node);
     if (optimizer_) {
         for (auto& layer : *model->mutable_layers()) {
             const auto& info = walk_.layers()[std::size_t(layer.id())];
@@ -697,6 +703,18 @@ bool Probe::Impl::sample_due(Clock::time_point now) const
     return probe_total <= options_.overhead_budget() * loop_total;
 }
 
+// Once, at the first loss tensor: what lies between the model's output and the loss.
+void Probe::Impl::observe_loss(const torch::Tensor& loss)
+{
+    if (loss_graph_seen_ || !loss.defined() || !loss.requires_grad())
+        return;
+    Meter meter(*this);
+    loss_graph_seen_ = true;
+    loss_graph_ = probe::loss_graph(loss);
+    if (!loss_graph_.empty())
+        send_model();
+}
+
 void Probe::Impl::step(double loss, std::optional<double> accuracy)
 {
     {
@@ -894,7 +912,8 @@ void Probe::describe_data(const torch::Tensor& inputs, const torch::Tensor& targ
 
 void Probe::step(const torch::Tensor& loss, std::optional<double> accuracy)
 {
-    TRAINDX_GUARDED("step()", impl_->step(loss.defined() ? loss.item<double>() : std::nan(""), accuracy));
+    TRAINDX_GUARDED("step()", impl_->observe_loss(loss);
+                    impl_->step(loss.defined() ? loss.item<double>() : std::nan(""), accuracy));
 }
 
 void Probe::step(double loss, std::optional<double> accuracy)
