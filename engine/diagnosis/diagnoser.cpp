@@ -104,6 +104,26 @@ QVector<Finding> Diagnoser::observe(const RunState& run, const SnapshotPtr& snap
     return found;
 }
 
+bool Diagnoser::review(RunState& run, const SnapshotPtr& snapshot)
+{
+    if (!snapshot || !snapshot->epochEnd)
+        return false;
+    const Observation observation {run, m_facts, m_thresholds, snapshot, 0, nullptr};
+    bool changed = false;
+    for (Finding& finding : run.findings) {
+        if (!finding.isFault())
+            continue;
+        for (const auto& active : m_rules)
+            if (active.spec->symptom == finding.symptom && active.rule->recovered(observation, finding)) {
+                finding.severity = Severity::Warning;
+                changed = true;
+            }
+    }
+    if (changed)
+        settle(run.findings);
+    return changed;
+}
+
 void Diagnoser::settle(QVector<Finding>& findings)
 {
     auto rank = [](const Finding& a, const Finding& b) {

@@ -20,6 +20,9 @@ public:
 
     // Looks at what just arrived in `run` and returns the findings seen for the first time.
     QVector<Finding> observe(const RunState& run, const SnapshotPtr& snapshot, int newPoints);
+    // At an epoch end: lets each rule say whether a fault it reported is over (a plateau
+    // the loss left, say); such findings become warnings. Returns whether any changed.
+    bool review(RunState& run, const SnapshotPtr& snapshot);
 
     const Thresholds& thresholds() const { return m_thresholds; }
 

@@ -74,7 +74,83 @@ bool isNormalisation(const QString& type)
         || type == QLatin1String("GroupNorm");
 }
 
+QString graphOperation(const QString& node)
+{
+    return node.endsWith(QLatin1String("Backward")) ? node.chopped(8) : node;
+}
+
+bool isShapeOrScale(const QString& op)
+{
+    static const QStringList ops {QStringLiteral("View"),      QStringLiteral("Reshape"),   QStringLiteral("UnsafeView"),
+                                  QStringLiteral("Alias"),     QStringLiteral("Squeeze"),   QStringLiteral("Unsqueeze"),
+                                  QStringLiteral("Expand"),    QStringLiteral("Permute"),   QStringLiteral("Transpose"),
+                                  QStringLiteral("Select"),    QStringLiteral("Slice"),     QStringLiteral("Clone"),
+                                  QStringLiteral("Mean"),      QStringLiteral("Sum"),       QStringLiteral("Div"),
+                                  QStringLiteral("Mul"),       QStringLiteral("ToCopy"),    QStringLiteral("Index"),
+                                  QStringLiteral("SqueezeDim"), QStringLiteral("UnsqueezeDim"), QStringLiteral("Flatten")};
+    return ops.contains(op);
+}
+
 } // namespace
+
+LossGraphFacts LossGraphFacts::read(const QStringList& nodes)
+{
+    static const QHash<QString, LossKind> losses {
+        {QStringLiteral("NllLoss"), LossKind::NLL},
+        {QStringLiteral("NllLoss2D"), LossKind::NLL},
+        {QStringLiteral("NllLoss2d"), LossKind::NLL},
+        {QStringLiteral("BinaryCrossEntropyWithLogits"), LossKind::BCEWithLogits},
+        {QStringLiteral("BinaryCrossEntropy"), LossKind::BCE},
+        {QStringLiteral("MseLoss"), LossKind::MSE},
+        {QStringLiteral("L1Loss"), LossKind::L1},
+        {QStringLiteral("SmoothL1Loss"), LossKind::SmoothL1},
+        {QStringLiteral("HuberLoss"), LossKind::SmoothL1},
+    };
+    static const QHash<QString, QPair<Activation, QString>> activations {
+        {QStringLiteral("Sigmoid"), {Activation::Sigmoid, QStringLiteral("torch::sigmoid")}},
+        {QStringLiteral("Softmax"), {Activation::Softmax, QStringLiteral("torch::softmax")}},
+        {QStringLiteral("LogSoftmax"), {Activation::LogSoftmax, QStringLiteral("torch::log_softmax")}},
+        {QStringLiteral("Relu"), {Activation::Relu, QStringLiteral("torch::relu")}},
+        {QStringLiteral("Threshold"), {Activation::Relu, QStringLiteral("torch::relu")}},
+        {QStringLiteral("Tanh"), {Activation::Tanh, QStringLiteral("torch::tanh")}},
+        {QStringLiteral("LeakyRelu"), {Activation::LeakyRelu, QStringLiteral("torch::leaky_relu")}},
+        {QStringLiteral("Elu"), {Activation::Elu, QStringLiteral("torch::elu")}},
+        {QStringLiteral("Gelu"), {Activation::Smooth, QStringLiteral("torch::gelu")}},
+        {QStringLiteral("Silu"), {Activation::Smooth, QStringLiteral("torch::silu")}},
+        {QStringLiteral("Softplus"), {Activation::Smooth, QStringLiteral("torch::softplus")}},
+    };
+    LossGraphFacts facts;
+    int i = 0;
+    auto nextOperation = [&]() {
+        while (i < nodes.size() && isShapeOrScale(graphOperation(nodes[i])))
+            ++i;
+        return i < nodes.size() ? graphOperation(nodes[i++]) : QString();
+    };
+    const QString loss = nextOperation();
+    if (!losses.contains(loss))
+        return facts; // a loss made of several terms, or one TrainDx does not know
+    facts.known = true;
+    facts.loss = losses.value(loss);
+    QString op = nextOperation();
+    if (facts.loss == LossKind::NLL && op == QLatin1String("LogSoftmax")) {
+        facts.loss = LossKind::CrossEntropy; // what torch::nn::functional::cross_entropy computes
+        op = nextOperation();
+    } else if (facts.loss == LossKind::NLL && op == QLatin1String("Log")) {
+        const int at = i;
+        if (nextOperation() == QLatin1String("Softmax")) {
+            facts.loss = LossKind::CrossEntropy;
+            op = nextOperation();
+        } else {
+            i = at;
+            op = QStringLiteral("Log");
+        }
+    }
+    if (activations.contains(op)) {
+        facts.activation = activations.value(op).first;
+        facts.activationFunction = activations.value(op).second;
+    }
+    return facts;
+}
 
 ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
     : m_model(model)
@@ -90,8 +166,16 @@ ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
         if (hasWeight(model.layers[id]) && !isNormalisation(model.layers[id].type))
             m_parametric.append(id);
 
+    m_graph = LossGraphFacts::read(model.lossGraph);
     m_loss = model.loss;
-    if (m_loss == LossKind::Unspecified && data.present) {
+    if (m_loss == LossKind::Unspecified && m_graph.known) {
+        m_lossObserved = true;
+        m_loss = m_graph.loss;
+        // A LogSoftmax module with NLLLoss is that loss's own form, not a cross-entropy
+        // fed log-probabilities.
+        if (m_loss == LossKind::CrossEntropy && moduleOutputActivation() == Activation::LogSoftmax)
+            m_loss = LossKind::NLL;
+    } else if (m_loss == LossKind::Unspecified && data.present) {
         m_lossInferred = true;
         const int units = outputUnits();
         const Activation last = outputActivation();
@@ -177,10 +261,33 @@ int ModelFacts::outputLayer() const
     return -1;
 }
 
-Activation ModelFacts::outputActivation() const
+Activation ModelFacts::moduleOutputActivation() const
 {
     const int output = outputLayer();
     return output >= 0 && m_forwardKnown ? activationOf(m_model.layers[output].type) : Activation::None;
+}
+
+Activation ModelFacts::outputActivation() const
+{
+    const Activation module = moduleOutputActivation();
+    if (module != Activation::None || !m_graph.known)
+        return module;
+    // Under a cross-entropy read from the graph, its own log-softmax is not the model's.
+    return m_graph.activation;
+}
+
+bool ModelFacts::outputActivationIsFunction() const
+{
+    return moduleOutputActivation() == Activation::None && m_graph.known && m_graph.activation != Activation::None;
+}
+
+QString ModelFacts::outputDescription() const
+{
+    const Layer* output = m_model.layer(outputLayer());
+    const QString layer = output ? output->displayName() : QStringLiteral("the output layer");
+    if (!outputActivationIsFunction())
+        return layer;
+    return QStringLiteral("%1 on the output of %2").arg(m_graph.activationFunction, layer);
 }
 
 int ModelFacts::previousParametric(int layer) const
@@ -202,6 +309,12 @@ qint64 ModelFacts::fanIn(int layer) const
     const Layer* l = m_model.layer(layer);
     if (!l)
         return 0;
+    // A recurrent layer's weights are drawn for its hidden state, whatever its input width:
+    // LibTorch's default is U(-1/sqrt(H), 1/sqrt(H)) for every one of them.
+    if (l->type == QLatin1String("LSTM") || l->type == QLatin1String("GRU") || l->type == QLatin1String("RNN"))
+        for (const auto& parameter : l->parameters)
+            if (parameter.name.startsWith(QLatin1String("weight_hh")) && parameter.dims.size() == 2)
+                return parameter.dims[1];
     const ParameterShape* weight = weightOf(*l);
     if (!weight)
         return 0;

@@ -13,6 +13,18 @@ QString activationName(Activation activation);
 // Layers that neither compute nor squash: looking through them finds the real neighbour.
 bool isPassThrough(const QString& type);
 
+// What the loss tensor's autograd graph shows between the last parameterised layer and the
+// loss: the loss function the program computes and the activation applied before it, be it
+// a module or a function such as torch::sigmoid inside forward().
+struct LossGraphFacts {
+    bool known = false;        // the graph reached a loss function through operations TrainDx knows
+    LossKind loss = LossKind::Unspecified;
+    Activation activation = Activation::None;
+    QString activationFunction; // "torch::sigmoid"
+
+    static LossGraphFacts read(const QStringList& nodes);
+};
+
 class ModelFacts {
 public:
     ModelFacts() = default;
@@ -29,7 +41,13 @@ public:
     int activationLayerAfter(int layer) const;
     // The last layer in forward order that is not a pass-through layer.
     int outputLayer() const;
+    // The output layer's activation module or, when there is none, the function the loss
+    // graph shows applied to its output.
     Activation outputActivation() const;
+    bool outputActivationIsFunction() const;
+    // "layer 7 (Softmax)", or "torch::sigmoid on layer 3 (Linear) fc3" for a function.
+    QString outputDescription() const;
+    const LossGraphFacts& lossGraph() const { return m_graph; }
     // The parametric layer whose output the output activation squashes.
     int outputParametric() const;
     int previousParametric(int layer) const;
@@ -43,6 +61,8 @@ public:
     // a regression loss.
     LossKind loss() const { return m_loss; }
     bool lossInferred() const { return m_lossInferred; }
+    // The loss was read from the autograd graph (not declared, not guessed).
+    bool lossObserved() const { return m_lossObserved; }
     // Class-index targets: integral, or whole numbers for a classification loss.
     bool classTargets() const;
     // Dropout probability of a Dropout layer from its options, -1 otherwise.
@@ -63,6 +83,8 @@ public:
     double chanceAccuracy() const;
 
 private:
+    Activation moduleOutputActivation() const;
+
     Model m_model;
     DataDescription m_data;
     QVector<int> m_order;
@@ -70,6 +92,8 @@ private:
     bool m_forwardKnown = false;
     LossKind m_loss = LossKind::Unspecified;
     bool m_lossInferred = false;
+    bool m_lossObserved = false;
+    LossGraphFacts m_graph;
 };
 
 } // namespace traindx

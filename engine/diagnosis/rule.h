@@ -58,6 +58,10 @@ public:
     virtual void detect(const Observation& observation, QVector<Candidate>& candidates) = 0;
     // Sets the fix of a finding of this rule.
     virtual void advise(Finding& finding, const Advisor& advisor) const = 0;
+    // At each epoch end, for a fault of this rule reported earlier: whether training has
+    // since left the state it described. If so, the rule says how in the finding (which
+    // then becomes a warning) and returns true.
+    virtual bool recovered(const Observation&, Finding&) const { return false; }
 };
 
 struct RuleSpec {

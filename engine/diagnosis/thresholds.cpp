@@ -17,7 +17,7 @@ Thresholds::Thresholds()
         {QStringLiteral("dead_unit_fraction"), 0.5, QStringLiteral("share of a ReLU layer's units that never fire")},
         {QStringLiteral("sustain_epochs"), 2, QStringLiteral("epoch ends a per-layer symptom must persist before it is reported")},
         // Unchanged weights: ||dW|| / ||W|| per step, measured (never float equality).
-        {QStringLiteral("unchanged_update_ratio"), 1e-8, QStringLiteral("update ratio below which weights count as unchanged")},
+        {QStringLiteral("unchanged_update_ratio"), 1e-6, QStringLiteral("update ratio below which weights count as unchanged")},
         {QStringLiteral("unchanged_samples"), 3, QStringLiteral("consecutive samples of unchanged weights before reporting")},
         {QStringLiteral("unchanged_epoch_ratio"), 1e-6, QStringLiteral("change of the weights over a whole epoch, relative to their size, below which they count as unchanged")},
         // Learning-rate checker: cs231n's update/weight ratio around 1e-3 (DeepDiagnosis).

@@ -38,6 +38,7 @@ const SymptomText kSymptoms[] = {
     {Symptom::ExcessiveDropout, "excessive_dropout", "dropout too high to fit"},
     {Symptom::InvalidTargets, "invalid_targets", "targets the loss cannot take"},
     {Symptom::PoorInitialization, "poor_initialization", "initial weights far from the fan-in rule"},
+    {Symptom::UnscaledData, "unscaled_data", "inputs or targets far from unit scale"},
 };
 static_assert(sizeof(kSymptoms) / sizeof(kSymptoms[0]) == kSymptomCount, "every symptom has a name");
 

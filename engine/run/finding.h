@@ -35,8 +35,9 @@ enum class Symptom {
     ExcessiveDropout,
     InvalidTargets,
     PoorInitialization,
+    UnscaledData,
 };
-constexpr int kSymptomCount = int(Symptom::PoorInitialization) + 1;
+constexpr int kSymptomCount = int(Symptom::UnscaledData) + 1;
 
 enum class FixClass {
     None,

@@ -290,8 +290,11 @@ void SessionWorker::diagnose(const RunBuilder::Applied& applied, double seconds)
 {
     auto& state = m_run.state();
     QVector<Finding> found = m_diagnoser->observe(state, applied.snapshot, applied.newPoints);
-    if (found.isEmpty())
+    if (found.isEmpty()) {
+        if (m_diagnoser->review(state, applied.snapshot) && m_recorder)
+            m_recorder->recordFindings(state.findings);
         return;
+    }
     QSet<QString> added;
     for (auto& finding : found) {
         finding.seconds = seconds;
@@ -299,6 +302,7 @@ void SessionWorker::diagnose(const RunBuilder::Applied& applied, double seconds)
         state.findings.append(finding);
     }
     Diagnoser::settle(state.findings);
+    m_diagnoser->review(state, applied.snapshot);
     // Break for a new cause, not for what follows from one already shown.
     bool faulty = false;
     for (const auto& finding : state.findings)

@@ -14,20 +14,20 @@ const Strings kOutputSwap = {"out_of_range", "zero_signal"};
 const Strings kWrongTargets = {"out_of_range", "invalid_targets"};
 const Strings kDivergence = {"numerical_error",         "invalid_loss",         "exploding_gradient",
                              "oscillating_loss",        "loss_not_decreasing",  "accuracy_not_increasing",
-                             "dead_relu",               "saturated_activation"};
+                             "dead_relu",               "saturated_activation", "invalid_learning_rate"};
 const Strings kNoProgress = {"unchanged_weights", "loss_not_decreasing", "accuracy_not_increasing"};
 const Strings kLargeWeights = {"saturated_activation", "numerical_error",     "exploding_gradient",
                                "dead_relu",            "invalid_loss",        "loss_not_decreasing",
-                               "accuracy_not_increasing"};
+                               "accuracy_not_increasing", "poor_initialization"};
 const Strings kSymmetric = {"symmetric_weights", "loss_not_decreasing", "accuracy_not_increasing",
                             "unchanged_weights"};
 const Strings kZero = {"zero_signal", "symmetric_weights", "unchanged_weights", "loss_not_decreasing",
                        "accuracy_not_increasing"};
 const Strings kLargeBias = {"dead_relu", "saturated_activation", "zero_signal", "loss_not_decreasing",
-                            "accuracy_not_increasing"};
+                            "accuracy_not_increasing", "poor_initialization"};
 const Strings kUnscaled = {"saturated_activation", "numerical_error",         "exploding_gradient",
                            "dead_relu",            "invalid_loss",            "loss_not_decreasing",
-                           "accuracy_not_increasing", "oscillating_loss"};
+                           "accuracy_not_increasing", "oscillating_loss",        "unscaled_data"};
 const Strings kDropout = {"excessive_dropout", "loss_not_decreasing", "accuracy_not_increasing"};
 const Strings kNotOptimised = {"not_in_optimizer", "unchanged_weights"};
 const Strings kAccumulation = {"gradient_accumulation", "exploding_gradient",     "oscillating_loss",

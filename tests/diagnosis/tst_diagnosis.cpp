@@ -3,6 +3,7 @@
 // output is constant by construction, a ReLU layer where most but not all units died.
 #include "checkers.h"
 #include "diagnoser.h"
+#include "model_facts.h"
 
 #include <QTest>
 
@@ -138,6 +139,7 @@ public:
         QVector<Finding> found = diagnoser.observe(run, s, added);
         run.findings += found;
         Diagnoser::settle(run.findings);
+        diagnoser.review(run, s); // as the session does
         return found;
     }
 
@@ -807,9 +809,11 @@ private Q_SLOTS:
     void twoRealCausesAreBothReported()
     {
         // Weights drawn from N(0, 4) for 32 inputs (the fan-in rule for ReLU gives 1/16) and a
-        // first step that moves the weights 5 times their size: both are causes.
+        // first step at SGD's rate 10 that moves the weights 5 times their size: both are
+        // causes.
         Stream s(reluMlp(), QStringLiteral("cross_entropy"));
         s.run.model.optimizer = QStringLiteral("SGD");
+        s.run.model.learningRate = 10;
         auto initial = s.snapshot(false, true);
         for (auto& sample : initial->layers)
             if (sample.layer == 3)
@@ -860,6 +864,162 @@ private Q_SLOTS:
         for (const auto& f : s.run.findings) {
             QVERIFY2(!f.isFault(), qPrintable(f.key()));
             QVERIFY(!f.fixText.contains(QStringLiteral("torch::optim::Adam(")));
+        }
+    }
+
+    void lossGraphShowsWhatTheProgramComputes_data()
+    {
+        QTest::addColumn<QStringList>("graph");
+        QTest::addColumn<bool>("logSoftmaxModule");
+        QTest::addColumn<bool>("fault");
+        QTest::addColumn<int>("fix");
+        QTest::addColumn<QString>("advice");
+        const auto ce = [](const QString& activation) {
+            QStringList graph {QStringLiteral("NllLossBackward"), QStringLiteral("LogSoftmaxBackward")};
+            if (!activation.isEmpty())
+                graph.append(activation);
+            graph.append(QStringLiteral("AddmmBackward"));
+            return graph;
+        };
+        QTest::newRow("torch::sigmoid before cross_entropy")
+            << ce(QStringLiteral("SigmoidBackward")) << false << true << int(FixClass::ChangeActivation) << "torch::sigmoid";
+        QTest::newRow("torch::softmax before cross_entropy")
+            << ce(QStringLiteral("SoftmaxBackward")) << false << true << int(FixClass::ChangeActivation) << "torch::softmax";
+        QTest::newRow("cross_entropy on the logits") << ce(QString()) << false << false << 0 << "";
+        QTest::newRow("nll_loss on the logits")
+            << QStringList {QStringLiteral("NllLossBackward"), QStringLiteral("AddmmBackward")} << false << true
+            << int(FixClass::ChangeActivation) << "log_softmax";
+        QTest::newRow("a LogSoftmax module and nll_loss") << ce(QString()) << true << false << 0 << "";
+        QTest::newRow("BCE with logits against class indices")
+            << QStringList {QStringLiteral("MeanBackward"), QStringLiteral("BinaryCrossEntropyWithLogitsBackward"),
+                            QStringLiteral("AddmmBackward")}
+            << false << true << int(FixClass::ChangeLoss) << "CrossEntropyLoss";
+        QTest::newRow("a loss of several terms is not guessed at")
+            << QStringList {QStringLiteral("AddBackward"), QStringLiteral("…")} << false << false << 0 << "";
+    }
+    void lossGraphShowsWhatTheProgramComputes()
+    {
+        QFETCH(QStringList, graph);
+        QFETCH(bool, logSoftmaxModule);
+        QFETCH(bool, fault);
+        QFETCH(int, fix);
+        QFETCH(QString, advice);
+        // No loss declared; class indices 0..3 for 4 outputs.
+        Stream s(reluMlp(logSoftmaxModule ? QStringLiteral("LogSoftmax") : QString()), QString());
+        s.run.model.lossGraph = graph;
+        s.run.data.targetsIntegral = true;
+        s.run.data.targets = stats(1.5, 1.1, 256);
+        s.run.data.targets.min = 0;
+        s.run.data.targets.max = 3;
+        s.feed(s.snapshot(false, true), 0);
+        s.feed(s.snapshot(false), 1.3);
+        s.feed(s.snapshot(true), 1.2, 0.4);
+        QCOMPARE(s.has(Symptom::OutOfRange), fault);
+        if (!fault) {
+            QVERIFY2(s.run.findings.isEmpty(), qPrintable(s.symptoms()));
+            return;
+        }
+        QVERIFY(s.first()->symptom == Symptom::OutOfRange);
+        QCOMPARE(s.first()->layer, 5); // the last Linear, whose output the function squashes
+        QCOMPARE(int(s.first()->fixClass), fix);
+        QVERIFY2(s.first()->fixText.contains(advice), qPrintable(s.first()->fixText));
+    }
+
+    void lossGraphReading()
+    {
+        const LossGraphFacts mse = LossGraphFacts::read({QStringLiteral("MseLossBackward"), QStringLiteral("ViewBackward"),
+                                                         QStringLiteral("ReluBackward"), QStringLiteral("AddmmBackward")});
+        QVERIFY(mse.known && mse.loss == LossKind::MSE && mse.activation == Activation::Relu);
+        const LossGraphFacts logOfSoftmax = LossGraphFacts::read(
+            {QStringLiteral("NllLossBackward"), QStringLiteral("LogBackward"), QStringLiteral("SoftmaxBackward"),
+             QStringLiteral("AddmmBackward")});
+        QVERIFY(logOfSoftmax.known && logOfSoftmax.loss == LossKind::CrossEntropy
+                && logOfSoftmax.activation == Activation::None);
+        QVERIFY(!LossGraphFacts::read({QStringLiteral("AddBackward"), QStringLiteral("…")}).known);
+        QVERIFY(!LossGraphFacts::read({}).known);
+    }
+
+    void recurrentWeightsAreDrawnForTheHiddenState()
+    {
+        Model model;
+        Layer root;
+        root.leaf = false;
+        Layer lstm;
+        lstm.id = 1;
+        lstm.type = QStringLiteral("LSTM");
+        lstm.inForwardOrder = true;
+        lstm.parameters = {{QStringLiteral("weight_ih_l0"), {128, 1}}, {QStringLiteral("weight_hh_l0"), {128, 32}}};
+        model.layers = {root, lstm};
+        QCOMPARE(ModelFacts(model, DataDescription()).fanIn(1), qint64(32));
+    }
+
+    void unscaledInputsAreTheCauseOfAHugeFirstStep_data()
+    {
+        QTest::addColumn<double>("ratio");
+        QTest::addColumn<bool>("fault");
+        QTest::newRow("the first step moves the weights 3x their size") << 3.0 << true;
+        QTest::newRow("no harm seen: a warning after two epochs") << 2e-3 << false;
+    }
+    void unscaledInputsAreTheCauseOfAHugeFirstStep()
+    {
+        QFETCH(double, ratio);
+        QFETCH(bool, fault);
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.run.model.optimizer = QStringLiteral("SGD");
+        s.run.data.inputs = stats(500, 290, 1000);
+        s.run.data.inputs.min = 0;
+        s.run.data.inputs.max = 1000;
+        s.feed(s.snapshot(false, true), 0);
+        auto first = s.snapshot(false);
+        for (auto& sample : first->layers)
+            if (sample.updateRatio >= 0)
+                sample.updateRatio = ratio;
+        s.feed(first, 2.0);
+        for (int epoch = 0; epoch < 2; ++epoch)
+            s.feed(s.snapshot(true), 1.0 - 0.2 * epoch, 0.6 + 0.1 * epoch);
+        QVERIFY2(!s.has(Symptom::InvalidLearningRate), qPrintable(s.symptoms()));
+        QVERIFY2(s.has(Symptom::UnscaledData), qPrintable(s.symptoms()));
+        QVERIFY(s.first()->symptom == Symptom::UnscaledData);
+        QCOMPARE(s.first()->isFault(), fault);
+        QVERIFY(s.first()->fixClass == FixClass::ImproperData);
+        QVERIFY2(s.first()->fixText.contains(QStringLiteral("Normalise the inputs")), qPrintable(s.first()->fixText));
+    }
+
+    void firstLossFarAboveChanceNamesTheInitialisation_data()
+    {
+        QTest::addColumn<double>("firstLoss");
+        QTest::addColumn<bool>("named");
+        QTest::newRow("first loss 200 where guessing scores 1.39") << 200.0 << true;
+        QTest::newRow("first loss near chance: the choice is left alone") << 1.5 << false;
+    }
+    void firstLossFarAboveChanceNamesTheInitialisation()
+    {
+        QFETCH(double, firstLoss);
+        QFETCH(bool, named);
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        auto initial = s.snapshot(false, true);
+        for (auto& sample : initial->layers)
+            if (sample.layer == 3)
+                sample.stats(TensorKind::Weight) = stats(0, 2, 32 * 32);
+        s.feed(initial, 0);
+        s.feed(s.snapshot(false), firstLoss);
+        QCOMPARE(s.has(Symptom::PoorInitialization, 3), named);
+    }
+
+    void aPlateauThatTrainingLeftIsAWarningInTheEnd()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.run.model.optimizer = QStringLiteral("SGD");
+        s.feed(s.snapshot(false, true), 0);
+        for (int epoch = 0; epoch < 5; ++epoch)
+            s.feed(s.snapshot(true), 1.386, 0.25);
+        QVERIFY2(s.has(Symptom::LossNotDecreasing) && s.first()->isFault(), qPrintable(s.symptoms()));
+        s.feed(s.snapshot(true), 0.9, 0.5);
+        QVERIFY2(s.first()->isFault(), "a loss 35 % lower is not yet out of the plateau");
+        s.feed(s.snapshot(true), 0.3, 0.9);
+        for (const auto& f : s.run.findings) {
+            QVERIFY2(!f.isFault(), qPrintable(f.key()));
+            QVERIFY2(f.summary.contains(QStringLiteral("a plateau that training left")), qPrintable(f.summary));
         }
     }
 

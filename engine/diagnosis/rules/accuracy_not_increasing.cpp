@@ -41,6 +41,20 @@ public:
     }
 
     void advise(Finding& f, const Advisor& a) const override { adviseNoProgress(f, a); }
+
+    // A plateau that training left: the accuracy is now half way from chance to perfect.
+    bool recovered(const Observation& o, Finding& f) const override
+    {
+        const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));
+        const double chance = std::max(0.0, f.value(QStringLiteral("chance_accuracy")));
+        if (accuracy.isEmpty() || !(accuracy.last() >= chance + 0.5 * (1 - chance)))
+            return false;
+        f.summary += QStringLiteral("; then it rose to %1 by epoch %2: a plateau that training left")
+                         .arg(accuracy.last(), 0, 'f', 3)
+                         .arg(accuracy.size());
+        f.evidence.append({QStringLiteral("accuracy_after_plateau"), accuracy.last()});
+        return true;
+    }
 };
 
 const RegisterRule registered {{Symptom::AccuracyNotIncreasing, Role::Consequence, 44, Once::PerSymptom,

@@ -1,5 +1,5 @@
 // excessive_dropout: a Dropout rate so high that the model cannot fit the training data —
-// blamed only while the model stays near guessing.
+// blamed only while the model stays near guessing or its training has stalled.
 #include "rule.h"
 
 #include <cmath>
@@ -25,7 +25,8 @@ class ExcessiveDropoutRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
-        if (!o.epochLevel() || !nearChance(o))
+        const bool stalled = o.known(Symptom::LossNotDecreasing) || o.known(Symptom::AccuracyNotIncreasing);
+        if (!o.epochLevel() || !(nearChance(o) || stalled))
             return;
         const double limit = o.thresholds[QStringLiteral("dropout_max")];
         int worst = -1;
@@ -40,7 +41,8 @@ public:
         if (worst < 0)
             return;
         Finding f = findingAt(o, Symptom::ExcessiveDropout, worst, Location::Setup);
-        f.summary = QStringLiteral("%1 drops %2 % of its inputs at every step and the model stays near guessing")
+        f.summary = (stalled ? QStringLiteral("%1 drops %2 % of its inputs at every step and training has stalled")
+                             : QStringLiteral("%1 drops %2 % of its inputs at every step and the model stays near guessing"))
                         .arg(o.run.model.layers[worst].displayName())
                         .arg(100 * rate, 0, 'f', 0);
         f.evidence = {{QStringLiteral("dropout_rate"), rate}, {QStringLiteral("threshold"), limit}};

@@ -31,6 +31,8 @@ public:
         if (!o.batchSample() || m_judged)
             return;
         m_judged = true; // only the first measured step speaks for the rate as set
+        if (setupExplainsLargeSteps(o, lr))
+            return;
         QVector<double> ratios;
         for (int layer : o.facts.parametric()) {
             const LayerSample* sample = o.snapshot->layer(layer);
@@ -83,6 +85,24 @@ public:
     }
 
 private:
+    // Inputs or targets far from unit scale make every gradient large, and weights drawn
+    // far from the fan-in rule make the step large against them: then a large first step
+    // at a learning rate in the usual range for its optimizer says nothing about the rate,
+    // and unscaled_data or poor_initialization speaks. A rate beyond that range is a cause
+    // of its own, reported beside them.
+    static bool setupExplainsLargeSteps(const Observation& o, double lr)
+    {
+        const QString optimizer = o.run.model.optimizer;
+        const bool adaptive = optimizer.startsWith(QLatin1String("Adam")) || optimizer == QLatin1String("RMSprop")
+            || optimizer == QLatin1String("Adagrad");
+        if (lr > (adaptive ? 1e-2 : 0.1))
+            return false;
+        const Checkers checkers(o.run, o.facts, o.thresholds);
+        const TensorStats& x = o.run.data.inputs;
+        const bool unscaledInputs = checkers.data().fired && x.nonFinite() == 0 && x.std > 0;
+        return unscaledInputs || checkers.targets().fired || checkers.initialization().fired;
+    }
+
     // Weights that start at zero have no size to compare a step with.
     static bool startedAtZero(const Observation& o, int layer)
     {

@@ -46,6 +46,20 @@ public:
     }
 
     void advise(Finding& f, const Advisor& a) const override { adviseNoProgress(f, a); }
+
+    // A plateau that training left: the epoch loss is now under half its best on it.
+    bool recovered(const Observation& o, Finding& f) const override
+    {
+        const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+        const double best = f.value(QStringLiteral("loss_best"));
+        if (loss.isEmpty() || !(best > 0) || !(loss.last() < 0.5 * best))
+            return false;
+        f.summary += QStringLiteral("; then it fell to %1 by epoch %2: a plateau that training left")
+                         .arg(loss.last(), 0, 'g', 4)
+                         .arg(loss.size());
+        f.evidence.append({QStringLiteral("loss_after_plateau"), loss.last()});
+        return true;
+    }
 };
 
 const RegisterRule registered {{Symptom::LossNotDecreasing, Role::Consequence, 43, Once::PerSymptom,

@@ -18,8 +18,11 @@ public:
         if (!o.snapshot || o.run.model.layers.size() < 2)
             return;
         examineOneUnitSoftmax(o, candidates);
-        // Without a known forward order the output activation is unknown, not absent.
-        if (o.run.data.present && o.facts.knowsForwardOrder() && o.facts.outputLayer() >= 0) {
+        // Without a known forward order or a loss graph the output activation is unknown,
+        // not absent.
+        const bool outputKnown = o.facts.knowsForwardOrder() || o.facts.lossGraph().known;
+        if (candidates.isEmpty() && o.facts.outputLayer() >= 0 && outputKnown
+            && (o.run.data.present || o.facts.lossObserved())) {
             examineOutput(o, candidates);
             if (candidates.isEmpty())
                 examineNegativeLoss(o, candidates);
@@ -29,9 +32,11 @@ public:
     void advise(Finding& f, const Advisor& a) const override
     {
         const Layer* l = a.run().model.layer(f.layer);
-        const QString layer = a.layerName(f.layer);
+        const bool atOutput = f.layer == a.facts().outputLayer();
+        const bool function = atOutput && a.facts().outputActivationIsFunction();
+        const QString layer = function ? a.facts().outputDescription() : a.layerName(f.layer);
         const LossKind loss = a.facts().loss();
-        const Activation kind = l ? activationOf(l->type) : Activation::None;
+        const Activation kind = function ? a.facts().outputActivation() : l ? activationOf(l->type) : Activation::None;
         const TensorStats& y = a.run().data.targets;
         const QString tree = QStringLiteral("decision tree: output out of range at the last layer → change the activation");
         if (f.value(QStringLiteral("units")) == 1 && (kind == Activation::Softmax || kind == Activation::LogSoftmax)) {
@@ -50,11 +55,13 @@ public:
                   QStringLiteral("the loss went below zero on class targets: NLLLoss on raw scores"));
             return;
         }
-        if (loss == LossKind::BCE && (y.min < 0 || y.max > 1)) {
+        if ((loss == LossKind::BCE || loss == LossKind::BCEWithLogits) && y.present && (y.min < 0 || y.max > 1)) {
             a.set(f, FixClass::ChangeLoss,
-                  QStringLiteral("The targets span [%1, %2], which BCELoss cannot take: use CrossEntropyLoss for class "
-                                 "indices, MSELoss for values, or map the labels to 0 and 1.")
-                      .arg(formatNumber(y.min), formatNumber(y.max)),
+                  QStringLiteral("The targets span [%1, %2], which %3 cannot take: use CrossEntropyLoss (one output per "
+                                 "class, the class index as target) for class indices, MSELoss for values, or map the "
+                                 "labels to 0 and 1.")
+                      .arg(formatNumber(y.min), formatNumber(y.max),
+                           loss == LossKind::BCE ? QStringLiteral("BCELoss") : QStringLiteral("BCEWithLogitsLoss")),
                   QStringLiteral("decision tree: targets out of the loss's range → change the loss"));
             return;
         }
@@ -69,8 +76,8 @@ public:
         if (loss == LossKind::CrossEntropy || loss == LossKind::BCEWithLogits) {
             a.set(f, FixClass::ChangeActivation,
                   kind == Activation::Relu
-                      ? QStringLiteral("Remove %1 at the output: the loss needs raw logits, negative ones included.").arg(layer)
-                      : QStringLiteral("Remove %1 at the output: %2 applies it itself; feed it the raw logits of the last "
+                      ? QStringLiteral("Remove %1: the loss needs raw logits, negative ones included.").arg(layer)
+                      : QStringLiteral("Remove %1: %2 applies it itself; feed it the raw logits of the last "
                                        "layer.")
                             .arg(layer, loss == LossKind::CrossEntropy ? QStringLiteral("CrossEntropyLoss")
                                                                        : QStringLiteral("BCEWithLogitsLoss")),
@@ -79,14 +86,18 @@ public:
         }
         if (loss == LossKind::NLL) {
             a.set(f, FixClass::ChangeActivation,
-                  QStringLiteral("End the model with torch::nn::LogSoftmax(1) instead of %1: NLLLoss takes "
-                                 "log-probabilities (or use CrossEntropyLoss on the raw logits).")
-                      .arg(layer),
+                  kind == Activation::None
+                      ? QStringLiteral("Apply torch::log_softmax(output, 1) to the output of %1 before nll_loss, or use "
+                                       "cross_entropy on the raw logits: NLLLoss takes log-probabilities.")
+                            .arg(layer)
+                      : QStringLiteral("End the model with torch::nn::LogSoftmax(1) instead of %1: NLLLoss takes "
+                                       "log-probabilities (or use CrossEntropyLoss on the raw logits).")
+                            .arg(layer),
                   tree);
             return;
         }
         a.set(f, FixClass::ChangeActivation,
-              QStringLiteral("Remove %1 at the output so the model can reach the targets' range: regression needs a "
+              QStringLiteral("Remove %1 so the model can reach the targets' range: regression needs a "
                              "linear output (end with the Linear layer).")
                   .arg(layer),
               tree);
@@ -110,6 +121,18 @@ private:
 
     static void examineOneUnitSoftmax(const Observation& o, QVector<Candidate>& candidates)
     {
+        const Activation function = o.facts.outputActivation();
+        if (o.facts.outputActivationIsFunction() && o.facts.outputUnits() == 1
+            && (function == Activation::Softmax || function == Activation::LogSoftmax)) {
+            Finding f = findingAt(o, Symptom::OutOfRange, o.facts.outputLayer(), Location::Forward);
+            f.summary = QStringLiteral("%1 normalises one unit: its output is always %2 and its gradient exactly 0")
+                            .arg(o.facts.outputDescription(),
+                                 function == Activation::Softmax ? QStringLiteral("1") : QStringLiteral("0"));
+            f.evidence = {{QStringLiteral("units"), 1},
+                          {QStringLiteral("output_activation"), 0, o.facts.lossGraph().activationFunction}};
+            candidates.append({f});
+            return;
+        }
         for (int layer : o.facts.order()) {
             if (!o.facts.isOneUnitSoftmax(layer))
                 continue;
@@ -134,11 +157,14 @@ private:
         const int output = o.facts.outputLayer();
         if (o.facts.isOneUnitSoftmax(output))
             return;
-        const Layer& l = o.run.model.layers[output];
+        const QString what = o.facts.outputDescription();
         const Activation kind = o.facts.outputActivation();
         const LossKind loss = o.facts.loss();
         const TensorStats& y = o.run.data.targets;
-        const QString lossText = lossKindName(loss) + (o.facts.lossInferred() ? QStringLiteral(" (inferred)") : QString());
+        const QString lossText = lossKindName(loss)
+            + (o.facts.lossInferred()       ? QStringLiteral(" (inferred)")
+                   : o.facts.lossObserved() ? QStringLiteral(" (seen in the loss's autograd graph)")
+                                            : QString());
         QString problem;
         QVector<Evidence> evidence {{QStringLiteral("loss"), 0, lossText},
                                     {QStringLiteral("output_activation"), 0, activationName(kind)}};
@@ -147,11 +173,23 @@ private:
             if (kind != Activation::Sigmoid && kind != Activation::Softmax)
                 problem = QStringLiteral("BCELoss needs probabilities in [0, 1], but %1 is not a Sigmoid and can leave "
                                          "that range")
-                              .arg(l.displayName());
-            else if (y.min < 0 || y.max > 1)
+                              .arg(what);
+            else if (y.present && (y.min < 0 || y.max > 1))
                 problem = QStringLiteral("BCELoss needs targets in [0, 1], but they span [%1, %2]").arg(y.min).arg(y.max);
             break;
         case LossKind::BCEWithLogits:
+            if (y.present && (y.min < 0 || y.max > 1)) {
+                problem = QStringLiteral("BCEWithLogitsLoss needs targets in [0, 1], but they span [%1, %2]%3")
+                              .arg(y.min)
+                              .arg(y.max)
+                              .arg(o.run.data.targetsIntegral && o.facts.outputUnits() > 1
+                                       ? QStringLiteral(": class indices for %1 outputs").arg(o.facts.outputUnits())
+                                       : QString());
+                evidence.append({QStringLiteral("target_min"), y.min});
+                evidence.append({QStringLiteral("target_max"), y.max});
+                break;
+            }
+            [[fallthrough]];
         case LossKind::CrossEntropy: {
             const QString name = loss == LossKind::CrossEntropy ? QStringLiteral("CrossEntropyLoss")
                                                                 : QStringLiteral("BCEWithLogitsLoss");
@@ -164,10 +202,10 @@ private:
                                          "squashed values and its gradients shrink")
                               .arg(reason, name,
                                    loss == LossKind::CrossEntropy ? QStringLiteral("log-softmax") : QStringLiteral("sigmoid"),
-                                   l.displayName());
+                                   what);
             else if (kind == Activation::Relu)
                 problem = QStringLiteral("%1%2 expects logits of any sign, but %3 cuts every negative logit to 0")
-                              .arg(reason, name, l.displayName());
+                              .arg(reason, name, what);
             // LogSoftmax before an inferred cross-entropy is NLL's form, and sound.
             if (o.facts.lossInferred() && kind == Activation::LogSoftmax)
                 problem.clear();
@@ -176,7 +214,7 @@ private:
         case LossKind::NLL:
             if (kind != Activation::LogSoftmax)
                 problem = QStringLiteral("NLLLoss expects log-probabilities, but the model ends in %1, not LogSoftmax")
-                              .arg(l.displayName());
+                              .arg(what);
             break;
         case LossKind::MSE:
         case LossKind::L1:
@@ -191,9 +229,9 @@ private:
             default: break;
             }
             const double slack = 1e-6 * std::max(1.0, std::max(std::abs(y.min), std::abs(y.max)));
-            if (y.present && (y.min < lo - slack || y.max > hi + slack))
+            if (o.run.data.present && y.present && (y.min < lo - slack || y.max > hi + slack))
                 problem = QStringLiteral("the targets span [%1, %2], but %3 can only output [%4, %5]")
-                              .arg(y.min).arg(y.max).arg(l.displayName()).arg(lo).arg(hi);
+                              .arg(y.min).arg(y.max).arg(what).arg(lo).arg(hi);
             evidence.append({QStringLiteral("target_min"), y.min});
             evidence.append({QStringLiteral("target_max"), y.max});
             break;

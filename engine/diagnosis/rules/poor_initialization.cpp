@@ -1,9 +1,12 @@
 // poor_initialization: initial weights whose variance is far from the fan-in rule for the
 // activation that follows, reported once training shows a symptom they can cause — so
 // that a bad initialisation is named beside any other real cause (a learning rate far too
-// high), each with its own evidence. A custom initialisation of a model that trains well
+// high), each with its own evidence — or when the very first loss is ten times what a
+// model that knows nothing scores. A custom initialisation of a model that trains well
 // is left alone.
 #include "rule.h"
+
+#include <cmath>
 
 namespace traindx {
 
@@ -17,11 +20,24 @@ bool symptomShown(const Observation& o)
     return std::any_of(o.run.findings.begin(), o.run.findings.end(), shows);
 }
 
+// The first loss far above what a model that knows nothing scores: the outputs start at
+// the wrong scale.
+bool firstLossFarAboveChance(const Observation& o)
+{
+    const double chance = o.facts.chanceLoss();
+    if (!(chance > 0))
+        return false;
+    for (const BatchPoint& point : o.run.points)
+        if (std::isfinite(point.loss))
+            return point.loss > 10 * chance;
+    return false;
+}
+
 class PoorInitializationRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
-        if (!symptomShown(o))
+        if (!symptomShown(o) && !firstLossFarAboveChance(o))
             return;
         const Checkers checkers(o.run, o.facts, o.thresholds);
         for (int layer : o.facts.parametric()) {

@@ -41,8 +41,10 @@ public:
     void advise(Finding& f, const Advisor& a) const override
     {
         const int before = a.facts().previousParametric(f.layer);
-        if (a.byData(f) || a.byInitialization(f, before) || a.byLearningRate(f, LearningRateVerdict::TooHigh)
-            || a.byWeightGrowth(f, before))
+        // Dropout scales what it keeps by 1 / (1 - p): at p = 0.9 the next layer's inputs
+        // are ten times larger, enough to saturate it.
+        if (a.byData(f) || a.byInitialization(f, before) || a.byDropout(f)
+            || a.byLearningRate(f, LearningRateVerdict::TooHigh) || a.byWeightGrowth(f, before))
             return;
         a.set(f, FixClass::ChangeActivation,
               QStringLiteral("Replace %1 with torch::nn::ReLU in hidden layers (keep Sigmoid only on a binary output), "
