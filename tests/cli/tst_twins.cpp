@@ -224,18 +224,6 @@ private Q_SLOTS:
             : QStringLiteral("findings:\n  ") + findings.join(QStringLiteral("\n  "));
         QVERIFY2(!outcome.report.isEmpty(), qPrintable(QStringLiteral("no JSON report; ") + what));
         QVERIFY2(epochsRun(outcome) > 0, qPrintable(QStringLiteral("no epoch reached traindx-cli; ") + what));
-        // Known false alarms still to mend in the rules; reported as expected failures with the
-        // reason, never hidden, and a pass as soon as the twin comes out clean.
-        static const QHash<QString, const char*> known {
-            {QStringLiteral("so48221692_fixed"),
-             "the first step's update ratio (1.7) on targets up to 103 is read as a learning rate far too high"},
-            {QStringLiteral("so33969059_fixed"),
-             "dropout 0.5 on three- and two-unit Tanh layers reads as a vanishing gradient and a flat loss"},
-            {QStringLiteral("deep_sigmoid_vanishing_fixed"),
-             "an eight-layer ReLU net at default initialisation sits at chance for epochs, read as dead ReLUs"},
-        };
-        if (faults > 0 && known.contains(twin))
-            QEXPECT_FAIL("", known.value(twin), Abort);
         QVERIFY2(faults == 0, qPrintable(QStringLiteral("%1 fault(s) on %2, ").arg(faults).arg(twin) + what));
         const QString verdict = outcome.report.value(QStringLiteral("verdict")).toString();
         QVERIFY2(verdict == QLatin1String("healthy"), qPrintable(QStringLiteral("verdict %1, ").arg(verdict) + what));
