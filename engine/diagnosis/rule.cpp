@@ -104,6 +104,17 @@ QVector<double> epochSeries(const RunState& run, const QString& metric)
     return values;
 }
 
+bool firstLossFarAboveChance(const Observation& o)
+{
+    const double chance = o.facts.chanceLoss();
+    if (!(chance > 0))
+        return false;
+    for (const BatchPoint& point : o.run.points)
+        if (std::isfinite(point.loss))
+            return point.loss > 10 * chance;
+    return false;
+}
+
 bool hasConverged(const Observation& o)
 {
     const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));

@@ -48,7 +48,7 @@ Thresholds::Thresholds()
         // Learning rate judged from the first step, before values can overflow.
         {QStringLiteral("lr_first_step_ratio"), 1.0, QStringLiteral("update ratio of the first measured step above which the learning rate is far too high")},
         // Gradients that keep adding up: ||p.grad|| over the gradient of one backward pass.
-        {QStringLiteral("accumulation_ratio"), 5, QStringLiteral("accumulated gradient over one step's gradient above which zero_grad() is missing")},
+        {QStringLiteral("accumulation_ratio"), 2, QStringLiteral("accumulated gradient over one step's gradient that, reached with .grad never equal to the step's own gradient, says zero_grad() is missing")},
         // Initialisation checker: variance against the fan-in rule for the activation.
         {QStringLiteral("init_variance_factor"), 30, QStringLiteral("how far (x or /) the initial weight variance may stray from the fan-in rule")},
     };

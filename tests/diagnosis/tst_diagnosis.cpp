@@ -639,25 +639,34 @@ private Q_SLOTS:
 
     void missingZeroGradVersusDeliberateAccumulation_data()
     {
-        QTest::addColumn<int>("every");
+        // .grad over this step's own gradient at each of 40 steps: exactly 1 right after
+        // zero_grad() (and at the very first step), anything else without it.
+        QTest::addColumn<QVector<double>>("ratios");
         QTest::addColumn<bool>("fault");
-        QTest::newRow("never zeroed") << 0 << true;
-        QTest::newRow("accumulating 4 batches on purpose") << 4 << false;
-        QTest::newRow("zeroed every step") << 1 << false;
+        QVector<double> never, onPurpose, zeroed, shorterAtFirst, clipped;
+        for (int i = 0; i < 40; ++i) {
+            never.append(1.0 + 0.5 * i);
+            onPurpose.append(1.0 + 0.5 * (i % 4));
+            zeroed.append(1.0);
+            // Random directions: the sum of two steps can be shorter than the last one.
+            shorterAtFirst.append(i == 0 ? 1.0 : i < 3 ? 0.7 : std::sqrt(double(i)));
+            clipped.append(0.4); // clip_grad_norm_ scales .grad down
+        }
+        QTest::newRow("never zeroed") << never << true;
+        QTest::newRow("never zeroed, the sum shorter than the last step at first") << shorterAtFirst << true;
+        QTest::newRow("accumulating 4 batches on purpose") << onPurpose << false;
+        QTest::newRow("zeroed every step") << zeroed << false;
+        QTest::newRow("zeroed, then clipped") << clipped << false;
     }
     void missingZeroGradVersusDeliberateAccumulation()
     {
-        QFETCH(int, every);
+        QFETCH(QVector<double>, ratios);
         QFETCH(bool, fault);
         Stream s(reluMlp(), QStringLiteral("cross_entropy"));
-        s.feed(s.snapshot(false), 1.2); // ten batch points
-        s.feed(s.snapshot(false), 1.2);
-        s.feed(s.snapshot(false), 1.2);
-        // .grad over this step's gradient: exactly 1 right after zero_grad(), growing without it.
-        for (int i = 0; i < s.run.points.size(); ++i) {
-            const int sinceZeroed = every > 0 ? i % every : i;
-            s.run.points[i].accumulated = 1.0 + 0.5 * sinceZeroed;
-        }
+        for (int i = 0; i < 4; ++i)
+            s.feed(s.snapshot(false), 1.2); // ten batch points each
+        for (int i = 0; i < s.run.points.size(); ++i)
+            s.run.points[i].accumulated = ratios.value(i, ratios.last());
         s.feed(s.snapshot(false), 1.2);
         QCOMPARE(s.has(Symptom::GradientAccumulation), fault);
         if (fault) {

@@ -1,11 +1,14 @@
 // gradient_accumulation: the gradient the optimizer steps with is not the one the last
 // backward pass produced but the sum of many — zero_grad() is never called. The probe
 // compares, at every step, .grad of one small parameter with what its gradient hook saw:
-// exactly equal when the gradients were zeroed. Deliberate accumulation over k batches is
-// equal again every k-th step, and is left alone.
+// exactly equal when the gradients were zeroed. Without zeroing the sum of earlier steps
+// can be shorter than the last one, so only equality counts as zeroed. Deliberate
+// accumulation over k batches is equal again every k-th step, and is left alone; gradient
+// clipping scales .grad below the step's own and stays under the ratio.
 #include "rule.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace traindx {
 
@@ -25,8 +28,8 @@ public:
             const double ratio = points[i].accumulated;
             if (!(ratio > 0))
                 continue;
-            if (ratio <= 1 + 1e-6)
-                return; // zeroed at this step
+            if (std::abs(ratio - 1) <= 1e-6)
+                return; // zeroed at this step (or the first step of all)
             largest = std::max(largest, ratio);
             ++measured;
         }
@@ -34,8 +37,8 @@ public:
         if (measured < kWindow || largest < limit)
             return;
         Finding f = findingAt(o, Symptom::GradientAccumulation, -1, Location::Setup);
-        f.summary = QStringLiteral("at each of the last %1 steps the gradient the optimizer used was more than the one "
-                                   "backward produced, up to %2 times it: gradients keep adding up across steps")
+        f.summary = QStringLiteral("at each of the last %1 steps the gradient the optimizer used was not the one backward "
+                                   "produced but up to %2 times it: gradients keep adding up across steps")
                         .arg(kWindow)
                         .arg(formatNumber(largest));
         f.evidence = {{QStringLiteral("accumulated_over_step"), largest},

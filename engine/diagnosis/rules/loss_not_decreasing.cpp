@@ -17,8 +17,10 @@ public:
             return;
         const int window = std::max(1, int(o.thresholds[QStringLiteral("progress_window_epochs")]));
         const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
-        if (loss.size() <= window)
+        if (loss.size() <= window) {
+            detectPinnedAtChance(o, loss, candidates);
             return;
+        }
         const double before = loss[loss.size() - 1 - window];
         double best = loss.last();
         for (int i = loss.size() - window; i < loss.size(); ++i)
@@ -46,6 +48,29 @@ public:
     }
 
     void advise(Finding& f, const Advisor& a) const override { adviseNoProgress(f, a); }
+
+    // Before a whole window of epochs: two epoch losses both within 5 % of the loss of a
+    // model that knows nothing, the second not 0.1 % better than the first. Short runs get
+    // a verdict too, and no model that learns sits exactly there.
+    static void detectPinnedAtChance(const Observation& o, const QVector<double>& loss, QVector<Candidate>& candidates)
+    {
+        const double chance = o.facts.chanceLoss();
+        if (loss.size() < 2 || !(chance > 0))
+            return;
+        const double before = loss[loss.size() - 2], now = loss.last();
+        auto atChance = [chance](double value) { return std::abs(value - chance) <= 0.05 * chance; };
+        if (!atChance(before) || !atChance(now) || before - now >= 1e-3 * before)
+            return;
+        Finding f = findingAt(o, Symptom::LossNotDecreasing, -1, Location::Metric);
+        f.summary = QStringLiteral("the training loss stays at %1, the %2 of a model that knows nothing, over the last 2 "
+                                   "epochs")
+                        .arg(now, 0, 'g', 4)
+                        .arg(chance, 0, 'g', 4);
+        f.evidence = {{QStringLiteral("loss_before"), before}, {QStringLiteral("loss_best"), now},
+                      {QStringLiteral("relative_improvement"), (before - now) / before},
+                      {QStringLiteral("epochs"), 2}, {QStringLiteral("chance_loss"), chance}};
+        candidates.append({f});
+    }
 
     // A plateau that training left: the epoch loss is now under half its best on it.
     bool recovered(const Observation& o, Finding& f) const override

@@ -20,19 +20,6 @@ bool symptomShown(const Observation& o)
     return std::any_of(o.run.findings.begin(), o.run.findings.end(), shows);
 }
 
-// The first loss far above what a model that knows nothing scores: the outputs start at
-// the wrong scale.
-bool firstLossFarAboveChance(const Observation& o)
-{
-    const double chance = o.facts.chanceLoss();
-    if (!(chance > 0))
-        return false;
-    for (const BatchPoint& point : o.run.points)
-        if (std::isfinite(point.loss))
-            return point.loss > 10 * chance;
-    return false;
-}
-
 class PoorInitializationRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override

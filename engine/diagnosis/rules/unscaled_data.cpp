@@ -1,6 +1,7 @@
 // unscaled_data: inputs, or regression targets, far from unit scale. A fault once training
 // shows what such data does — a first step far larger than the weights, saturated or dead
-// units, a loss that is not finite — and a warning after two epochs without harm. The
+// units, a first loss ten times chance, a loss that is not finite — and a warning after
+// two epochs without harm. The
 // learning rate and the initialisation are then not to blame for those symptoms.
 #include "rule.h"
 
@@ -36,6 +37,9 @@ QString harmSeen(const Observation& o)
             return QStringLiteral("one step changed the weights by %1 of their size")
                 .arg(median >= 1e30 ? QStringLiteral("more than all") : formatNumber(median));
     }
+    if (firstLossFarAboveChance(o))
+        return QStringLiteral("the first loss is more than ten times the %1 of a model that knows nothing")
+            .arg(formatNumber(o.facts.chanceLoss()));
     for (int i = std::max(0, int(o.run.points.size()) - o.newPoints); i < o.run.points.size(); ++i)
         if (!std::isfinite(o.run.points[i].loss))
             return QStringLiteral("the loss became %1 at step %2")
