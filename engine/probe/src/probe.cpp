@@ -597,8 +597,9 @@ void Probe::Impl::collect_parameters(wire::Snapshot& snapshot, bool with_update_
             stats.set_epoch_update_ratio(relative_change(layer, epoch_start_weights_));
         const torch::Tensor* weight = nullptr;
         const torch::Tensor* bias = nullptr;
+        // "weight" and "bias", or a recurrent layer's first of each ("weight_ih_l0", "bias_ih_l0").
         for (const auto& [name, tensor] : layer.parameters) {
-            if (name == "bias")
+            if (name == "bias" || (!bias && name.rfind("bias", 0) == 0))
                 bias = &tensor;
             else if (!weight || name == "weight")
                 weight = &tensor;
