@@ -1,10 +1,10 @@
 // traindx-bench-stats [--samples N]: how fast the probe reduces a tensor to its statistics,
 // against memcpy of the same bytes. For 64 K, 1 M and 16 M floats, on one thread and on all
 // of them: the statistics with the histogram (what the probe sends), without it, and a
-// memcpy of the tensor's bytes (split over the same threads). Each figure is the median of
-// several samples; a sample repeats the call until it lasts a few milliseconds, so small
-// tensors are timed as well as big ones. Then 16 M elements of each floating dtype on one
-// thread.
+// memcpy of the tensor's bytes split over the same threads. A sample times each of the three
+// in turn, each repeated until it lasts a few milliseconds; the figures are medians over the
+// samples, the ratio the median of the samples' own ratios, so that the load of a shared
+// machine falls on both sides of it. Then 16 M elements of each floating dtype, one thread.
 // Last line: stats_vs_memcpy=R, the statistics with histogram over memcpy, 16 M floats, one
 // thread.
 #include "tensor_stats.h"
@@ -18,13 +18,14 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace traindx;
 
 namespace {
 
-constexpr double kSampleSeconds = 0.05;
+constexpr double kSampleSeconds = 0.02;
 
 double median(std::vector<double> values)
 {
@@ -38,27 +39,54 @@ double seconds_since(std::chrono::steady_clock::time_point start)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Median over the samples of the bytes per second of `run`, which handles `bytes` bytes.
-double gigabytes_per_second(const std::function<void()>& run, double bytes, int samples)
-{
-    run(); // warm: pages touched, threads started
+// Something to time: `run` handles `bytes` bytes.
+struct Timed {
+    std::function<void()> run;
+    double bytes = 0;
     int repeats = 1;
-    for (;;) {
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < repeats; ++i)
-            run();
-        if (seconds_since(start) >= kSampleSeconds / 4 || repeats >= (1 << 20))
-            break;
-        repeats *= 2;
+    std::vector<double> rates; // GB/s, one per sample
+
+    Timed(std::function<void()> run, double bytes) : run(std::move(run)), bytes(bytes) {}
+
+    void calibrate()
+    {
+        run(); // warm: pages touched, threads started
+        for (;;) {
+            const auto start = std::chrono::steady_clock::now();
+            for (int i = 0; i < repeats; ++i)
+                run();
+            if (seconds_since(start) >= kSampleSeconds || repeats >= (1 << 20))
+                break;
+            repeats *= 2;
+        }
     }
-    std::vector<double> rates;
-    for (int s = 0; s < samples; ++s) {
+
+    void sample()
+    {
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < repeats; ++i)
             run();
         rates.push_back(bytes * repeats / seconds_since(start) / 1e9);
     }
-    return median(rates);
+};
+
+// Samples each of `timed` in turn, starting with a different one each time.
+void sample_in_turn(std::vector<Timed*> timed, int samples)
+{
+    for (Timed* t : timed)
+        t->calibrate();
+    for (int s = 0; s < samples; ++s) {
+        for (size_t i = 0; i < timed.size(); ++i)
+            timed[(i + size_t(s)) % timed.size()]->sample();
+    }
+}
+
+double median_ratio(const Timed& a, const Timed& b)
+{
+    std::vector<double> ratios;
+    for (size_t i = 0; i < a.rates.size() && i < b.rates.size(); ++i)
+        ratios.push_back(a.rates[i] / b.rates[i]);
+    return median(ratios);
 }
 
 void copy_bytes(char* destination, const char* source, std::int64_t bytes)
@@ -78,7 +106,7 @@ std::string size_name(std::int64_t elements)
 
 int main(int argc, char** argv)
 {
-    int samples = 7;
+    int samples = 9;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
             samples = std::max(1, std::atoi(argv[++i]));
@@ -101,19 +129,17 @@ int main(int argc, char** argv)
         for (const int threads : thread_counts) {
             at::set_num_threads(threads);
             wire::TensorStats stats;
-            const double with_histogram = gigabytes_per_second(
-                [&] { probe::tensor_stats(tensor, true, &stats); }, bytes, samples);
-            const double moments = gigabytes_per_second(
-                [&] { probe::tensor_stats(tensor, false, &stats); }, bytes, samples);
-            const double copy = gigabytes_per_second(
-                [&] {
-                    copy_bytes(destination.data(), static_cast<const char*>(tensor.data_ptr()),
-                        std::int64_t(bytes));
-                },
-                bytes, samples);
-            const double ratio = with_histogram / copy;
-            std::printf("%-6s %7d %12.2f %12.2f %12.2f %8.3f\n", size_name(size).c_str(), threads, with_histogram,
-                moments, copy, ratio);
+            Timed with_histogram {[&] { probe::tensor_stats(tensor, true, &stats); }, bytes};
+            Timed moments {[&] { probe::tensor_stats(tensor, false, &stats); }, bytes};
+            Timed copy {[&] {
+                            copy_bytes(destination.data(), static_cast<const char*>(tensor.data_ptr()),
+                                std::int64_t(bytes));
+                        },
+                bytes};
+            sample_in_turn({&with_histogram, &moments, &copy}, samples);
+            const double ratio = median_ratio(with_histogram, copy);
+            std::printf("%-6s %7d %12.2f %12.2f %12.2f %8.3f\n", size_name(size).c_str(), threads,
+                median(with_histogram.rates), median(moments.rates), median(copy.rates), ratio);
             std::fflush(stdout);
             if (size == sizes[2] && threads == 1)
                 headline = ratio;
@@ -128,8 +154,9 @@ int main(int argc, char** argv)
     for (const auto& [name, dtype] : dtypes) {
         const torch::Tensor tensor = torch::randn({size}).to(dtype);
         wire::TensorStats stats;
-        const double bytes = double(size) * double(tensor.element_size());
-        const double rate = gigabytes_per_second([&] { probe::tensor_stats(tensor, true, &stats); }, bytes, samples);
+        Timed with_histogram {[&] { probe::tensor_stats(tensor, true, &stats); }, double(size) * double(tensor.element_size())};
+        sample_in_turn({&with_histogram}, samples);
+        const double rate = median(with_histogram.rates);
         std::printf("%-9s %7d %12.2f %12.2f\n", name, 1, rate, rate / double(tensor.element_size()));
         std::fflush(stdout);
     }
