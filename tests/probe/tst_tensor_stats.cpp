@@ -83,9 +83,9 @@ bool near(double value, double expected, double tolerance)
 }
 
 // What differs between `stats` and `reference`, empty when nothing does. Moments agree to
-// 1e-5 of the spread (float lanes hold about seven digits), counts and range exactly, and the
-// bins exactly unless a value lies on an edge and `edgesExact` is false.
-QString differences(const wire::TensorStats& stats, const Reference& reference, bool edgesExact = true)
+// 1e-5 of the spread (float lanes hold about seven digits); counts, range and bins exactly,
+// the bins of values on an edge included.
+QString differences(const wire::TensorStats& stats, const Reference& reference)
 {
     QStringList out;
     const auto check = [&out](bool ok, const char* what, double value, double expected) {
@@ -124,7 +124,7 @@ QString differences(const wire::TensorStats& stats, const Reference& reference, 
         total += bin;
     check(stats.bins_size() == kBins, "bins", stats.bins_size(), kBins);
     check(total == reference.finite, "values in the bins", double(total), double(reference.finite));
-    if (stats.bins_size() == kBins && (edgesExact || !reference.valuesOnEdges)) {
+    if (stats.bins_size() == kBins) {
         for (int bin = 0; bin < kBins; ++bin)
             check(std::int64_t(stats.bins(bin)) == reference.bins[size_t(bin)], qPrintable(QStringLiteral("bin %1").arg(bin)),
                 stats.bins(bin), double(reference.bins[size_t(bin)]));
@@ -310,8 +310,7 @@ private Q_SLOTS:
         }
     }
 
-    // The path for other devices, run on the CPU: the same statistics, the bins exactly where
-    // no value lies on an edge.
+    // The path for other devices, run on the CPU: the same statistics and bins.
     void tensorOperationsOffTheCpu()
     {
         QFETCH(torch::ScalarType, dtype);
@@ -320,7 +319,7 @@ private Q_SLOTS:
         const torch::Tensor tensor = values(kind, size, dtype);
         wire::TensorStats stats;
         probe::tensor_stats_by_tensor_ops(tensor, true, &stats);
-        const QString problems = differences(stats, Reference(tensor), false);
+        const QString problems = differences(stats, Reference(tensor));
         QVERIFY2(problems.isEmpty(), qPrintable(problems));
     }
 
@@ -370,7 +369,7 @@ private Q_SLOTS:
                 QVERIFY(reference.valuesOnEdges);
                 wire::TensorStats stats;
                 probe::tensor_stats(tensor, true, &stats);
-                const QString problems = differences(stats, reference, true);
+                const QString problems = differences(stats, reference);
                 QVERIFY2(problems.isEmpty(), qPrintable(QStringLiteral("%1, %2: ").arg(QLatin1String(name)).arg(size) + problems));
             }
         }

@@ -730,10 +730,10 @@ void tensor_stats_by_tensor_ops(const torch::Tensor& tensor, bool with_histogram
     const torch::Tensor m2 = torch::where(finite, wide - mean, 0.0).square().sum();
     std::vector<torch::Tensor> counts = {torch::isnan(values).sum(), finite_count, (values == 0).sum()};
     if (with_histogram) {
-        const torch::Tensor range = hi.to(wide_type) - lo.to(wide_type);
-        const torch::Tensor scale =
-            torch::where(range > 0, range.reciprocal() * double(kHistogramBins), torch::zeros_like(range));
-        const torch::Tensor position = ((wide - lo.to(wide_type)) * scale).clamp(0, kHistogramBins - 1);
+        // The host's rule: floor((value - lo) / width), all in the first bin when width is 0.
+        const torch::Tensor width = (hi.to(wide_type) - lo.to(wide_type)) / kHistogramBins;
+        const torch::Tensor position =
+            torch::where(width > 0, (wide - lo.to(wide_type)) / width, torch::zeros_like(wide)).clamp(0, kHistogramBins - 1);
         const torch::Tensor slot = torch::where(finite, position, double(kHistogramBins)).to(torch::kLong);
         counts.push_back(torch::bincount(slot, {}, kSlots).narrow(0, 0, kHistogramBins));
     }
