@@ -28,8 +28,6 @@ constexpr int kBlock = 2048;
 constexpr int kLanes = 16;
 // Blocks a thread takes at least: tensors below 256 K elements stay on the calling thread.
 constexpr std::int64_t kGrainBlocks = 128;
-// Histogram slots: the bins, then one that takes the values that are not finite.
-constexpr int kSlots = kHistogramBins + 1;
 // Copies of the histogram that consecutive elements count into, so that a run of equal bins
 // does not make each increment wait for the previous one.
 constexpr int kCopies = 4;
@@ -38,7 +36,7 @@ constexpr int kCopies = 4;
 // with the bins' edges. The estimate is off by at most 64 * 3 * 2^-24 < 1.2e-5, plus 2^-19 for
 // the rounding of the margin itself. Below kEstimateMinimum elements, finding the edges would
 // cost more than it saves.
-constexpr int kEstimateRun = 128;
+constexpr int kEstimateRun = 256;
 constexpr float kEdgeMargin = 2e-5f;
 constexpr std::int64_t kEstimateMinimum = 4096;
 
@@ -147,10 +145,10 @@ struct Moments {
             m2 = other.m2;
             return;
         }
-        const double total = double(finite) + double(other.finite);
+        const double share = double(other.finite) / (double(finite) + double(other.finite));
         const double delta = other.mean - mean;
-        mean += delta * (double(other.finite) / total);
-        m2 += other.m2 + delta * delta * (double(finite) * double(other.finite) / total);
+        mean += delta * share;
+        m2 += other.m2 + delta * delta * double(finite) * share;
         finite += other.finite;
     }
 };
@@ -236,14 +234,23 @@ void add_up_sums(const Lanes& lanes, double* sum, double* sum_squares)
 // (the corrected two-pass formula).
 void settle_moments(Moments* block, double center, double scale, double sum, double sum_squares)
 {
-    const double n = double(block->finite);
-    block->mean = center + sum / (n * scale);
-    block->m2 = std::max(0.0, sum_squares - sum * sum / n) / (scale * scale);
+    const double mean_deviation = sum / double(block->finite);
+    const double unscale = 1 / scale; // a power of two: exact
+    block->mean = center + mean_deviation * unscale;
+    block->m2 = std::max(0.0, sum_squares - sum * mean_deviation) * unscale * unscale;
 }
 
 // A power of two near the inverse of `size`, so that deviations of that size, scaled by it,
-// are near one.
-float scale_for(double size) { return size > 0 ? std::ldexp(1.0f, -std::clamp(std::ilogb(size), -100, 100)) : 1.0f; }
+// are near one: 2^-floor(log2 size), kept within 2^±100; 1 for 0.
+float scale_for(double size)
+{
+    if (!(size > 0))
+        return 1.0f;
+    std::uint64_t bits;
+    std::memcpy(&bits, &size, sizeof bits);
+    const int exponent = std::clamp(int((bits >> 52) & 0x7ff) - 1023, -100, 100);
+    return float_of(std::uint32_t(127 - exponent) << 23);
+}
 
 // Sets the mean and squared deviations of a block from the sums of a look, if float held
 // them well: no sum overflowed, and the scaled deviations neither reached 2^40 (their squares
@@ -361,7 +368,8 @@ struct Bins {
 };
 
 // kHistogramBins bins of equal width over [lo, lo + kHistogramBins * width]; a value's bin is
-// floor((value - lo) / width) in double, the last bin also taking the maximum.
+// floor((value - lo) / width) in double, the last bin also taking the maximum. The values that
+// are not finite are counted in the first bin, and taken out of it at the end.
 class HistogramRange {
 public:
     HistogramRange(float min, float max, std::int64_t count)
@@ -385,19 +393,18 @@ public:
         }
     }
 
-    // The slot of each value by the exact rule; the values that are not finite go to the
-    // extra slot.
+    // The bin of each value by the exact rule.
     void place_exactly(const float* values, int n, std::int32_t* slots) const
     {
         for (int i = 0; i < n; ++i) {
             const std::int32_t finite = finite_mask(bits_of(values[i]));
             const double position = m_width > 0 ? (double(keep(values[i], finite)) - m_lo) / m_width : 0.0;
             const auto bin = std::int32_t(std::clamp(position, 0.0, kHistogramBins - 1.0));
-            slots[i] = select(finite, bin, kHistogramBins);
+            slots[i] = bin & finite;
         }
     }
 
-    // The slot of each value by the float estimate (value - lo) * kHistogramBins / range: the
+    // The bin of each value by the float estimate (value - lo) * kHistogramBins / range: the
     // exact one, or the one above it for a value that lies just below a bin edge. Returns
     // whether the estimate came within kEdgeMargin of an inner edge for some value.
     bool place_estimated(const float* values, int n, std::int32_t* slots) const
@@ -411,16 +418,16 @@ public:
             const std::int32_t below = std::min(std::int32_t(position - kEdgeMargin), kHistogramBins - 1);
             const std::int32_t above = std::min(std::int32_t(position + kEdgeMargin), kHistogramBins - 1);
             near_edge |= below ^ above;
-            slots[i] = select(finite, above, kHistogramBins);
+            slots[i] = above;
         }
         return near_edge != 0;
     }
 
-    // After place_estimated: moves the values that lie below the lower edge of their slot to
-    // the slot below, comparing them with the least float of each bin.
+    // After place_estimated: moves the values that lie below the lower edge of their bin to
+    // the bin below, comparing them with the least float of each bin.
     void correct_estimate(const float* values, int n, std::int32_t* slots) const
     {
-        std::int32_t edges[kSlots]; // a copy that `slots` cannot alias, so that the loop vectorises
+        std::int32_t edges[kHistogramBins]; // a copy that `slots` cannot alias, so that the loop vectorises
         std::copy(std::begin(m_edges), std::end(m_edges), edges);
         for (int i = 0; i < n; ++i)
             slots[i] -= std::int32_t(order_key(bits_of(values[i])) < edges[slots[i]]);
@@ -442,12 +449,11 @@ private:
     bool m_estimated = false;
     float m_estimate_lo = 0;
     float m_estimate_scale = 0;
-    // The order key of the least float of each bin, and the lowest key for the first bin and
-    // for the slot of the values that are not finite.
-    std::int32_t m_edges[kSlots];
+    // The order key of the least float of each bin; the lowest key for the first bin.
+    std::int32_t m_edges[kHistogramBins];
 };
 
-// Counts slots into copies of the histogram taken in turn, so that a run of equal slots does
+// Counts bins into copies of the histogram taken in turn, so that a run of equal bins does
 // not make each increment wait for the previous one.
 class SlotCounts {
 public:
@@ -471,13 +477,13 @@ public:
     }
 
 private:
-    std::uint32_t m_copies[kCopies][kSlots] = {};
+    std::uint32_t m_copies[kCopies][kHistogramBins] = {};
 };
 
 // For many blocks: counts two elements at a time by the pair of their slots, half the
 // increments of SlotCounts, in two tables taken in turn. Adding the tables up costs about as
 // much as counting a few blocks.
-constexpr int kPairs = kSlots * kSlots;
+constexpr int kPairs = kHistogramBins * kHistogramBins;
 constexpr std::int64_t kPairBlocks = 64;
 // Blocks after which the tables are added up, long before a count can overflow.
 constexpr std::int64_t kPairFlushBlocks = std::int64_t(1) << 20;
@@ -492,7 +498,7 @@ public:
         std::int32_t pairs[kEstimateRun / 2];
         TRAINDX_SIMD
         for (int i = 0; i < half; ++i)
-            pairs[i] = slots[i] * kSlots + slots[half + i];
+            pairs[i] = slots[i] * kHistogramBins + slots[half + i];
         std::uint32_t* first = m_tables.data();
         std::uint32_t* second = first + kPairs;
         int i = 0;
@@ -503,7 +509,7 @@ public:
         if (i < half)
             ++first[pairs[i]];
         if (n % 2 != 0)
-            ++first[slots[n - 1] * kSlots + kHistogramBins];
+            ++m_last[slots[n - 1]];
     }
 
     // Adds the counts to `bins` and starts again from zero.
@@ -511,21 +517,24 @@ public:
     {
         for (int table = 0; table < 2; ++table) {
             const std::uint32_t* counts = m_tables.data() + table * kPairs;
-            for (int a = 0; a < kSlots; ++a) {
+            for (int a = 0; a < kHistogramBins; ++a) {
                 std::int64_t row = 0;
                 for (int b = 0; b < kHistogramBins; ++b) {
-                    row += counts[a * kSlots + b];
-                    bins->counts[b] += counts[a * kSlots + b];
+                    row += counts[a * kHistogramBins + b];
+                    bins->counts[b] += counts[a * kHistogramBins + b];
                 }
-                if (a < kHistogramBins)
-                    bins->counts[a] += row + counts[a * kSlots + kHistogramBins];
+                bins->counts[a] += row;
             }
         }
+        for (int bin = 0; bin < kHistogramBins; ++bin)
+            bins->counts[bin] += m_last[bin];
         std::fill(m_tables.begin(), m_tables.end(), 0);
+        std::fill(std::begin(m_last), std::end(m_last), 0);
     }
 
 private:
     std::vector<std::uint32_t> m_tables;
+    std::uint32_t m_last[kHistogramBins] = {}; // the last element of a run of odd length
 };
 
 // Places and counts a run at a time, so that the reads of the tensor go on at an even pace,
@@ -681,7 +690,8 @@ void stats_on_host(const T* data, std::int64_t count, bool with_histogram, wire:
         return;
     out->set_hist_lo(moments.lo);
     out->set_hist_hi(moments.hi);
-    const Bins bins = bins_of(data, count, HistogramRange(moments.lo, moments.hi, count));
+    Bins bins = bins_of(data, count, HistogramRange(moments.lo, moments.hi, count));
+    bins.counts[0] -= moments.nan + moments.inf();
     for (const std::int64_t bin : bins.counts)
         out->add_bins(std::uint32_t(bin));
 }
@@ -752,7 +762,7 @@ void tensor_stats_by_tensor_ops(const torch::Tensor& tensor, bool with_histogram
         const torch::Tensor position =
             torch::where(width > 0, (wide - lo.to(wide_type)) / width, torch::zeros_like(wide)).clamp(0, kHistogramBins - 1);
         const torch::Tensor slot = torch::where(finite, position, double(kHistogramBins)).to(torch::kLong);
-        counts.push_back(torch::bincount(slot, {}, kSlots).narrow(0, 0, kHistogramBins));
+        counts.push_back(torch::bincount(slot, {}, kHistogramBins + 1).narrow(0, 0, kHistogramBins));
     }
     // Only these few numbers travel to the host.
     const torch::Tensor host_counts = torch::cat(
