@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -206,11 +207,14 @@ struct WideLanes {
     }
 };
 
+// Looks at each value; asks for the elements from `ahead` on as it goes, if given.
 template <typename Lanes>
-void look_at_block(const float* values, int n, Lanes* lanes)
+void look_at_block(const float* values, int n, Lanes* lanes, const float* ahead = nullptr)
 {
     const int whole = n - n % kLanes;
     for (int i = 0; i < whole; i += kLanes) {
+        if (ahead != nullptr)
+            prefetch(ahead + i);
         TRAINDX_SIMD
         for (int lane = 0; lane < kLanes; ++lane)
             lanes->look(lane, values[i + lane]);
@@ -274,7 +278,7 @@ bool settle_from_lanes(Moments* block, const MomentLanes& lanes)
 // they are scaled by a power of two near the inverse of their spread. A first block is looked
 // at twice: around its first value, then around the mean that this finds. A block that float
 // does not suit (tiny values, a sudden huge one) is done again in double.
-Moments block_moments(const float* values, int n, const Moments& before)
+Moments block_moments(const float* values, int n, const Moments& before, const float* ahead)
 {
     float center = 0;
     double size = 0;
@@ -287,7 +291,7 @@ Moments block_moments(const float* values, int n, const Moments& before)
     if (size == 0)
         size = std::abs(double(center));
     MomentLanes lanes(center, scale_for(size));
-    look_at_block(values, n, &lanes);
+    look_at_block(values, n, &lanes, ahead);
 
     Moments block;
     block.elements = n;
@@ -344,6 +348,8 @@ const float* as_floats(const T* values, int n, float* buffer)
     return buffer;
 }
 
+// For float tensors, each block asks for the next one as it goes: with memory busy, the
+// hardware prefetcher alone falls behind.
 template <typename T>
 Moments moments_of_blocks(const T* data, std::int64_t count, std::int64_t first, std::int64_t last)
 {
@@ -352,7 +358,12 @@ Moments moments_of_blocks(const T* data, std::int64_t count, std::int64_t first,
     for (std::int64_t b = first; b < last; ++b) {
         const std::int64_t begin = b * kBlock;
         const int n = int(std::min<std::int64_t>(kBlock, count - begin));
-        part.add(block_moments(as_floats(data + begin, n, buffer), n, part));
+        const float* ahead = nullptr;
+        if constexpr (std::is_same_v<T, float>) {
+            if (begin + 2 * kBlock <= count)
+                ahead = data + begin + kBlock;
+        }
+        part.add(block_moments(as_floats(data + begin, n, buffer), n, part, ahead));
     }
     return part;
 }
@@ -540,7 +551,7 @@ private:
 // Places and counts a run at a time, so that the reads of the tensor go on at an even pace,
 // and asks for the elements kPrefetchAhead further on: the counting leaves the hardware's
 // prefetcher behind when memory is busy.
-constexpr std::int64_t kPrefetchAhead = 512;
+constexpr std::int64_t kPrefetchAhead = 1024;
 template <typename T>
 Bins bins_of_blocks(const T* data, std::int64_t count, std::int64_t first, std::int64_t last, const HistogramRange& range)
 {
