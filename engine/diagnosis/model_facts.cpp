@@ -175,6 +175,11 @@ ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
         // fed log-probabilities.
         if (m_loss == LossKind::CrossEntropy && moduleOutputActivation() == Activation::LogSoftmax)
             m_loss = LossKind::NLL;
+    } else if (m_loss == LossKind::NLL && m_graph.loss == LossKind::CrossEntropy
+               && m_graph.activation == Activation::None) {
+        // NLLLoss declared, and the graph shows its log-softmax: a function in forward().
+        m_graph.activation = Activation::LogSoftmax;
+        m_graph.activationFunction = QStringLiteral("torch::log_softmax");
     } else if (m_loss == LossKind::Unspecified && data.present) {
         m_lossInferred = true;
         const int units = outputUnits();

@@ -106,7 +106,15 @@ QVector<double> epochSeries(const RunState& run, const QString& metric)
 
 bool firstLossFarAboveChance(const Observation& o)
 {
-    const double chance = o.facts.chanceLoss();
+    // A regression model at its start predicts about 0, not the targets' mean: the loss to
+    // compare with is that of predicting 0.
+    const TensorStats& y = o.run.data.targets;
+    const LossKind loss = o.facts.loss();
+    double chance = o.facts.chanceLoss();
+    if (o.run.data.present && (loss == LossKind::MSE))
+        chance = y.mean * y.mean + y.std * y.std;
+    else if (o.run.data.present && (loss == LossKind::L1 || loss == LossKind::SmoothL1))
+        chance = std::abs(y.mean) + y.std;
     if (!(chance > 0))
         return false;
     for (const BatchPoint& point : o.run.points)

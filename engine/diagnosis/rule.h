@@ -104,8 +104,8 @@ QVector<double> epochSeries(const RunState& run, const QString& metric);
 // Whether training has learned: accuracy at the converged level, or (without an
 // accuracy) loss far below chance. A low loss with an accuracy at chance has not learned.
 bool hasConverged(const Observation& observation);
-// The first finite batch loss is ten times what a model that knows nothing scores: the
-// outputs start at the wrong scale.
+// The first finite batch loss is ten times what a model that knows nothing scores (for a
+// regression, one that predicts 0): the outputs start at the wrong scale.
 bool firstLossFarAboveChance(const Observation& observation);
 
 } // namespace traindx

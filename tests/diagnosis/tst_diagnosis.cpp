@@ -934,6 +934,17 @@ private Q_SLOTS:
         QVERIFY2(s.first()->fixText.contains(advice), qPrintable(s.first()->fixText));
     }
 
+    void declaredNllWithAFunctionalLogSoftmaxIsSound()
+    {
+        Stream s(reluMlp(), QStringLiteral("nll"));
+        s.run.model.lossGraph = {QStringLiteral("NllLossBackward"), QStringLiteral("LogSoftmaxBackward"),
+                                 QStringLiteral("AddmmBackward")};
+        s.feed(s.snapshot(false, true), 0);
+        s.feed(s.snapshot(false), 1.3);
+        s.feed(s.snapshot(true), 1.2, 0.4);
+        QVERIFY2(s.run.findings.isEmpty(), qPrintable(s.symptoms()));
+    }
+
     void lossGraphReading()
     {
         const LossGraphFacts mse = LossGraphFacts::read({QStringLiteral("MseLossBackward"), QStringLiteral("ViewBackward"),

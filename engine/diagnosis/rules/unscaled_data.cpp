@@ -38,8 +38,7 @@ QString harmSeen(const Observation& o)
                 .arg(median >= 1e30 ? QStringLiteral("more than all") : formatNumber(median));
     }
     if (firstLossFarAboveChance(o))
-        return QStringLiteral("the first loss is more than ten times the %1 of a model that knows nothing")
-            .arg(formatNumber(o.facts.chanceLoss()));
+        return QStringLiteral("the first loss is more than ten times that of a model that knows nothing");
     for (int i = std::max(0, int(o.run.points.size()) - o.newPoints); i < o.run.points.size(); ++i)
         if (!std::isfinite(o.run.points[i].loss))
             return QStringLiteral("the loss became %1 at step %2")
