@@ -68,6 +68,7 @@ bool Launcher::start(const LaunchSpec& spec, const QString& socketPath)
     }
     environment.insert(QStringLiteral("TRAINDX_LISTEN"), socketPath);
     environment.insert(QStringLiteral("TRAINDX_WAIT"), QStringLiteral("1"));
+    environment.insert(QStringLiteral("TRAINDX_LAUNCHED"), QStringLiteral("1"));
     environment.remove(QStringLiteral("TRAINDX")); // "off" would leave nothing to debug
     m_process->setProcessEnvironment(environment);
     m_process->setProgram(program);

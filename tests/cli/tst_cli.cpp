@@ -2,6 +2,7 @@
 // and its exit codes.
 #include "session_waiter.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -9,6 +10,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
 
 using traindx::test::builtProgram;
 
@@ -45,6 +48,33 @@ QStringList zoo(const QString& json, const QStringList& scenario, const QStringL
         + QStringList {QStringLiteral("--"), builtProgram(QStringLiteral("traindx-zoo"))} + scenario;
 }
 
+// The process whose command line holds `marker` as one argument, or -1.
+qint64 findProcess(const QString& marker)
+{
+    for (const QString& entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+        bool number = false;
+        const qint64 pid = entry.toLongLong(&number);
+        QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(entry));
+        if (!number || !cmdline.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> arguments = cmdline.readAll().split('\0');
+        if (arguments.contains(marker.toUtf8()) && arguments.first().endsWith("traindx-zoo"))
+            return pid;
+    }
+    return -1;
+}
+
+// Alive and not a zombie.
+bool running(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray text = stat.readAll();
+    const int close = text.lastIndexOf(')');
+    return close > 0 && close + 2 < text.size() && text.at(close + 2) != 'Z';
+}
+
 QJsonObject firstFinding(const QJsonObject& report)
 {
     return report.value(QStringLiteral("findings")).toArray().first().toObject();
@@ -60,6 +90,29 @@ private:
     QString json(const QString& name) { return m_dir.filePath(name + QStringLiteral(".json")); }
 
 private Q_SLOTS:
+    void trainerOutlivesAKilledCli()
+    {
+        // A trainer that prints at every epoch, for long; the CLI that launched it is killed.
+        const QString marker = QStringLiteral("918273");
+        QProcess cliProcess;
+        cliProcess.start(builtProgram(QStringLiteral("traindx-cli")),
+                         {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--"),
+                          builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("healthy_regression"),
+                          QStringLiteral("--epochs"), QStringLiteral("100000"), QStringLiteral("--seed"), marker});
+        QVERIFY(cliProcess.waitForStarted());
+        QByteArray output;
+        QTRY_VERIFY_WITH_TIMEOUT((output += cliProcess.readAllStandardOutput()).contains("epoch 2"), 60000);
+        const qint64 trainer = findProcess(marker);
+        QVERIFY2(trainer > 0, "no trainer process found");
+        ::kill(pid_t(cliProcess.processId()), SIGKILL);
+        QVERIFY(cliProcess.waitForFinished());
+        // It used to die of SIGPIPE at its next line of output, 40-200 ms later.
+        QTest::qWait(2000);
+        const bool alive = running(trainer);
+        ::kill(pid_t(trainer), SIGKILL);
+        QVERIFY2(alive, "the trainer died with the CLI that launched it");
+    }
+
     void motivatingExampleIsDiagnosedInTheFirstEpoch()
     {
         const Result r = cli(zoo(json(QStringLiteral("so")), {QStringLiteral("so31880720")}), json(QStringLiteral("so")));

@@ -374,6 +374,24 @@ private Q_SLOTS:
             }
         }
     }
+
+    // Saturated Tanh outputs: the range [-1, 1] puts a bin edge at 0, where every float
+    // smaller than 2^-54 falls into the same bin by the exact rule.
+    void saturatedOutputsWithTinyValuesAroundZero()
+    {
+        torch::Tensor tensor = torch::ones({8192});
+        tensor.slice(0, 0, 4096).fill_(-1.0);
+        tensor[10] = 0.0f;
+        tensor[11] = -0.0f;
+        tensor[12] = 1e-30f;
+        tensor[13] = -1e-30f;
+        tensor[14] = -1e-40f; // denormal
+        const Reference reference(tensor);
+        wire::TensorStats stats;
+        probe::tensor_stats(tensor, true, &stats);
+        const QString problems = differences(stats, reference);
+        QVERIFY2(problems.isEmpty(), qPrintable(problems));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTensorStats)

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 #include <unistd.h>
@@ -194,6 +195,9 @@ public:
     ~Impl();
 
     bool start();
+    // Serialises the public calls; recursive, because the model's forward() run by the
+    // probe may call tap().
+    std::recursive_mutex& api_mutex() { return api_mutex_; }
     void watch(const torch::optim::Optimizer& optimizer);
     void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
     void step(double loss, std::optional<double> accuracy);
@@ -286,6 +290,7 @@ private:
     std::set<std::string> tapped_this_pass_;
     std::map<int, wire::LayerStats> taps_;
 
+    std::recursive_mutex api_mutex_;
     bool initial_sent_ = false;
     bool loss_graph_seen_ = false;
     std::vector<std::string> loss_graph_;
@@ -409,6 +414,13 @@ Probe::Impl::~Impl()
 
 bool Probe::Impl::start()
 {
+    // Launched by TrainDx, the program's output goes to a pipe the debugger reads; if the
+    // debugger is killed, the next line printed would end the training with SIGPIPE.
+    if (env_is("TRAINDX_LAUNCHED", "1")) {
+        struct sigaction current {};
+        if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+            std::signal(SIGPIPE, SIG_IGN);
+    }
     // The hello and the model are in place before the socket accepts anyone: a client that
     // connects the moment it can must not be greeted by an empty hello.
     wire::Hello hello;
@@ -868,6 +880,7 @@ bool Probe::Impl::stop_requested()
     do {                                                                                            \
         if (!impl_ || impl_->failed())                                                              \
             break;                                                                                  \
+        std::lock_guard<std::recursive_mutex> serialised(impl_->api_mutex());                       \
         try {                                                                                       \
             __VA_ARGS__;                                                                            \
         } catch (const std::exception& error) {                                                     \

@@ -394,13 +394,17 @@ public:
         std::fill(std::begin(m_edges), std::end(m_edges), kLowestKey);
         if (!m_estimated)
             return;
+        // The least float of each bin, by bisection over the floats in order: the exact
+        // rule's bin rises with the value. (Walking from the edge one float at a time can
+        // take billions of steps: near 0, every tiny float lands in the same bin.)
         for (int bin = 1; bin < kHistogramBins; ++bin) {
-            std::int32_t key = order_key(bits_of(float(m_lo + bin * m_width)));
-            while (bin_of(key) >= bin)
-                --key;
-            while (bin_of(key) < bin)
-                ++key;
-            m_edges[bin] = key;
+            std::int64_t below = order_key(bits_of(-std::numeric_limits<float>::max()));
+            std::int64_t at = order_key(bits_of(std::numeric_limits<float>::max()));
+            while (at - below > 1) {
+                const std::int64_t middle = below + (at - below) / 2;
+                (reaches(std::int32_t(middle), bin) ? at : below) = middle;
+            }
+            m_edges[bin] = std::int32_t(at);
         }
     }
 
@@ -453,7 +457,9 @@ public:
     }
 
 private:
-    int bin_of(std::int32_t key) const { return int((double(from_order_key(key)) - m_lo) / m_width); }
+    // Whether the float of `key` falls in `bin` or above by the exact rule, int(position)
+    // clamped to the bins: the same as position >= bin, without converting a huge position.
+    bool reaches(std::int32_t key, int bin) const { return (double(from_order_key(key)) - m_lo) / m_width >= bin; }
 
     double m_lo = 0;
     double m_width = 0;

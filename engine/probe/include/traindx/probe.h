@@ -13,10 +13,15 @@
 //   }
 //
 // The probe never throws into the training loop, never blocks it unless TrainDx holds it
-// at a boundary, and never draws from the trainer's random generators. Environment:
+// at a boundary, and never draws from the trainer's random generators. Its calls may come
+// from several threads: they are taken one at a time, so a thread that calls while another
+// is held at a boundary waits for that hold to end. Environment:
 //   TRAINDX=off               the probe does nothing
 //   TRAINDX_LISTEN=PATH       listen on this Unix socket (default: the discovery directory)
 //   TRAINDX_WAIT=1            the constructor waits for a client (TRAINDX_WAIT_TIMEOUT s, default 30)
+//   TRAINDX_LAUNCHED=1        set by TrainDx when it launches the program: the probe then
+//                             ignores SIGPIPE (if the program left it at its default), so that
+//                             the training outlives a debugger whose end closes its output
 #pragma once
 
 #include <torch/torch.h>
