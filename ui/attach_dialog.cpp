@@ -146,8 +146,8 @@ AttachDialog::AttachDialog(QWidget* parent)
         const auto probes = m_watcher.result();
         m_model->setProbes(probes);
         m_status->setText(probes.isEmpty() ? tr("No training program with a TrainDx probe is running for this user (looked in %1).")
-                                                 .arg(discovery::directory())
-                                           : tr("%n program(s) listening in %1", nullptr, int(probes.size())).arg(discovery::directory()));
+                                                 .arg(discovery::describeDirectory())
+                                           : tr("%n program(s) listening in %1", nullptr, int(probes.size())).arg(discovery::describeDirectory()));
     });
     m_timer.setInterval(2000);
     connect(&m_timer, &QTimer::timeout, this, &AttachDialog::refresh);

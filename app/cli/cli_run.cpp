@@ -149,7 +149,7 @@ void HeadlessRun::start()
                 if (endpoint.pid == pid)
                     socket = endpoint.socketPath;
             if (socket.isEmpty()) {
-                err() << "traindx-cli: process " << pid << " has no TrainDx probe listening in " << discovery::directory()
+                err() << "traindx-cli: process " << pid << " has no TrainDx probe listening in " << discovery::describeDirectory()
                       << "\n";
                 err().flush();
                 QMetaObject::invokeMethod(qApp, [] { QCoreApplication::exit(UsageError); }, Qt::QueuedConnection);

@@ -53,7 +53,7 @@ int main(int argc, char** argv)
                 socket = endpoint.socketPath;
         if (socket.isEmpty()) {
             qWarning("traindx: process %s has no TrainDx probe listening in %s", qPrintable(target),
-                     qPrintable(traindx::discovery::directory()));
+                     qPrintable(traindx::discovery::describeDirectory()));
             return 2;
         }
         window.attach(socket);

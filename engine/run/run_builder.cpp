@@ -91,6 +91,39 @@ Model convert(const wire::Model& in)
     return out;
 }
 
+// Every view walks from a layer up through its parents to the root: a parent that does not
+// exist, or a chain that comes back on itself, would send them nowhere or round forever.
+// Such a layer is put under the root; the return says which, for the user.
+QString repairParents(Model& model)
+{
+    QStringList repaired;
+    const int count = model.layers.size();
+    for (int id = 1; id < count; ++id) {
+        Layer& layer = model.layers[id];
+        if (layer.parent < 0 || layer.parent >= count || layer.parent == id) {
+            if (layer.parent != 0)
+                repaired.append(layer.path.isEmpty() ? QString::number(id) : layer.path);
+            layer.parent = 0;
+            continue;
+        }
+        int steps = 0;
+        for (int up = layer.parent; up > 0 && steps <= count; up = model.layers[up].parent) {
+            ++steps;
+            if (up < 0 || up >= count)
+                break;
+        }
+        if (steps > count) {
+            repaired.append(layer.path.isEmpty() ? QString::number(id) : layer.path);
+            layer.parent = 0;
+        }
+    }
+    if (repaired.isEmpty())
+        return {};
+    return QStringLiteral("the model's layer tree was inconsistent (a parent missing or a cycle); shown at the top "
+                          "level: %1")
+        .arg(repaired.mid(0, 5).join(QStringLiteral(", ")) + (repaired.size() > 5 ? QStringLiteral(", …") : QString()));
+}
+
 } // namespace
 
 void RunBuilder::applyHello(const wire::Hello& hello)
@@ -150,6 +183,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
     switch (frame.body_case()) {
     case wire::Frame::kModel:
         state_.model = convert(frame.model());
+        if (const QString repaired = repairParents(state_.model); !repaired.isEmpty())
+            state_.message = repaired;
         applied.model = true;
         break;
     case wire::Frame::kData: {

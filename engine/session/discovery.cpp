@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QLocalSocket>
 
+#include "discovery_directory.h"
 #include "framing.h"
 
 #include <atomic>
@@ -17,28 +18,38 @@
 
 namespace traindx::discovery {
 
-QString directory()
+QString directory(QString* error)
 {
-    const QString runtime = QString::fromLocal8Bit(qgetenv("XDG_RUNTIME_DIR"));
-    const QString path = !runtime.isEmpty() && QFileInfo(runtime).isDir()
-        ? runtime + QStringLiteral("/traindx")
-        : QStringLiteral("/tmp/traindx-%1").arg(::getuid());
-    const QByteArray native = QFile::encodeName(path);
-    ::mkdir(native.constData(), 0700);
-    ::chmod(native.constData(), 0700);
-    return path;
+    std::string why;
+    const std::string path = wire::discovery_directory(&why);
+    if (error)
+        *error = QString::fromStdString(why);
+    return QString::fromStdString(path);
 }
 
-QString launchSocketPath()
+QString describeDirectory()
+{
+    QString error;
+    const QString path = directory(&error);
+    return path.isEmpty() ? QStringLiteral("the discovery directory, which is refused: %1").arg(error) : path;
+}
+
+QString launchSocketPath(QString* error)
 {
     static std::atomic<int> counter {0};
-    return directory() + QStringLiteral("/launch-%1-%2.sock").arg(QCoreApplication::applicationPid()).arg(++counter);
+    const QString dir = directory(error);
+    if (dir.isEmpty())
+        return {};
+    return dir + QStringLiteral("/launch-%1-%2.sock").arg(QCoreApplication::applicationPid()).arg(++counter);
 }
 
 QVector<Endpoint> listEndpoints()
 {
     QVector<Endpoint> endpoints;
-    const QDir dir(directory());
+    const QString path = directory();
+    if (path.isEmpty())
+        return endpoints; // refused: nothing in it is trusted, and nothing in it is removed
+    const QDir dir(path);
     for (const QFileInfo& info : dir.entryInfoList({QStringLiteral("*.sock")}, QDir::System | QDir::Files)) {
         bool ok = false;
         const qint64 pid = info.completeBaseName().toLongLong(&ok);

@@ -1,5 +1,5 @@
 // Where probes listen: the discovery directory (one <pid>.sock per training process) and
-// private socket paths for launched trainers. Same rules as the probe's.
+// private socket paths for launched trainers. The same rules as the probe's, one copy.
 #pragma once
 
 #include <QString>
@@ -7,12 +7,17 @@
 
 namespace traindx::discovery {
 
-// $XDG_RUNTIME_DIR/traindx (if that directory exists), else /tmp/traindx-<uid>;
-// created private (0700).
-QString directory();
+// $XDG_RUNTIME_DIR/traindx (if that directory exists), else /tmp/traindx-<uid>, by the
+// rules the probe follows too (wire::discovery_directory): empty, with the reason in
+// `error`, when it cannot be trusted.
+QString directory(QString* error = nullptr);
 
-// A fresh socket path for a trainer this process launches.
-QString launchSocketPath();
+// The directory for a message: its path, or why it is refused.
+QString describeDirectory();
+
+// A fresh socket path for a trainer this process launches; empty when the directory is
+// refused.
+QString launchSocketPath(QString* error = nullptr);
 
 struct Endpoint {
     qint64 pid = 0;

@@ -73,8 +73,15 @@ void SessionWorker::launch(const LaunchSpec& spec)
     program.workingDirectory = spec.workingDirectory.isEmpty() ? QDir::currentPath() : spec.workingDirectory;
     startRecording(QStringLiteral("launch"));
 
+    QString refused;
+    const QString socketPath = discovery::launchSocketPath(&refused);
+    if (socketPath.isEmpty()) {
+        m_run.state().state = TrainerState::Failed;
+        m_run.state().message = QStringLiteral("cannot launch: the discovery directory is refused: %1").arg(refused);
+        changed();
+        return;
+    }
     m_launcher = new Launcher(this);
-    const QString socketPath = discovery::launchSocketPath();
     connect(m_launcher, &Launcher::started, this, [this, socketPath](qint64 pid) {
         m_run.state().program.pid = pid;
         m_connection->connectTo(socketPath, kLaunchConnectTimeoutMs);

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -90,6 +91,48 @@ private:
     QString json(const QString& name) { return m_dir.filePath(name + QStringLiteral(".json")); }
 
 private Q_SLOTS:
+    void attackerMadeDiscoveryDirectoryIsRefused_data()
+    {
+        QTest::addColumn<bool>("symlink");
+        QTest::newRow("a symbolic link to one of the user's directories") << true;
+        QTest::newRow("a file where the directory should be") << false;
+    }
+    void attackerMadeDiscoveryDirectoryIsRefused()
+    {
+        QFETCH(bool, symlink);
+        QTemporaryDir runtime;
+        QVERIFY(runtime.isValid());
+        // The user's own directory, open to the group, with a file in it: nothing may change.
+        const QString victim = runtime.filePath(QStringLiteral("victim"));
+        QVERIFY(QDir().mkdir(victim));
+        QVERIFY(QFile::setPermissions(victim, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
+                                                  | QFile::ExeGroup));
+        QFile kept(victim + QStringLiteral("/1.sock"));
+        QVERIFY(kept.open(QIODevice::WriteOnly));
+        kept.close();
+        const QString planted = runtime.filePath(QStringLiteral("traindx"));
+        if (symlink)
+            QVERIFY(QFile::link(victim, planted));
+        else {
+            QFile file(planted);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        QProcess process;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("XDG_RUNTIME_DIR"), runtime.path());
+        process.setProcessEnvironment(environment);
+        process.start(builtProgram(QStringLiteral("traindx-cli")),
+                      {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--"),
+                       builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("so31880720")});
+        QVERIFY(process.waitForFinished(60000));
+        const QString err = QString::fromLocal8Bit(process.readAllStandardError());
+        QCOMPARE(process.exitCode(), 2);
+        QVERIFY2(err.contains(QStringLiteral("refused")) && err.contains(QStringLiteral("not a directory")),
+                 qPrintable(err));
+        QVERIFY(QFile::exists(victim + QStringLiteral("/1.sock")));
+        QCOMPARE(QFileInfo(victim).permissions() & QFile::ReadGroup, QFile::ReadGroup);
+    }
+
     void trainerOutlivesAKilledCli()
     {
         // A trainer that prints at every epoch, for long; the CLI that launched it is killed.

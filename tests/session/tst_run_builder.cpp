@@ -34,6 +34,33 @@ class TestRunBuilder : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void aParentCycleIsBrokenAndSaid()
+    {
+        // root 0; 1 and 2 each other's parent; 3 under a parent that does not exist; 4 sound.
+        wire::Frame frame;
+        auto* model = frame.mutable_model();
+        const int parents[] = {0, 2, 1, 99, 1};
+        for (int id = 0; id < 5; ++id) {
+            auto* layer = model->add_layers();
+            layer->set_id(id);
+            layer->set_parent(parents[id]);
+            layer->set_path("m" + std::to_string(id));
+            layer->set_leaf(id == 4);
+        }
+        RunBuilder run;
+        run.apply(frame);
+        const Model& m = run.state().model;
+        QCOMPARE(m.layers.size(), 5);
+        for (int id = 1; id < m.layers.size(); ++id) {
+            int steps = 0;
+            for (const Layer* l = m.layer(id); l && l->parent > 0; l = m.layer(l->parent))
+                QVERIFY2(++steps < m.layers.size(), qPrintable(QStringLiteral("layer %1 still goes round").arg(id)));
+        }
+        QVERIFY2(run.state().message.contains(QStringLiteral("cycle")), qPrintable(run.state().message));
+        QVERIFY(run.state().message.contains(QStringLiteral("m3")));
+        QCOMPARE(m.layers[4].parent, 1); // the sound layer keeps its place
+    }
+
     void batchSamplesAreBoundedEpochEndsKept()
     {
         RunBuilder run;

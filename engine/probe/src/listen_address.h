@@ -5,8 +5,7 @@
 
 namespace traindx::probe {
 
-// $XDG_RUNTIME_DIR/traindx (if that directory exists), else /tmp/traindx-<uid>. Created 0700 if missing; refused
-// (empty result, reason in `error`) if it belongs to someone else or others can enter it.
+// The discovery directory by the rules both sides share (wire::discovery_directory).
 std::string discovery_directory(std::string* error);
 
 // The path to listen on, or empty with the reason in `error`.
