@@ -123,7 +123,9 @@ CheckResult Checkers::initialization(int only) const
         const Activation activation = m_facts.activationAfter(layer);
         const double expected = gainSquared(activation) / double(fanIn);
         const Layer& l = m_facts.model().layers[layer];
-        if (variance < expected / factor || variance > expected * factor) {
+        // The spread of a handful of weights says nothing about how they were drawn.
+        constexpr qint64 kFewestWeights = 16;
+        if (w.count >= kFewestWeights && (variance < expected / factor || variance > expected * factor)) {
             result.fired = true;
             result.reason = QStringLiteral("%1 starts with weight variance %2, but the fan-in rule for %3 "
                                            "inputs%4 gives %5")

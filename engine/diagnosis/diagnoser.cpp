@@ -110,14 +110,18 @@ bool Diagnoser::review(RunState& run, const SnapshotPtr& snapshot)
         return false;
     const Observation observation {run, m_facts, m_thresholds, snapshot, 0, nullptr};
     bool changed = false;
-    for (Finding& finding : run.findings) {
-        if (!finding.isFault())
-            continue;
-        for (const auto& active : m_rules)
-            if (active.spec->symptom == finding.symptom && active.rule->recovered(observation, finding)) {
-                finding.severity = Severity::Warning;
-                changed = true;
-            }
+    // Until nothing changes: a finding may clear only once what it was named for has.
+    for (bool again = true; again;) {
+        again = false;
+        for (Finding& finding : run.findings) {
+            if (!finding.isFault())
+                continue;
+            for (const auto& active : m_rules)
+                if (active.spec->symptom == finding.symptom && active.rule->recovered(observation, finding)) {
+                    finding.severity = Severity::Warning;
+                    changed = again = true;
+                }
+        }
     }
     if (changed)
         settle(run.findings);

@@ -1026,6 +1026,37 @@ private Q_SLOTS:
         QCOMPARE(s.has(Symptom::PoorInitialization, 3), named);
     }
 
+    void aHandfulOfWeightsSaysNothingOfTheirDraw()
+    {
+        // Two weights per unit: their spread is chance, not an initialisation scheme.
+        QVector<LayerSpec> specs {{QStringLiteral("Linear"), 2, 2}, {QStringLiteral("ReLU")}, {QStringLiteral("Linear"), 2, 4}};
+        Stream s(specs, QStringLiteral("cross_entropy"));
+        auto initial = s.snapshot(false, true);
+        for (auto& sample : initial->layers)
+            if (sample.layer == 1)
+                sample.stats(TensorKind::Weight) = stats(0, 1e-4, 4);
+        s.feed(initial, 0);
+        s.feed(s.snapshot(false), 200.0); // a first loss far above chance would name a real scheme
+        QVERIFY2(!s.has(Symptom::PoorInitialization), qPrintable(s.symptoms()));
+    }
+
+    void initialisationNamedForAPlateauThatEndedClearsWithIt()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.run.model.optimizer = QStringLiteral("SGD");
+        auto initial = s.snapshot(false, true);
+        for (auto& sample : initial->layers)
+            if (sample.layer == 3)
+                sample.stats(TensorKind::Weight) = stats(0, 2, 32 * 32);
+        s.feed(initial, 0);
+        for (int epoch = 0; epoch < 5; ++epoch)
+            s.feed(s.snapshot(true), 1.386, 0.25);
+        QVERIFY2(s.has(Symptom::PoorInitialization, 3), qPrintable(s.symptoms()));
+        s.feed(s.snapshot(true), 0.3, 0.9);
+        for (const auto& f : s.run.findings)
+            QVERIFY2(!f.isFault(), qPrintable(f.key() + QStringLiteral(": ") + f.summary));
+    }
+
     void aPlateauThatTrainingLeftIsAWarningInTheEnd()
     {
         Stream s(reluMlp(), QStringLiteral("cross_entropy"));

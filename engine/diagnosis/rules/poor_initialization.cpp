@@ -39,6 +39,16 @@ public:
         }
     }
 
+    // Named for symptoms that have all cleared since (a plateau training left): the
+    // initialisation was a choice training coped with.
+    bool recovered(const Observation& o, Finding& f) const override
+    {
+        if (symptomShown(o) || firstLossFarAboveChance(o))
+            return false;
+        f.summary += QStringLiteral("; the symptoms it was named for have cleared since");
+        return true;
+    }
+
     void advise(Finding& f, const Advisor& a) const override
     {
         if (!a.byInitialization(f, f.layer))

@@ -81,7 +81,8 @@ public:
     }
 };
 
-const RegisterRule registered {{Symptom::UnscaledData, Role::Setup, 3, Once::PerSymptom,
+// After out_of_range (10): an output that cannot reach the targets at all comes first.
+const RegisterRule registered {{Symptom::UnscaledData, Role::Setup, 11, Once::PerSymptom,
                                 "inputs or regression targets far from unit scale, once training shows the harm",
                                 {QStringLiteral("data_max_abs"), QStringLiteral("data_max_std")},
                                 [] { return std::make_unique<UnscaledDataRule>(); }}};

@@ -4,6 +4,7 @@
 #include "listen_address.h"
 #include "loss_graph.h"
 #include "model_walk.h"
+#include "parameter_sample.h"
 #include "server.h"
 #include "tensor_stats.h"
 
@@ -229,9 +230,9 @@ private:
     // Inside backward, at the run's first non-finite gradient: tell the client, send the
     // weights as they still are, and hold.
     void hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward);
-    using Weights = std::vector<std::vector<torch::Tensor>>; // by layer id
-    Weights copy_weights() const;
-    double relative_change(const probe::LayerInfo& layer, const Weights& reference) const;
+    using Weights = std::vector<probe::ParameterSampler::Sample>; // by layer id
+    Weights copy_weights();
+    double relative_change(const probe::LayerInfo& layer, const Weights& reference);
     // keep_reference: leave the weights remembered for a sample in progress untouched.
     void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool epoch_end = false,
                             bool keep_reference = false);
@@ -279,6 +280,7 @@ private:
     Clock::time_point last_sample_ {};
     double probe_seconds_reported_ = 0, loop_seconds_reported_ = 0;
     bool weights_remembered_ = false;
+    probe::ParameterSampler sampler_;
     Weights previous_weights_;    // one step back, for the update ratio of a sample
     Weights epoch_start_weights_; // for the update over a whole epoch
     std::vector<double> update_ratio_;
@@ -565,28 +567,33 @@ bool Probe::Impl::optimizes(const torch::Tensor& parameter) const
     return !optimizer_ || optimized_.count(parameter.unsafeGetTensorImpl()) > 0;
 }
 
-Probe::Impl::Weights Probe::Impl::copy_weights() const
+namespace {
+
+std::vector<torch::Tensor> tensors_of(const probe::LayerInfo& layer)
+{
+    std::vector<torch::Tensor> tensors;
+    for (const auto& parameter : layer.parameters)
+        tensors.push_back(parameter.second);
+    return tensors;
+}
+
+} // namespace
+
+// A bounded sample of each parameter, not a clone of the model (see ParameterSampler).
+Probe::Impl::Weights Probe::Impl::copy_weights()
 {
     Weights copy(walk_.layers().size());
     for (const auto& layer : walk_.layers())
-        for (const auto& parameter : layer.parameters)
-            copy[layer.id].push_back(parameter.second.detach().clone());
+        if (!layer.parameters.empty())
+            copy[layer.id] = sampler_.remember(layer.id, tensors_of(layer));
     return copy;
 }
 
-double Probe::Impl::relative_change(const probe::LayerInfo& layer, const Weights& reference) const
+double Probe::Impl::relative_change(const probe::LayerInfo& layer, const Weights& reference)
 {
     if (std::size_t(layer.id) >= reference.size() || reference[layer.id].empty())
         return -1.0;
-    double delta = 0, norm = 0;
-    const auto& previous = reference[layer.id];
-    for (std::size_t i = 0; i < layer.parameters.size() && i < previous.size(); ++i) {
-        delta += (layer.parameters[i].second - previous[i]).pow(2).sum().item<double>();
-        norm += previous[i].pow(2).sum().item<double>();
-    }
-    if (norm > 0)
-        return std::sqrt(delta / norm);
-    return delta > 0 ? std::numeric_limits<double>::infinity() : 0.0; // weights that start at zero
+    return sampler_.relative_change(layer.id, tensors_of(layer), reference[layer.id]);
 }
 
 void Probe::Impl::remember_weights()
