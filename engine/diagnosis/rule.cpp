@@ -104,6 +104,19 @@ QVector<double> epochSeries(const RunState& run, const QString& metric)
     return values;
 }
 
+bool lossHalvedSince(const Observation& o, const Finding& f)
+{
+    const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+    double sum = 0;
+    int count = 0;
+    for (int i = o.run.points.size() - 1; i >= 0 && count < 20; --i)
+        if (o.run.points[i].step <= f.step && std::isfinite(o.run.points[i].loss)) {
+            sum += o.run.points[i].loss;
+            ++count;
+        }
+    return count > 0 && !loss.isEmpty() && sum / count > 0 && loss.last() < 0.5 * (sum / count);
+}
+
 bool firstLossFarAboveChance(const Observation& o)
 {
     // A regression model at its start predicts about 0, not the targets' mean: the loss to

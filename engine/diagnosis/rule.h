@@ -104,6 +104,10 @@ QVector<double> epochSeries(const RunState& run, const QString& metric);
 // Whether training has learned: accuracy at the converged level, or (without an
 // accuracy) loss far below chance. A low loss with an accuracy at chance has not learned.
 bool hasConverged(const Observation& observation);
+// For a finding made during training: whether the epoch loss has since fallen under half of
+// the mean batch loss around the finding's step — training left the state it described.
+bool lossHalvedSince(const Observation& observation, const Finding& finding);
+
 // The first finite batch loss is ten times what a model that knows nothing scores (for a
 // regression, one that predicts 0): the outputs start at the wrong scale.
 bool firstLossFarAboveChance(const Observation& observation);

@@ -1057,6 +1057,23 @@ private Q_SLOTS:
             QVERIFY2(!f.isFault(), qPrintable(f.key() + QStringLiteral(": ") + f.summary));
     }
 
+    void aGradientThatFadedOnAPlateauTrainingLeftClears()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        for (int epoch = 0; epoch < 3; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 1)
+                    sample.stats(TensorKind::WeightGrad) = stats(0, 1e-9, 8 * 32);
+            s.feed(snapshot, 1.386, 0.25);
+        }
+        QVERIFY2(s.has(Symptom::VanishingGradient), qPrintable(s.symptoms()));
+        s.feed(s.snapshot(true), 0.3, 0.9);
+        for (const auto& f : s.run.findings)
+            if (f.symptom == Symptom::VanishingGradient)
+                QVERIFY2(!f.isFault() && f.summary.contains(QStringLiteral("did not stop learning")), qPrintable(f.summary));
+    }
+
     void aPlateauThatTrainingLeftIsAWarningInTheEnd()
     {
         Stream s(reluMlp(), QStringLiteral("cross_entropy"));

@@ -31,6 +31,16 @@ public:
         candidates.append({f, 2, Cadence::Any});
     }
 
+    // A gradient that faded while the model sat on a plateau, and training went on to halve
+    // the loss: not what stopped it.
+    bool recovered(const Observation& o, Finding& f) const override
+    {
+        if (!lossHalvedSince(o, f))
+            return false;
+        f.summary += QStringLiteral("; training then halved the loss, so it did not stop learning");
+        return true;
+    }
+
     void advise(Finding& f, const Advisor& a) const override
     {
         const ModelFacts& facts = a.facts();
