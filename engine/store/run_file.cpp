@@ -4,6 +4,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,6 +15,9 @@
 #include <QStandardPaths>
 #include <QSet>
 #include <QUuid>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace traindx {
 
@@ -113,7 +117,16 @@ bool RunRecorder::exec(const QString& sql)
 bool RunRecorder::open(const QString& path, QString* error)
 {
     close();
-    QDir().mkpath(QFileInfo(path).absolutePath());
+    // A recording holds the program's arguments and console output: private to its owner.
+    // The file is created 0600 before SQLite opens it, whose journal files take its mode.
+    const QString directory = QFileInfo(path).absolutePath();
+    if (!QFileInfo::exists(directory) && QDir().mkpath(directory))
+        QFile::setPermissions(directory, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    if (!QFileInfo::exists(path)) {
+        const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            ::close(fd);
+    }
     m_connection = uniqueConnection();
     m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
     m_db.setDatabaseName(path);

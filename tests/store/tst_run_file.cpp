@@ -4,6 +4,7 @@
 #include "session.h"
 #include "session_waiter.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -204,6 +205,22 @@ private Q_SLOTS:
         // Every epoch the recorder printed had been committed before it.
         QVERIFY2(state->epochEnds.size() >= printedEpochs, qPrintable(QStringLiteral("%1 in the file, %2 printed").arg(state->epochEnds.size()).arg(printedEpochs)));
         QVERIFY(!state->findings.isEmpty());
+    }
+
+    void recordingsArePrivate()
+    {
+        const QString directory = m_dir.filePath(QStringLiteral("private/runs"));
+        const QString path = directory + QStringLiteral("/run.traindx");
+        RunRecorder recorder;
+        QString error;
+        QVERIFY2(recorder.open(path, &error), qPrintable(error));
+        recorder.setMeta(QStringLiteral("program"), QStringLiteral("train --token secret"));
+        const QFile::Permissions others = QFile::ReadGroup | QFile::WriteGroup | QFile::ExeGroup | QFile::ReadOther
+            | QFile::WriteOther | QFile::ExeOther;
+        for (const QString& file : {path, path + QStringLiteral("-wal"), directory})
+            if (QFileInfo::exists(file))
+                QVERIFY2((QFileInfo(file).permissions() & others) == 0, qPrintable(file));
+        QVERIFY(QFileInfo::exists(path));
     }
 
     void newerSchemaIsRefusedNamingBothVersions()
