@@ -145,9 +145,10 @@ AttachDialog::AttachDialog(QWidget* parent)
     connect(&m_watcher, &QFutureWatcher<QVector<discovery::ProbeInfo>>::finished, this, [this] {
         const auto probes = m_watcher.result();
         m_model->setProbes(probes);
+        const QString where = discovery::describeDirectory();
         m_status->setText(probes.isEmpty() ? tr("No training program with a TrainDx probe is running for this user (looked in %1).")
-                                                 .arg(discovery::describeDirectory())
-                                           : tr("%n program(s) listening in %1", nullptr, int(probes.size())).arg(discovery::describeDirectory()));
+                                                 .arg(where)
+                                           : tr("%n program(s) listening in %1", nullptr, int(probes.size())).arg(where));
     });
     m_timer.setInterval(2000);
     connect(&m_timer, &QTimer::timeout, this, &AttachDialog::refresh);

@@ -104,6 +104,23 @@ QVector<double> epochSeries(const RunState& run, const QString& metric)
     return values;
 }
 
+MedianStep medianStepRatio(const Observation& o, const std::function<bool(int)>& skip)
+{
+    if (!o.batchSample())
+        return {};
+    QVector<double> ratios;
+    for (int layer : o.facts.parametric()) {
+        const LayerSample* sample = o.snapshot->layer(layer);
+        if (!sample || !(sample->updateRatio >= 0 || std::isnan(sample->updateRatio)) || (skip && skip(layer)))
+            continue;
+        ratios.append(std::isfinite(sample->updateRatio) ? sample->updateRatio : 1e30);
+    }
+    if (ratios.isEmpty())
+        return {};
+    std::sort(ratios.begin(), ratios.end());
+    return {ratios[ratios.size() / 2], int(ratios.size())};
+}
+
 bool lossHalvedSince(const Observation& o, const Finding& f)
 {
     const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));

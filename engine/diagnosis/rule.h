@@ -104,6 +104,15 @@ QVector<double> epochSeries(const RunState& run, const QString& metric);
 // Whether training has learned: accuracy at the converged level, or (without an
 // accuracy) loss far below chance. A low loss with an accuracy at chance has not learned.
 bool hasConverged(const Observation& observation);
+// The median of this batch sample's step update ratios over the parametric layers that
+// `skip` leaves (a ratio that is not finite counts as 1e30, more than all), and how many
+// layers it covers: none when the snapshot is not a batch sample.
+struct MedianStep {
+    double ratio = 0;
+    int layers = 0;
+};
+MedianStep medianStepRatio(const Observation& observation, const std::function<bool(int layer)>& skip = {});
+
 // For a finding made during training: whether the epoch loss has since fallen under half of
 // the mean batch loss around the finding's step — training left the state it described.
 bool lossHalvedSince(const Observation& observation, const Finding& finding);

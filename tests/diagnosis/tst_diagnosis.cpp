@@ -143,6 +143,16 @@ public:
         return found;
     }
 
+    // A batch sample whose every measured step moved the weights by `ratio` of their size.
+    std::shared_ptr<Snapshot> stepSample(double ratio)
+    {
+        auto s = snapshot(false);
+        for (auto& sample : s->layers)
+            if (sample.updateRatio >= 0)
+                sample.updateRatio = ratio;
+        return s;
+    }
+
     bool has(Symptom symptom, int layer = -2) const
     {
         for (const auto& f : run.findings)
@@ -574,11 +584,7 @@ private Q_SLOTS:
         Stream s(reluMlp(), QStringLiteral("cross_entropy"));
         s.run.model.optimizer = QStringLiteral("Adam");
         s.feed(s.snapshot(false, true), 0);
-        auto first = s.snapshot(false);
-        for (auto& sample : first->layers)
-            if (sample.updateRatio >= 0)
-                sample.updateRatio = ratio;
-        s.feed(first, 2.0);
+        s.feed(s.stepSample(ratio), 2.0);
         QCOMPARE(s.has(Symptom::InvalidLearningRate), fault);
         if (fault) {
             QVERIFY(s.first()->symptom == Symptom::InvalidLearningRate);
@@ -990,11 +996,7 @@ private Q_SLOTS:
         s.run.data.inputs.min = 0;
         s.run.data.inputs.max = 1000;
         s.feed(s.snapshot(false, true), 0);
-        auto first = s.snapshot(false);
-        for (auto& sample : first->layers)
-            if (sample.updateRatio >= 0)
-                sample.updateRatio = ratio;
-        s.feed(first, 2.0);
+        s.feed(s.stepSample(ratio), 2.0);
         for (int epoch = 0; epoch < 2; ++epoch)
             s.feed(s.snapshot(true), 1.0 - 0.2 * epoch, 0.6 + 0.1 * epoch);
         QVERIFY2(!s.has(Symptom::InvalidLearningRate), qPrintable(s.symptoms()));

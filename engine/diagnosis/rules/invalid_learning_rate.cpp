@@ -33,17 +33,10 @@ public:
         m_judged = true; // only the first measured step speaks for the rate as set
         if (setupExplainsLargeSteps(o, lr))
             return;
-        QVector<double> ratios;
-        for (int layer : o.facts.parametric()) {
-            const LayerSample* sample = o.snapshot->layer(layer);
-            if (!sample || !(sample->updateRatio >= 0 || std::isnan(sample->updateRatio)) || startedAtZero(o, layer))
-                continue;
-            ratios.append(std::isfinite(sample->updateRatio) ? sample->updateRatio : 1e30);
-        }
-        if (ratios.isEmpty())
+        const MedianStep step = medianStepRatio(o, [&o](int layer) { return startedAtZero(o, layer); });
+        if (step.layers == 0)
             return;
-        std::sort(ratios.begin(), ratios.end());
-        const double median = ratios[ratios.size() / 2];
+        const double median = step.ratio;
         const double limit = o.thresholds[QStringLiteral("lr_first_step_ratio")];
         if (!(median > limit))
             return;
@@ -51,7 +44,7 @@ public:
         f.summary = QStringLiteral("one step at learning rate %1 changed the weights by %2 of their size (median over %3 "
                                    "layers); steps that large overshoot any minimum")
                         .arg(formatNumber(lr), median >= 1e30 ? QStringLiteral("more than all") : formatNumber(median))
-                        .arg(ratios.size());
+                        .arg(step.layers);
         f.evidence = {{QStringLiteral("learning_rate"), lr},
                       {QStringLiteral("first_update_ratio"), median},
                       {QStringLiteral("step"), double(o.snapshot->step)},

@@ -16,9 +16,7 @@ namespace {
 // learning-rate limit, half of a layer's units saturated or dead, a loss that overflowed.
 QString harmSeen(const Observation& o)
 {
-    const Snapshot& s = *o.snapshot;
-    QVector<double> ratios;
-    for (const LayerSample& sample : s.layers) {
+    for (const LayerSample& sample : o.snapshot->layers) {
         if (sample.saturatedFraction >= 0.5)
             return QStringLiteral("%1 % of the outputs of %2 are saturated")
                 .arg(100 * sample.saturatedFraction, 0, 'f', 0)
@@ -27,16 +25,11 @@ QString harmSeen(const Observation& o)
             return QStringLiteral("%1 % of the units of %2 never fire")
                 .arg(100 * sample.deadFraction, 0, 'f', 0)
                 .arg(o.run.model.layer(sample.layer) ? o.run.model.layer(sample.layer)->displayName() : QString());
-        if (sample.updateRatio >= 0 || std::isnan(sample.updateRatio))
-            ratios.append(std::isfinite(sample.updateRatio) ? sample.updateRatio : 1e30);
     }
-    if (o.batchSample() && !ratios.isEmpty()) {
-        std::sort(ratios.begin(), ratios.end());
-        const double median = ratios[ratios.size() / 2];
-        if (median > o.thresholds[QStringLiteral("lr_first_step_ratio")])
-            return QStringLiteral("one step changed the weights by %1 of their size")
-                .arg(median >= 1e30 ? QStringLiteral("more than all") : formatNumber(median));
-    }
+    if (const MedianStep step = medianStepRatio(o);
+        step.layers > 0 && step.ratio > o.thresholds[QStringLiteral("lr_first_step_ratio")])
+        return QStringLiteral("one step changed the weights by %1 of their size")
+            .arg(step.ratio >= 1e30 ? QStringLiteral("more than all") : formatNumber(step.ratio));
     if (firstLossFarAboveChance(o))
         return QStringLiteral("the first loss is more than ten times that of a model that knows nothing");
     for (int i = std::max(0, int(o.run.points.size()) - o.newPoints); i < o.run.points.size(); ++i)
