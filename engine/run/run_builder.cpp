@@ -144,6 +144,7 @@ void RunBuilder::applyHello(const wire::Hello& hello)
         state_.model.name = QString::fromStdString(hello.model_name());
     state_.epoch = hello.epoch();
     state_.step = hello.step();
+    program.epochAtConnect = hello.epoch();
 }
 
 void RunBuilder::addPoint(const BatchPoint& point, Applied& applied)
@@ -155,11 +156,11 @@ void RunBuilder::addPoint(const BatchPoint& point, Applied& applied)
         return;
     }
     // From the history a late client is sent first: keep the order, drop duplicates.
-    auto at = std::lower_bound(points.begin(), points.end(), point.step,
-                               [](const BatchPoint& p, qint64 step) { return p.step < step; });
+    const auto at = std::lower_bound(points.begin(), points.end(), point.step,
+                                     [](const BatchPoint& p, qint64 step) { return p.step < step; });
     if (at != points.end() && at->step == point.step)
         return;
-    points.insert(at, point);
+    points.insert(at.index(), point);
 }
 
 void RunBuilder::forgetOldestBatchSample()

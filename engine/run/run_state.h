@@ -3,6 +3,7 @@
 // (RunStatePtr); the containers share their data, so a copy is cheap.
 #pragma once
 
+#include "chunked_vector.h"
 #include "finding.h"
 
 #include <QHash>
@@ -155,6 +156,7 @@ struct ProgramInfo {
     int rank = 0;
     int worldSize = 1;
     qint64 startedUnixMs = 0;
+    int epochAtConnect = 0; // epochs the trainer had finished when TrainDx connected
 };
 
 enum class TrainerState {
@@ -179,7 +181,7 @@ struct RunState {
     ProgramInfo program;
     Model model;
     DataDescription data;
-    QVector<BatchPoint> points;      // every batch, ordered by step
+    ChunkedVector<BatchPoint> points; // every batch, ordered by step
     QVector<SnapshotPtr> snapshots;  // those carrying layer statistics, in order
     QVector<int> epochEnds;          // indices into snapshots
     QVector<Finding> findings;       // ranked, most important first
@@ -204,6 +206,8 @@ struct RunState {
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }
+    // Epochs that ended while TrainDx watched: history sent to a late client does not count.
+    int epochsSinceConnect() const;
     // Why a run without findings may not be called healthy: no probe answered, or it sent
     // too little to judge. Empty when there was enough to diagnose.
     QString notDiagnosedReason() const;

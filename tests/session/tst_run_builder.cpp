@@ -96,6 +96,44 @@ private Q_SLOTS:
             steps.append(p.step);
         QCOMPARE(steps, (QVector<qint64> {10, 30, 50}));
     }
+
+    void aPublishedCopySharesAllButTheChunkBeingFilled()
+    {
+        ChunkedVector<int, 8> points;
+        for (int i = 0; i < 20; ++i)
+            points.append(i);
+        const ChunkedVector<int, 8> published = points; // what a view holds
+        points.append(20);
+        points[3] = -3;
+        QCOMPARE(published.size(), 20);
+        QCOMPARE(published[3], 3);
+        QCOMPARE(published.last(), 19);
+        QCOMPARE(points.size(), 21);
+        QCOMPARE(points[3], -3);
+        QCOMPARE(points.last(), 20);
+        // The first chunk was cloned by the write to [3], the last by the append: the middle
+        // one is still the same memory.
+        QCOMPARE(points.sharedChunks(published), 1);
+    }
+
+    void insertKeepsOrderAcrossChunks()
+    {
+        ChunkedVector<int, 4> v;
+        QVector<int> expected;
+        for (int i = 0; i < 30; i += 2) {
+            v.append(i);
+            expected.append(i);
+        }
+        const ChunkedVector<int, 4> before = v;
+        for (int odd : {1, 13, 29, 31, -1}) {
+            const auto at = std::lower_bound(v.begin(), v.end(), odd);
+            v.insert(at.index(), odd);
+            expected.insert(std::lower_bound(expected.begin(), expected.end(), odd), odd);
+        }
+        QCOMPARE(QVector<int>(v.begin(), v.end()), expected);
+        QCOMPARE(before.size(), 15);
+        QCOMPARE(before[7], 14);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestRunBuilder)
