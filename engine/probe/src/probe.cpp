@@ -1,10 +1,12 @@
 #include "traindx/probe.h"
 
+#include "gradient_hooks.h"
 #include "hold_gate.h"
 #include "listen_address.h"
 #include "loss_graph.h"
 #include "model_walk.h"
 #include "parameter_sample.h"
+#include "sample_clock.h"
 #include "server.h"
 #include "tensor_stats.h"
 
@@ -28,11 +30,6 @@ namespace traindx {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds(Clock::duration d)
-{
-    return std::chrono::duration<double>(d).count();
-}
 
 bool env_is(const char* name, const char* value)
 {
@@ -115,79 +112,6 @@ bool is_relu_like(const std::string& type)
     return type == "ReLU" || type == "ReLU6";
 }
 
-// Sum of squares of a gradient, NaN and infinity propagating; contiguous float tensors on
-// the CPU in eight lanes the compiler vectorises, others through tensor ops.
-double sum_of_squares(const torch::Tensor& t)
-{
-    if (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous()) {
-        const float* p = t.data_ptr<float>();
-        const std::int64_t n = t.numel();
-        float lanes[8] = {};
-        std::int64_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            for (int k = 0; k < 8; ++k)
-                lanes[k] += p[i + k] * p[i + k];
-        double sum = 0;
-        for (float lane : lanes)
-            sum += lane;
-        for (; i < n; ++i)
-            sum += double(p[i]) * p[i];
-        return sum;
-    }
-    return t.detach().to(torch::kDouble).pow(2).sum().item<double>();
-}
-
-// What the gradient hooks share with the probe. A hook sees each parameter's gradient as
-// backward produces it, before it is added to .grad and before the optimizer uses it. The
-// hooks live as long as the parameters, which may outlive the probe: they reach it only
-// through this, and only while it is alive.
-struct GradientHooks {
-    struct Watch {
-        int layer = -1;
-        std::string parameter;
-    };
-    static constexpr std::size_t kNone = std::size_t(-1);
-    std::atomic<bool> alive {true};
-    std::atomic<bool> break_on_nonfinite {false};
-    std::vector<Watch> watches;
-    int calls_this_step = 0;
-    bool first_broken = false; // the first gradient of this backward pass was already broken
-    double step_sum_of_squares = 0;
-    bool step_measured = false;
-    bool held = false; // the run's first non-finite gradient was held at; later ones are not
-    // The smallest parameter the optimizer updates: its .grad after the step is compared
-    // with what backward produced for it, to see whether zero_grad() ran.
-    std::size_t sentinel = kNone;
-    double sentinel_norm = -1;
-    std::function<void(const Watch& watch, bool forward)> on_nonfinite;
-
-    void begin_step()
-    {
-        calls_this_step = 0;
-        first_broken = false;
-        step_sum_of_squares = 0;
-        step_measured = false;
-        sentinel_norm = -1;
-    }
-
-    void see(std::size_t index, const torch::Tensor& gradient)
-    {
-        Watch& watch = watches[index];
-        const double sum = sum_of_squares(gradient);
-        const bool finite = std::isfinite(sum) || torch::isfinite(gradient).all().item<bool>();
-        if (calls_this_step++ == 0)
-            first_broken = !finite;
-        step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
-        step_measured = true;
-        if (index == sentinel)
-            sentinel_norm = std::sqrt(sum);
-        if (!finite && !held && break_on_nonfinite.load() && on_nonfinite) {
-            held = true;
-            on_nonfinite(watch, first_broken);
-        }
-    }
-};
-
 } // namespace
 
 class Probe::Impl {
@@ -214,7 +138,7 @@ private:
     class Meter {
     public:
         explicit Meter(Impl& impl) : impl_(impl), start_(Clock::now()) {}
-        ~Meter() { impl_.probe_time_ += Clock::now() - start_; }
+        ~Meter() { impl_.clock_.add_probe_time(Clock::now() - start_); }
     private:
         Impl& impl_;
         Clock::time_point start_;
@@ -229,7 +153,7 @@ private:
     double accumulation_ratio() const;
     // Inside backward, at the run's first non-finite gradient: tell the client, send the
     // weights as they still are, and hold.
-    void hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward);
+    void hold_at_nonfinite(const probe::GradientHooks::Watch& watch, bool forward);
     using Weights = std::vector<probe::ParameterSampler::Sample>; // by layer id
     Weights copy_weights();
     double relative_change(const probe::LayerInfo& layer, const Weights& reference);
@@ -248,7 +172,6 @@ private:
     // Whether the watched optimizer updates `parameter` (true when none is watched).
     bool optimizes(const torch::Tensor& parameter) const;
     void flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot);
-    bool sample_due(Clock::time_point now) const;
     double learning_rate() const;
     void boundary(probe::Boundary where);
     void on_hold(bool held, const probe::HoldGate::Position& position);
@@ -272,19 +195,14 @@ private:
     int epoch_loss_count_ = 0, epoch_accuracy_count_ = 0;
 
     // Sampling: layer statistics are taken while probe time stays within the budget.
-    Clock::time_point created_ = Clock::now();
-    Clock::duration probe_time_ {};
-    Clock::duration held_time_ {};
-    Clock::duration last_sample_cost_ {};
-    Clock::time_point last_flush_ = Clock::now();
-    Clock::time_point last_sample_ {};
+    probe::SampleClock clock_ {options_.overhead_budget()};
     double probe_seconds_reported_ = 0, loop_seconds_reported_ = 0;
     bool weights_remembered_ = false;
     probe::ParameterSampler sampler_;
     Weights previous_weights_;    // one step back, for the update ratio of a sample
     Weights epoch_start_weights_; // for the update over a whole epoch
     std::vector<double> update_ratio_;
-    std::shared_ptr<GradientHooks> hooks_ = std::make_shared<GradientHooks>();
+    std::shared_ptr<probe::GradientHooks> hooks_ = std::make_shared<probe::GradientHooks>();
     std::vector<torch::Tensor> watched_; // by watch index
     bool eval_mode_seen_ = false;
 
@@ -329,51 +247,31 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
 
 void Probe::Impl::watch_gradients()
 {
-    for (const auto& layer : walk_.layers()) {
-        for (const auto& [name, tensor] : layer.parameters) {
-            if (!tensor.requires_grad())
-                continue;
-            const std::size_t index = hooks_->watches.size();
-            hooks_->watches.push_back({layer.id, name});
-            watched_.push_back(tensor);
-            torch::Tensor parameter = tensor;
-            parameter.register_hook([hooks = hooks_, index](const torch::Tensor& gradient) {
-                if (!hooks->alive.load() || !gradient.defined())
-                    return;
-                try {
-                    hooks->see(index, gradient);
-                } catch (...) {
-                    // never into the trainer's backward pass
-                }
-            });
-        }
-    }
-    hooks_->on_nonfinite = [this](const GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
+    for (const auto& layer : walk_.layers())
+        for (const auto& [name, tensor] : layer.parameters)
+            if (tensor.requires_grad()) {
+                probe::GradientHooks::watch(hooks_, layer.id, name, tensor);
+                watched_.push_back(tensor);
+            }
+    hooks_->on_nonfinite = [this](const probe::GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
     choose_sentinel();
 }
 
 void Probe::Impl::choose_sentinel()
 {
-    std::size_t best = GradientHooks::kNone;
+    std::size_t best = probe::GradientHooks::kNone;
     for (std::size_t i = 0; i < watched_.size(); ++i)
-        if (optimizes(watched_[i]) && (best == GradientHooks::kNone || watched_[i].numel() < watched_[best].numel()))
+        if (optimizes(watched_[i]) && (best == probe::GradientHooks::kNone || watched_[i].numel() < watched_[best].numel()))
             best = i;
     hooks_->sentinel = best;
 }
 
 double Probe::Impl::accumulation_ratio() const
 {
-    if (hooks_->sentinel == GradientHooks::kNone || !(hooks_->sentinel_norm > 0))
-        return 0.0;
-    const torch::Tensor& gradient = watched_[hooks_->sentinel].grad();
-    if (!gradient.defined())
-        return 0.0;
-    const double ratio = std::sqrt(sum_of_squares(gradient)) / hooks_->sentinel_norm;
-    return std::isfinite(ratio) ? ratio : 0.0;
+    return hooks_->sentinel == probe::GradientHooks::kNone ? 0.0 : hooks_->accumulation_ratio(watched_[hooks_->sentinel]);
 }
 
-
-void Probe::Impl::hold_at_nonfinite(const GradientHooks::Watch& watch, bool forward)
+void Probe::Impl::hold_at_nonfinite(const probe::GradientHooks::Watch& watch, bool forward)
 {
     if (!server_.has_client())
         return;
@@ -395,10 +293,10 @@ void Probe::Impl::hold_at_nonfinite(const GradientHooks::Watch& watch, bool forw
     wire::Snapshot snapshot;
     collect_parameters(snapshot, false, false, /*keep_reference=*/true);
     flush(wire::Snapshot::BATCH, std::move(snapshot));
-    probe_time_ += Clock::now() - start;
+    clock_.add_probe_time(Clock::now() - start);
     const auto held = Clock::now();
     gate_.hold({epoch_, batch_, step_, probe::Boundary::Gradient});
-    held_time_ += Clock::now() - held;
+    clock_.add_held_time(Clock::now() - held);
 }
 
 Probe::Impl::~Impl()
@@ -454,7 +352,7 @@ bool Probe::Impl::start()
         if (!server_.wait_for_client(std::chrono::seconds(timeout)))
             std::fprintf(stderr, "traindx: no TrainDx client connected within %d s; training goes on\n", timeout);
     }
-    created_ = last_flush_ = Clock::now();
+    clock_.restart(Clock::now());
     return true;
 }
 
@@ -684,8 +582,8 @@ void Probe::Impl::attach_taps(wire::Snapshot& snapshot)
 void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
 {
     const auto now = Clock::now();
-    const double loop_total = seconds(now - created_ - held_time_);
-    const double probe_total = seconds(probe_time_);
+    const double loop_total = clock_.loop_seconds(now);
+    const double probe_total = clock_.probe_seconds();
     snapshot.set_kind(kind);
     snapshot.set_step(step_);
     snapshot.set_epoch(epoch_);
@@ -704,7 +602,7 @@ void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
     points_.clear();
     probe_seconds_reported_ = probe_total;
     loop_seconds_reported_ = loop_total;
-    last_flush_ = now;
+    clock_.flushed(now);
 
     const auto keep = snapshot.layers_size() > 0 || kind == wire::Snapshot::EPOCH_END ? probe::Server::Keep::Snapshot
                                                                                      : probe::Server::Keep::Points;
@@ -712,15 +610,6 @@ void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
     *frame.mutable_snapshot() = std::move(snapshot);
     server_.send(std::move(frame), keep);
     server_.set_progress(epoch_, step_);
-}
-
-bool Probe::Impl::sample_due(Clock::time_point now) const
-{
-    if (now - last_sample_ < std::chrono::milliseconds(100))
-        return false;
-    const double loop_total = seconds(now - created_ - held_time_);
-    const double probe_total = seconds(probe_time_) + 2 * seconds(last_sample_cost_);
-    return probe_total <= options_.overhead_budget() * loop_total;
 }
 
 // Once, at the first loss tensor: what lies between the model's output and the loss.
@@ -773,13 +662,12 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             collect_parameters(snapshot, true);
             attach_taps(snapshot);
             taps_.clear();
-            last_sample_ = Clock::now();
-            last_sample_cost_ = last_sample_ - start;
+            clock_.sampled(start, Clock::now());
             flush(wire::Snapshot::BATCH, std::move(snapshot));
-        } else if (sample_due(start)) {
+        } else if (clock_.sample_due(start)) {
             remember_weights();
             arm_taps();
-        } else if (start - last_flush_ >= std::chrono::milliseconds(100)) {
+        } else if (clock_.flush_due(start)) {
             flush(wire::Snapshot::BATCH, wire::Snapshot());
         }
         ++step_;
@@ -861,7 +749,7 @@ void Probe::Impl::boundary(probe::Boundary where)
 {
     const auto start = Clock::now();
     gate_.pass({epoch_, batch_, step_, where});
-    held_time_ += Clock::now() - start;
+    clock_.add_held_time(Clock::now() - start);
     if (gate_.stop_requested() && !stop_polled_) {
         // The loop does not check stop_requested(): end the program as a debugger's stop does.
         wire::Frame frame;

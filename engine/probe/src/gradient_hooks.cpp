@@ -1,0 +1,82 @@
+#include "gradient_hooks.h"
+
+#include <cmath>
+#include <limits>
+
+namespace traindx::probe {
+
+double sum_of_squares(const torch::Tensor& t)
+{
+    if (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous()) {
+        const float* p = t.data_ptr<float>();
+        const std::int64_t n = t.numel();
+        float lanes[8] = {};
+        std::int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; ++k)
+                lanes[k] += p[i + k] * p[i + k];
+        double sum = 0;
+        for (float lane : lanes)
+            sum += lane;
+        for (; i < n; ++i)
+            sum += double(p[i]) * p[i];
+        return sum;
+    }
+    return t.detach().to(torch::kDouble).pow(2).sum().item<double>();
+}
+
+void GradientHooks::watch(const std::shared_ptr<GradientHooks>& hooks, int layer, const std::string& name,
+                          torch::Tensor parameter)
+{
+    const std::size_t index = hooks->watches.size();
+    hooks->watches.push_back({layer, name});
+    parameter.register_hook([hooks, index](const torch::Tensor& gradient) {
+        if (!hooks->alive.load() || !gradient.defined())
+            return;
+        try {
+            hooks->see(index, gradient);
+        } catch (...) {
+            // never into the trainer's backward pass
+        }
+    });
+}
+
+void GradientHooks::begin_step()
+{
+    calls_this_step = 0;
+    first_broken = false;
+    step_sum_of_squares = 0;
+    step_measured = false;
+    sentinel_norm = -1;
+}
+
+void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
+{
+    const Watch& watch = watches[index];
+    const double sum = sum_of_squares(gradient);
+    // A float sum of squares can overflow on finite values: then ask the tensor.
+    const bool finite = std::isfinite(sum) || torch::isfinite(gradient).all().item<bool>();
+    if (calls_this_step++ == 0)
+        first_broken = !finite;
+    step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
+    step_measured = true;
+    if (index == sentinel)
+        sentinel_norm = std::sqrt(sum);
+    if (!finite && !held && break_on_nonfinite.load() && on_nonfinite) {
+        held = true;
+        on_nonfinite(watch, first_broken);
+    }
+}
+
+double GradientHooks::accumulation_ratio(const torch::Tensor& sentinel_parameter) const
+{
+    if (!(sentinel_norm > 0))
+        return 0.0;
+    const torch::Tensor& gradient = sentinel_parameter.grad();
+    if (!gradient.defined())
+        return 0.0;
+    const double ratio = std::sqrt(sum_of_squares(gradient)) / sentinel_norm;
+    return std::isfinite(ratio) ? ratio : 0.0;
+}
+
+} // namespace traindx::probe
