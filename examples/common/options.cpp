@@ -15,7 +15,7 @@ Options::Options(int argc, char** argv)
         const auto equals = argument.find('=');
         if (equals != std::string::npos)
             values_[argument.substr(2, equals - 2)] = argument.substr(equals + 1);
-        else if (i + 1 < argc)
+        else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
             values_[argument.substr(2)] = argv[++i];
         else
             values_[argument.substr(2)] = "";

@@ -9,7 +9,8 @@ namespace examples {
 
 class Options {
 public:
-    // Accepts "--key value" and "--key=value"; anything else lands in positional().
+    // Accepts "--key value", "--key=value" and a bare "--flag" (followed by another option or
+    // nothing); anything else lands in positional().
     Options(int argc, char** argv);
 
     int integer(const std::string& key, int fallback) const;

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <ostream>
 
 namespace examples {
@@ -47,6 +48,9 @@ int train(Training& training, std::ostream& log)
     probe.describe_data(training.train.inputs.slice(0, 0, c10::nullopt, stride),
                         training.train.targets.slice(0, 0, c10::nullopt, stride));
 
+    std::optional<torch::autograd::DetectAnomalyGuard> anomaly_mode;
+    if (training.detect_anomaly)
+        anomaly_mode.emplace();
     const std::int64_t rows = training.train.inputs.size(0);
     for (int epoch = 0; epoch < training.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();

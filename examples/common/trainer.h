@@ -34,6 +34,8 @@ struct Training {
     Scoring scoring = Scoring::ArgMax;
     // > 0: the program aborts (SIGABRT) after this many epochs, as a crashing trainer would.
     int abort_after_epochs = 0;
+    // Runs the loop under LibTorch's anomaly mode (torch::autograd::DetectAnomalyGuard).
+    bool detect_anomaly = false;
     // Replaces `scoring` when set: the program's own notion of accuracy.
     std::function<double(const torch::Tensor& output, const torch::Tensor& target)> accuracy;
 };

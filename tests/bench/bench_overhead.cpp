@@ -1,9 +1,13 @@
-// traindx-bench-overhead [--rounds N] [--epochs N] [-- extra trainer arguments]
+// traindx-bench-overhead [--rounds N] [--epochs N] [--tiny] [--anomaly] [-- extra trainer arguments]
 // Runs traindx-fashion-mnist alternately with the probe off (TRAINDX=off) and with the
 // probe on and TrainDx attached, and compares the epoch times the trainer reports.
 // Each round runs both, back to back, and takes the ratio of their median epoch times;
 // the result is the median of the rounds' ratios, so a burst of noise from the machine
 // spoils one round, not the figure.
+//   --tiny     a model of 16 and 8 hidden units in batches of 8: steps of tens of
+//              microseconds, where a fixed cost per step shows
+//   --anomaly  also runs the loop under LibTorch's own NaN aid (DetectAnomalyGuard, probe
+//              off) each round, and reports its ratio beside the probe's
 // Last line: overhead_ratio=R.
 #include "session.h"
 #include "session_waiter.h"
@@ -73,27 +77,40 @@ int main(int argc, char** argv)
     QStringList args = app.arguments().mid(1);
     int rounds = 7;
     int epochs = 2;
+    bool tiny = false, anomaly = false;
     QStringList extra;
     for (int i = 0; i < args.size(); ++i) {
         if (args[i] == QStringLiteral("--rounds") && i + 1 < args.size())
             rounds = args[++i].toInt();
         else if (args[i] == QStringLiteral("--epochs") && i + 1 < args.size())
             epochs = args[++i].toInt();
+        else if (args[i] == QStringLiteral("--tiny"))
+            tiny = true;
+        else if (args[i] == QStringLiteral("--anomaly"))
+            anomaly = true;
         else if (args[i] == QStringLiteral("--")) {
             extra = args.mid(i + 1);
             break;
         }
     }
     const QString program = test::builtProgram(QStringLiteral("traindx-fashion-mnist"));
-    const QStringList arguments = QStringList {QStringLiteral("--epochs"), QString::number(epochs)} + extra;
+    QStringList arguments = QStringList {QStringLiteral("--epochs"), QString::number(epochs)};
+    if (tiny)
+        arguments << QStringLiteral("--hidden") << QStringLiteral("16") << QStringLiteral("--batch-size")
+                  << QStringLiteral("8") << QStringLiteral("--train-limit") << QStringLiteral("8000");
+    arguments += extra;
 
-    QVector<double> probed, unprobed, selfReported, ratios;
+    QVector<double> probed, unprobed, selfReported, ratios, anomalyRatios;
     std::printf("%-6s %-9s %s\n", "round", "probe", "epoch seconds");
     for (int round = 1; round <= rounds; ++round) {
         const QVector<double> off = runUnprobed(program, arguments);
         double overhead = 0;
         const QVector<double> on = runProbed(program, arguments, &overhead);
-        for (const auto& [name, times] : {std::pair {"off", off}, std::pair {"on", on}}) {
+        const QVector<double> underAnomaly
+            = anomaly ? runUnprobed(program, arguments + QStringList {QStringLiteral("--detect-anomaly")}) : QVector<double>();
+        for (const auto& [name, times] : {std::pair {"off", off}, std::pair {"on", on}, std::pair {"anomaly", underAnomaly}}) {
+            if (times.isEmpty() && !anomaly)
+                continue;
             QStringList text;
             for (double t : times)
                 text.append(QString::number(t, 'f', 3));
@@ -104,6 +121,8 @@ int main(int argc, char** argv)
         selfReported.append(overhead);
         if (!on.isEmpty() && !off.isEmpty())
             ratios.append(median(on) / median(off));
+        if (!underAnomaly.isEmpty() && !off.isEmpty())
+            anomalyRatios.append(median(underAnomaly) / median(off));
     }
     if (probed.isEmpty() || unprobed.isEmpty()) {
         std::fprintf(stderr, "traindx-bench-overhead: the trainer reported no epoch times\n");
@@ -117,6 +136,9 @@ int main(int argc, char** argv)
         perRound.append(QString::number(r, 'f', 3));
     std::printf("per-round ratios: %s\n", qPrintable(perRound.join(QLatin1Char(' '))));
     std::printf("probe's own time as a share of loop time (self-measured): %.2f %%\n", 100 * median(selfReported));
+    if (anomaly)
+        std::printf("LibTorch anomaly mode instead (DetectAnomalyGuard, probe off): anomaly_ratio=%.3f\n",
+                    median(anomalyRatios));
     std::printf("overhead_ratio=%.4f\n", ratio);
     return 0;
 }
