@@ -1,6 +1,7 @@
 #include "cli_run.h"
 
 #include "discovery.h"
+#include "quit_signals.h"
 #include "report_pdf.h"
 
 #include <QCoreApplication>
@@ -10,6 +11,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
+
+#include <cstring>
 
 namespace traindx::cli {
 
@@ -31,6 +34,39 @@ bool ended(TrainerState state)
 {
     return state == TrainerState::Finished || state == TrainerState::Crashed || state == TrainerState::Failed
         || state == TrainerState::Detached || state == TrainerState::Replay;
+}
+
+bool crashedRun(const RunState& state)
+{
+    return state.state == TrainerState::Crashed
+        || (state.state == TrainerState::Replay && state.message.contains(QLatin1String("(crashed when recorded)")));
+}
+
+struct Verdict {
+    QString name; // faulty, crashed, not_diagnosed, healthy
+    QString reason;
+    int faults = 0;
+};
+
+// One verdict for the summary, the JSON and the exit code. Faults found stand even when the
+// trainer crashed afterwards; a crash with none is not a healthy run.
+Verdict verdictOf(const RunState& state)
+{
+    Verdict v;
+    for (const auto& finding : state.findings)
+        v.faults += finding.isFault();
+    if (v.faults > 0)
+        v.name = QStringLiteral("faulty");
+    else if (crashedRun(state)) {
+        v.name = QStringLiteral("crashed");
+        v.reason = QStringLiteral("the trainer crashed before any fault was seen: %1").arg(state.message);
+    } else if (const QString reason = state.notDiagnosedReason(); !reason.isEmpty()) {
+        v.name = QStringLiteral("not_diagnosed");
+        v.reason = reason;
+    } else {
+        v.name = QStringLiteral("healthy");
+    }
+    return v;
 }
 
 } // namespace
@@ -125,6 +161,7 @@ HeadlessRun::HeadlessRun(Options options, QObject* parent)
     , m_options(std::move(options))
 {
     connect(&m_session, &Session::stateChanged, this, &HeadlessRun::onState);
+    connect(&m_quitSignals, &QuitSignals::received, this, &HeadlessRun::interrupted);
     connect(&m_session, &Session::consoleOutput, this, [this](const QString& text) {
         if (m_options.showOutput) {
             err() << text;
@@ -187,7 +224,7 @@ void HeadlessRun::onState(const RunStatePtr& state)
     }
     out().flush();
 
-    if (m_options.maxEpochs > 0 && !m_stopSent && state->epochEnds.size() >= m_options.maxEpochs) {
+    if (m_options.maxEpochs > 0 && !m_stopSent && state->epochsSinceConnect() >= m_options.maxEpochs) {
         m_stopSent = true; // the session stops the trainer itself
         out() << "stopping after " << m_options.maxEpochs << " epochs (--max-epochs)\n";
     }
@@ -195,28 +232,50 @@ void HeadlessRun::onState(const RunStatePtr& state)
         finish(*state);
 }
 
+void HeadlessRun::interrupted(int signal)
+{
+    if (m_done)
+        return;
+    if (m_interruptedBy != 0) {
+        err() << "traindx-cli: interrupted again: quitting without a report\n";
+        err().flush();
+        QCoreApplication::exit(128 + signal);
+        return;
+    }
+    m_interruptedBy = signal;
+    if (!m_options.attachTarget.isEmpty()) {
+        out() << "interrupted: detaching, the trainer goes on\n";
+        m_session.detach();
+    } else if (!m_options.replayPath.isEmpty()) {
+        out() << "interrupted\n";
+        QCoreApplication::exit(128 + signal);
+    } else {
+        out() << "interrupted: stopping the trainer\n";
+        m_session.send(Command::Stop);
+    }
+    out().flush();
+}
+
 void HeadlessRun::finish(const RunState& state)
 {
     m_done = true;
-    int faults = 0;
-    for (const auto& finding : state.findings)
-        faults += finding.isFault();
-
     if (state.state == TrainerState::Failed) {
         err() << "traindx-cli: " << state.message << "\n";
         err().flush();
         QCoreApplication::exit(UsageError);
         return;
     }
+    const Verdict verdict = verdictOf(state);
     out() << "\n";
-    const QString undiagnosed = faults > 0 ? QString() : state.notDiagnosedReason();
-    if (!undiagnosed.isEmpty()) {
-        out() << "not diagnosed: " << undiagnosed << "\n";
+    if (verdict.name == QLatin1String("not_diagnosed")) {
+        out() << "not diagnosed: " << verdict.reason << "\n";
+    } else if (verdict.name == QLatin1String("crashed") && state.findings.isEmpty()) {
+        out() << "crashed: " << verdict.reason << "\n";
     } else if (state.findings.isEmpty()) {
         out() << "healthy: no symptom in " << state.epochEnds.size() << " epochs\n";
     } else {
-        out() << (faults > 0 ? "faulty" : "healthy with warnings") << ": " << state.findings.size() << " finding"
-              << (state.findings.size() == 1 ? "" : "s") << ", most important first\n";
+        out() << (verdict.faults > 0 ? "faulty" : verdict.name == QLatin1String("crashed") ? "crashed, with warnings" : "healthy with warnings")
+              << ": " << state.findings.size() << " finding" << (state.findings.size() == 1 ? "" : "s") << ", most important first\n";
         int rank = 0;
         for (const auto& finding : state.findings) {
             out() << "  " << ++rank << ". " << symptomName(finding.symptom) << " at " << finding.layerLabel() << ": " << finding.summary
@@ -226,7 +285,7 @@ void HeadlessRun::finish(const RunState& state)
                 out() << "     follows from " << finding.causeLabel(state.findings) << "\n";
         }
     }
-    if (state.state == TrainerState::Crashed)
+    if (state.state == TrainerState::Crashed && verdict.faults > 0)
         out() << "the trainer crashed: " << state.message << "\n";
     if (!state.runFile.isEmpty() && state.state != TrainerState::Replay)
         out() << "recorded in " << state.runFile << "\n";
@@ -254,30 +313,27 @@ void HeadlessRun::finish(const RunState& state)
         out() << "report written to " << m_options.reportPath << "\n";
         out().flush();
     }
-    const bool crashed = state.state == TrainerState::Crashed
-        || (state.state == TrainerState::Replay && state.message.contains(QLatin1String("(crashed when recorded)")));
-    const int code = crashed ? TrainerCrashed : faults > 0 ? Findings : !undiagnosed.isEmpty() ? NotDiagnosed : Healthy;
+    const int code = verdict.faults > 0                          ? Findings
+        : verdict.name == QLatin1String("crashed")               ? TrainerCrashed
+        : verdict.name == QLatin1String("not_diagnosed")         ? NotDiagnosed
+                                                                 : Healthy;
     QMetaObject::invokeMethod(qApp, [code] { QCoreApplication::exit(code); }, Qt::QueuedConnection);
 }
 
 bool HeadlessRun::writeJson(const RunState& state, QString* error) const
 {
     QJsonObject root;
-    int faults = 0;
     double first = -1;
     QJsonArray findings;
     for (const auto& finding : state.findings) {
-        faults += finding.isFault();
         if (finding.seconds >= 0 && (first < 0 || finding.seconds < first))
             first = finding.seconds;
         findings.append(finding.toJson());
     }
-    const QString undiagnosed = faults > 0 ? QString() : state.notDiagnosedReason();
-    root.insert(QStringLiteral("verdict"), faults > 0                 ? QStringLiteral("faulty")
-                                           : undiagnosed.isEmpty() ? QStringLiteral("healthy")
-                                                                   : QStringLiteral("not_diagnosed"));
-    if (!undiagnosed.isEmpty())
-        root.insert(QStringLiteral("reason"), undiagnosed);
+    const Verdict verdict = verdictOf(state);
+    root.insert(QStringLiteral("verdict"), verdict.name);
+    if (!verdict.reason.isEmpty())
+        root.insert(QStringLiteral("reason"), verdict.reason);
     QString program = state.program.program;
     if (!state.program.arguments.isEmpty())
         program += QLatin1Char(' ') + state.program.arguments.join(QLatin1Char(' '));
@@ -288,6 +344,19 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     root.insert(QStringLiteral("trainer"), trainerStateName(state.state));
     if (state.state == TrainerState::Crashed)
         root.insert(QStringLiteral("crash"), state.message);
+    if (m_interruptedBy != 0)
+        root.insert(QStringLiteral("interrupted_by"), QString::fromLatin1(sigabbrev_np(m_interruptedBy)).prepend(QStringLiteral("SIG")));
+    // What the verdict rests on: how much of the run TrainDx saw, and how the stream ended.
+    QJsonObject coverage;
+    coverage.insert(QStringLiteral("probe_connected"), !state.program.protocol.isEmpty());
+    coverage.insert(QStringLiteral("epochs_seen"), state.epochEnds.size());
+    coverage.insert(QStringLiteral("steps_seen"), state.points.size());
+    coverage.insert(QStringLiteral("last_step"), state.points.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(state.points.last().step + 1));
+    coverage.insert(QStringLiteral("snapshots_dropped_by_probe"), state.dropped);
+    coverage.insert(QStringLiteral("stream_ended"), trainerStateName(state.state));
+    if (!state.message.isEmpty())
+        coverage.insert(QStringLiteral("message"), state.message);
+    root.insert(QStringLiteral("coverage"), coverage);
     QJsonObject thresholds;
     const auto changed = m_options.session.thresholds.overridden();
     for (auto it = changed.begin(); it != changed.end(); ++it)

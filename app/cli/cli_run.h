@@ -2,6 +2,7 @@
 // arrive, a summary at the end, writes the JSON report and answers with an exit code.
 #pragma once
 
+#include "quit_signals.h"
 #include "session.h"
 
 #include <QObject>
@@ -38,6 +39,9 @@ public:
 
 private:
     void onState(const RunStatePtr& state);
+    // Ctrl-C or SIGTERM: stop a launched trainer or detach from an attached one, then report
+    // as at any end; a second one quits at once.
+    void interrupted(int signal);
     void finish(const RunState& state);
     bool writeJson(const RunState& state, QString* error) const;
 
@@ -47,6 +51,8 @@ private:
     int m_epochsPrinted = 0;
     bool m_stopSent = false;
     bool m_done = false;
+    int m_interruptedBy = 0;
+    QuitSignals m_quitSignals;
 };
 
 } // namespace traindx::cli

@@ -5,6 +5,7 @@
 //   traindx RUN.traindx              opens a recorded run
 #include "discovery.h"
 #include "main_window.h"
+#include "quit_signals.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -60,5 +61,12 @@ int main(int argc, char** argv)
     } else if (!parser.positionalArguments().isEmpty()) {
         window.openRun(parser.positionalArguments().first());
     }
+    // Told to quit (SIGTERM, SIGINT, SIGHUP), the window closes as it would from the menu:
+    // a trainer it launched is stopped, not left running on its own.
+    traindx::QuitSignals quitSignals;
+    QObject::connect(&quitSignals, &traindx::QuitSignals::received, &app, [] {
+        QApplication::closeAllWindows();
+        QApplication::quit();
+    });
     return app.exec();
 }

@@ -1,5 +1,6 @@
 #include "run_state.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace traindx {
@@ -96,6 +97,13 @@ SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
         if (const auto* sample = (*it)->layer(layer); sample && sample->stats(kind).present)
             return *it;
     return nullptr;
+}
+
+int RunState::epochsSinceConnect() const
+{
+    if (epochEnds.isEmpty())
+        return 0;
+    return std::max(0, snapshots[epochEnds.last()]->epoch + 1 - program.epochAtConnect);
 }
 
 QString RunState::notDiagnosedReason() const

@@ -44,6 +44,7 @@ void SessionWorker::reset(TrainerState state)
     connect(m_connection, &Connection::ready, this, &SessionWorker::onReady);
     connect(m_connection, &Connection::frameReceived, this, &SessionWorker::onFrame);
     connect(m_connection, &Connection::closed, this, &SessionWorker::onClosed);
+    publish(); // the last output of the run before, into its own recording
     if (m_recorder)
         m_recorder->close();
     m_recorder.reset();
@@ -87,14 +88,7 @@ void SessionWorker::launch(const LaunchSpec& spec)
         m_connection->connectTo(socketPath, kLaunchConnectTimeoutMs);
         changed();
     });
-    connect(m_launcher, &Launcher::output, this, [this](const QString& text, bool standardError) {
-        if (!m_output.isEmpty() && m_output.last().second == standardError)
-            m_output.last().first += text;
-        else
-            m_output.append({text, standardError});
-        if (m_recorder)
-            m_recorder->recordConsole(text, standardError, nowMs());
-    });
+    connect(m_launcher, &Launcher::output, this, &SessionWorker::addOutput);
     connect(m_launcher, &Launcher::failed, this, [this](const QString& message) {
         m_connection->disconnectFromProbe();
         m_run.state().state = TrainerState::Failed;
@@ -257,6 +251,7 @@ void SessionWorker::shutdown()
         m_connection->disconnectFromProbe();
     delete m_launcher; // terminates a trainer it started
     m_launcher = nullptr;
+    publish();
     if (m_recorder)
         m_recorder->close();
 }
@@ -286,7 +281,7 @@ void SessionWorker::onFrame(const wire::Frame& frame)
         diagnose(applied, m_sinceLaunch.elapsed() / 1000.0);
     // Here rather than in the owner's thread, so the stop leaves before the next epoch ends.
     if (applied.snapshot && applied.snapshot->epochEnd && m_options.maxEpochs > 0 && !m_stopRequested
-        && m_run.state().epochEnds.size() >= m_options.maxEpochs)
+        && m_run.state().epochsSinceConnect() >= m_options.maxEpochs)
         send(Command::Stop);
     if (frame.has_event() && frame.event().kind() == wire::Event::FINISHED)
         m_finishedByProbe = true;
@@ -357,10 +352,17 @@ void SessionWorker::onProcessFinished(int exitCode, int signal)
     state.exitCode = exitCode;
     state.exitSignal = signal;
     const bool clean = signal == 0 && exitCode == 0;
-    const bool stopped = m_stopRequested && (signal == SIGTERM || signal == SIGKILL || clean);
-    state.state = clean || stopped ? TrainerState::Finished : TrainerState::Crashed;
-    if (stopped && !clean)
+    const bool stopped = m_stopRequested && (signal == SIGTERM || signal == SIGKILL || signal == SIGINT || clean);
+    // Ctrl-C in the terminal reaches the trainer too: an interruption, not a crash.
+    const bool interrupted = signal == SIGINT;
+    state.state = clean || stopped || interrupted ? TrainerState::Finished : TrainerState::Crashed;
+    if (interrupted)
+        state.message = tr("interrupted (%1)").arg(Launcher::describeExit(exitCode, signal));
+    else if (stopped && !clean)
         state.message = tr("stopped by TrainDx (%1)").arg(Launcher::describeExit(exitCode, signal));
+    else if (stopped)
+        state.message = state.epochEnds.size() == 1 ? tr("stopped by TrainDx after 1 epoch")
+                                                    : tr("stopped by TrainDx after %1 epochs").arg(state.epochEnds.size());
     else if (!clean)
         state.message = tr("the trainer %1").arg(Launcher::describeExit(exitCode, signal));
     else if (state.state == TrainerState::Finished && state.message.isEmpty())
@@ -375,11 +377,43 @@ void SessionWorker::onProcessFinished(int exitCode, int signal)
     publish(); // the end of a run is worth telling at once
 }
 
+void SessionWorker::addOutput(const QString& text, bool standardError)
+{
+    const qsizetype room = std::max<qsizetype>(0, kConsoleHeadChars - m_outputChars);
+    const QString head = text.left(room);
+    if (!head.isEmpty()) {
+        if (!m_output.isEmpty() && m_output.last().second == standardError)
+            m_output.last().first += head;
+        else
+            m_output.append({head, standardError});
+        m_outputChars += head.size();
+    }
+    if (head.size() == text.size())
+        return;
+    m_outputTail += QStringView(text).mid(head.size());
+    m_outputTailError = standardError;
+    if (m_outputTail.size() > kConsoleTailChars) {
+        m_outputDropped += m_outputTail.size() - kConsoleTailChars;
+        m_outputTail = m_outputTail.right(kConsoleTailChars);
+    }
+}
+
 void SessionWorker::publish()
 {
-    for (const auto& [text, standardError] : std::as_const(m_output))
+    const auto show = [this](const QString& text, bool standardError) {
         Q_EMIT consoleOutput(text, standardError);
+        if (m_recorder)
+            m_recorder->recordConsole(text, standardError, nowMs());
+    };
+    for (const auto& [text, standardError] : std::as_const(m_output))
+        show(text, standardError);
+    if (m_outputDropped > 0)
+        show(tr("\n[TrainDx: %1 characters of the trainer's output not shown]\n").arg(m_outputDropped), true);
+    if (!m_outputTail.isEmpty())
+        show(m_outputTail, m_outputTailError);
     m_output.clear();
+    m_outputChars = m_outputDropped = 0;
+    m_outputTail.clear();
     if (!m_dirty)
         return;
     m_dirty = false;

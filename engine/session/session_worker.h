@@ -43,6 +43,11 @@ private:
     void onProcessFinished(int exitCode, int signal);
     void publish();
     void changed() { m_dirty = true; }
+    // The trainer's output, bounded per publish: its first kConsoleHeadChars and its last
+    // kConsoleTailChars go to the views and the run file, the middle is counted and said.
+    void addOutput(const QString& text, bool standardError);
+    static constexpr qsizetype kConsoleHeadChars = 48 * 1024;
+    static constexpr qsizetype kConsoleTailChars = 16 * 1024;
 
     Launcher* m_launcher = nullptr;
     Connection* m_connection = nullptr;
@@ -54,6 +59,10 @@ private:
     QTimer m_publishTimer {this}; // children, so they move to the worker thread with it
     QTimer m_stopTimer {this};
     QVector<QPair<QString, bool>> m_output; // console text since the last publish, by stream
+    qsizetype m_outputChars = 0;
+    QString m_outputTail;
+    bool m_outputTailError = false;
+    qsizetype m_outputDropped = 0;
     bool m_dirty = false;
     bool m_finishedByProbe = false;
     bool m_stopRequested = false;

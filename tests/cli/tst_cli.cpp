@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -286,6 +287,71 @@ private Q_SLOTS:
         // have been in the probe's queue, never the first one.
         const int epochs = r.json.value(QStringLiteral("epochs_run")).toInt();
         QVERIFY2(epochs == 1 || epochs == 2, qPrintable(QString::number(epochs)));
+        // A crash with no fault seen is not a healthy run, whatever was seen before it.
+        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("crashed"));
+        const QJsonObject coverage = r.json.value(QStringLiteral("coverage")).toObject();
+        QCOMPARE(coverage.value(QStringLiteral("stream_ended")).toString(), QStringLiteral("crashed"));
+        QCOMPARE(coverage.value(QStringLiteral("epochs_seen")).toInt(), epochs);
+        QVERIFY(coverage.value(QStringLiteral("steps_seen")).toInt() > 0);
+    }
+
+    void interruptingTheCliStillReports_data()
+    {
+        QTest::addColumn<bool>("attach");
+        QTest::addColumn<int>("signal");
+        QTest::newRow("Ctrl-C on attach: detaches, the trainer goes on") << true << int(SIGINT);
+        QTest::newRow("SIGTERM on run: stops the trainer it launched") << false << int(SIGTERM);
+    }
+    void interruptingTheCliStillReports()
+    {
+        QFETCH(bool, attach);
+        QFETCH(int, signal);
+        const QString marker = QStringLiteral("%1").arg(700000 + signal + (attach ? 1 : 0) * 1000);
+        const QStringList trainerCommand {builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("healthy_regression"),
+                                          QStringLiteral("--epochs"), QStringLiteral("100000"), QStringLiteral("--seed"), marker};
+        QProcess trainer;
+        if (attach) {
+            trainer.start(trainerCommand.first(), trainerCommand.mid(1));
+            QVERIFY(trainer.waitForStarted());
+            QByteArray trainerOutput;
+            QTRY_VERIFY_WITH_TIMEOUT((trainerOutput += trainer.readAllStandardOutput()).contains("epoch 1/"), 60000);
+        }
+        const QString path = json(QStringLiteral("interrupted"));
+        QFile::remove(path);
+        QProcess cliProcess;
+        cliProcess.start(builtProgram(QStringLiteral("traindx-cli")),
+                         attach ? QStringList {QStringLiteral("attach"), QString::number(trainer.processId()), QStringLiteral("--json"), path}
+                                : QStringList {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--json"), path,
+                                               QStringLiteral("--")} + trainerCommand);
+        QVERIFY(cliProcess.waitForStarted());
+        QByteArray output;
+        QTRY_VERIFY_WITH_TIMEOUT((output += cliProcess.readAllStandardOutput()).contains("epoch 2"), 60000);
+        const qint64 trainerPid = attach ? trainer.processId() : findProcess(marker);
+        QVERIFY(trainerPid > 0);
+        ::kill(pid_t(cliProcess.processId()), signal);
+        QVERIFY(cliProcess.waitForFinished(30000));
+        QCOMPARE(cliProcess.exitStatus(), QProcess::NormalExit);
+        output += cliProcess.readAllStandardOutput();
+        QFile file(path);
+        QVERIFY2(file.open(QIODevice::ReadOnly), output.constData());
+        const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+        QCOMPARE(report.value(QStringLiteral("interrupted_by")).toString(),
+                 signal == SIGINT ? QStringLiteral("SIGINT") : QStringLiteral("SIGTERM"));
+        QVERIFY(report.value(QStringLiteral("coverage")).toObject().value(QStringLiteral("epochs_seen")).toInt() >= 2);
+        QTest::qWait(500);
+        const bool alive = running(trainerPid);
+        ::kill(pid_t(trainerPid), SIGKILL);
+        trainer.waitForFinished();
+        if (attach) {
+            QVERIFY2(alive, "an attached trainer must outlive the CLI's interruption");
+            QCOMPARE(report.value(QStringLiteral("trainer")).toString(), QStringLiteral("detached"));
+        } else {
+            QVERIFY2(!alive, "a launched trainer must be stopped with the CLI");
+            QCOMPARE(report.value(QStringLiteral("trainer")).toString(), QStringLiteral("finished"));
+            QVERIFY2(report.value(QStringLiteral("coverage")).toObject().value(QStringLiteral("message")).toString().contains(
+                         QStringLiteral("stopped by TrainDx")),
+                     QJsonDocument(report).toJson().constData());
+        }
     }
 
     void usageAndLaunchErrorsExitTwo()
@@ -319,6 +385,34 @@ private Q_SLOTS:
         QVERIFY(trainer.waitForFinished(120000));
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(firstFinding(r.json).value(QStringLiteral("symptom")).toString(), QStringLiteral("out_of_range"));
+    }
+
+    void attachMaxEpochsCountsFromTheAttach()
+    {
+        QProcess trainer;
+        trainer.start(builtProgram(QStringLiteral("traindx-zoo")),
+                      {QStringLiteral("healthy_regression"), QStringLiteral("--epochs"), QStringLiteral("100000")});
+        QVERIFY(trainer.waitForStarted());
+        QByteArray output;
+        while (!output.contains("epoch 4/") && trainer.state() == QProcess::Running) {
+            trainer.waitForReadyRead(100);
+            output += trainer.readAllStandardOutput();
+        }
+        const QString path = json(QStringLiteral("attach-max"));
+        const Result r = cli({QStringLiteral("attach"), QString::number(trainer.processId()), QStringLiteral("--max-epochs"),
+                              QStringLiteral("2"), QStringLiteral("--json"), path},
+                             path);
+        QVERIFY(trainer.waitForFinished(60000));
+        output += trainer.readAllStandardOutput();
+        // The trainer had run 4 or more epochs before the attach; it ran 2 more, not 0.
+        const int before = r.json.value(QStringLiteral("epochs_run")).toInt();
+        static const QRegularExpression epochLine(QStringLiteral("epoch (\\d+)/"));
+        int last = 0;
+        for (auto it = epochLine.globalMatch(QString::fromLocal8Bit(output)); it.hasNext();)
+            last = std::max(last, it.next().captured(1).toInt());
+        QVERIFY2(r.out.contains(QStringLiteral("stopping after 2 epochs")), qPrintable(r.out));
+        QVERIFY2(last >= 6, qPrintable(QStringLiteral("the trainer stopped after epoch %1").arg(last)));
+        QVERIFY(before >= 2);
     }
 };
 

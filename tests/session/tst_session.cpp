@@ -447,6 +447,30 @@ private Q_SLOTS:
         QVERIFY2(again, qPrintable(session.state()->message));
     }
 
+    void aFloodOfOutputIsCutInTheMiddleAndSaid()
+    {
+        // 30 million characters on one line, then the line a user needs: the end.
+        Session session;
+        LaunchSpec spec;
+        spec.program = QStringLiteral("/bin/sh");
+        spec.arguments = {QStringLiteral("-c"),
+                          QStringLiteral("head -c 30000000 /dev/zero | tr '\\0' x; echo; echo 'the last line'")};
+        QString console;
+        connect(&session, &Session::consoleOutput, this, [&console](const QString& text) { console += text; });
+        session.launch(spec);
+        QVERIFY(waitForState(session, ended, 60000));
+        QTRY_VERIFY_WITH_TIMEOUT(console.contains(QStringLiteral("the last line")), 5000);
+        QVERIFY2(console.size() < 2 * 1000 * 1000, qPrintable(QString::number(console.size())));
+        static const QRegularExpression said(QStringLiteral("\\[TrainDx: (\\d+) characters of the trainer's output not shown\\]"));
+        qint64 notShown = 0;
+        int markers = 0;
+        for (auto it = said.globalMatch(console); it.hasNext(); ++markers)
+            notShown += it.next().captured(1).toLongLong();
+        QVERIFY(markers > 0);
+        const qint64 shown = console.count(QLatin1Char('x')) - markers; // each marker says "TrainDx"
+        QCOMPARE(shown + notShown, qint64(30000000)); // every character accounted for
+    }
+
     void killedTrainerIsReportedAsCrashed()
     {
         Session session;
