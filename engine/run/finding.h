@@ -77,6 +77,8 @@ std::optional<Location> locationFromName(const QString& name);
 QString severityName(Severity severity);
 
 struct Evidence {
+    Evidence() = default;
+    Evidence(QString name, double value, QString text = {}) : name(std::move(name)), value(value), text(std::move(text)) { }
     QString name;
     double value = 0;
     QString text; // when the evidence is not a number

@@ -54,7 +54,7 @@ public:
               QStringLiteral("Replace %1 with torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.01)) "
                              "(or ELU) so that units with negative input still pass a gradient and can recover.")
                   .arg(a.layerName(f.layer)),
-              QStringLiteral("no checker fired: data, initialisation and learning rate are in range"));
+              QStringLiteral("no other cause found — data, initialisation and learning rate are in range"));
     }
 };
 

@@ -50,7 +50,7 @@ public:
                   .arg(a.run().model.optimizer == QLatin1String("Adam") ? QString()
                                                                        : QStringLiteral(", or use torch::optim::Adam, whose "
                                                                                         "steps do not grow with the gradient")),
-              QStringLiteral("no checker fired: data, learning rate and initialisation are in range"));
+              QStringLiteral("no other cause found — data, learning rate and initialisation are in range"));
     }
 
 private:

@@ -32,7 +32,7 @@ public:
         a.set(f, FixClass::ChangeOptimizer,
               QStringLiteral("The accuracy left [0, 1]: check how it is computed (predictions against targets of the same "
                              "shape), then try torch::optim::Adam with its default learning rate."),
-              QStringLiteral("no checker fired: the decision tree's default"));
+              QStringLiteral("no other cause found — the decision tree's default"));
     }
 };
 

@@ -48,7 +48,7 @@ public:
               QStringLiteral("The loss stopped being a number: lower the learning rate%1 and clip gradients with "
                              "torch::nn::utils::clip_grad_norm_; check that the loss never takes the log of 0.")
                   .arg(a.currentLearningRate()),
-              QStringLiteral("no checker fired; the loss was finite at first, so steps too large are the usual cause"));
+              QStringLiteral("no other cause found; the loss was finite at first, so steps too large are the usual cause"));
     }
 };
 

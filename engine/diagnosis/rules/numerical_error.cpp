@@ -132,7 +132,7 @@ public:
                                      "derivative stays bounded (e.g. torch::nn::ReLU instead of an exponential), or clip "
                                      "gradients with torch::nn::utils::clip_grad_norm_.")
                           .arg(layer),
-                      QStringLiteral("no checker fired: the decision tree's default for gradients"));
+                      QStringLiteral("no other cause found — the decision tree's default for gradients"));
             return;
         }
         // Overflow with the weights as initialised: no step has been taken, so the learning
@@ -155,7 +155,7 @@ public:
               QStringLiteral("Values overflow at %1: lower the learning rate%2, or clip gradients with "
                              "torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0) before optimizer.step().")
                   .arg(layer, a.currentLearningRate()),
-              QStringLiteral("no checker fired; data and initialisation are sound, and the values were finite before "
+              QStringLiteral("no other cause found; data and initialisation are sound, and the values were finite before "
                              "training moved the weights"));
     }
 };

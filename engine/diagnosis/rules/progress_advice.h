@@ -17,7 +17,7 @@ inline void adviseNoProgress(Finding& f, const Advisor& a)
                              "%1to torch::optim::Adam(model->parameters(), torch::optim::AdamOptions(1e-3)), or check "
                              "the loss against the task.")
                   .arg(optimizer.isEmpty() ? QString() : QStringLiteral("from torch::optim::%1 ").arg(optimizer)),
-              QStringLiteral("no checker fired: the decision tree's default"));
+              QStringLiteral("no other cause found — the decision tree's default"));
         return;
     }
     // Nothing in the setup explains it and the optimizer is already adaptive: a plateau
@@ -28,7 +28,7 @@ inline void adviseNoProgress(Finding& f, const Advisor& a)
                          "if it stays so, the model may be too small or too constrained for the task — add units or a "
                          "layer, and check that the loss matches the task.")
               .arg(optimizer),
-          QStringLiteral("no checker fired, and the program already uses %1").arg(optimizer));
+          QStringLiteral("no other cause found, and the program already uses %1").arg(optimizer));
 }
 
 } // namespace traindx

@@ -50,7 +50,7 @@ public:
               QStringLiteral("Replace %1 with torch::nn::ReLU in hidden layers (keep Sigmoid only on a binary output), "
                              "or add torch::nn::BatchNorm1d before it to keep its input near 0.")
                   .arg(a.layerName(f.layer)),
-              QStringLiteral("no checker fired: data, initialisation and learning rate are in range"));
+              QStringLiteral("no other cause found — data, initialisation and learning rate are in range"));
     }
 };
 

@@ -57,7 +57,7 @@ public:
               QStringLiteral("The weights of %1 are not updated: check that its parameters are passed to the optimizer "
                              "(model->parameters()).")
                   .arg(layer),
-              QStringLiteral("no checker fired: learning rate and initialisation are in range"));
+              QStringLiteral("no other cause found — learning rate and initialisation are in range"));
     }
 };
 

@@ -64,7 +64,7 @@ public:
               QStringLiteral("No gradient reaches %1: the loss does not depend on it. Compute the loss from the model's "
                              "output (no .detach(), no NoGradGuard, no .item() in between).")
                   .arg(layer),
-              QStringLiteral("no checker fired: the gradient is cut between the loss and this layer"));
+              QStringLiteral("no other cause found — the gradient is cut between the loss and this layer"));
     }
 
 private:
