@@ -207,6 +207,11 @@ void HeadlessRun::onState(const RunStatePtr& state)
 {
     if (m_done)
         return;
+    if (!state->recordingProblem.isEmpty() && !m_recordingProblemSaid) {
+        m_recordingProblemSaid = true; // at once: a full disk should not wait for the end of the run
+        err() << "traindx-cli: recording: " << state->recordingProblem << "\n";
+        err().flush();
+    }
     for (const auto& finding : state->findings) {
         if (m_printed.contains(finding.key()))
             continue;
@@ -289,8 +294,8 @@ void HeadlessRun::finish(const RunState& state)
         out() << "the trainer crashed: " << state.message << "\n";
     if (!state.runFile.isEmpty() && state.state != TrainerState::Replay)
         out() << "recorded in " << state.runFile << "\n";
-    if (!state.recordingProblem.isEmpty())
-        err() << "traindx-cli: the run was not recorded: " << state.recordingProblem << "\n";
+    if (!state.recordingProblem.isEmpty() && !m_recordingProblemSaid)
+        err() << "traindx-cli: recording: " << state.recordingProblem << "\n";
     out().flush();
 
     if (!m_options.jsonPath.isEmpty()) {

@@ -52,6 +52,7 @@ private:
     bool m_stopSent = false;
     bool m_done = false;
     int m_interruptedBy = 0;
+    bool m_recordingProblemSaid = false;
     QuitSignals m_quitSignals;
 };
 

@@ -95,13 +95,7 @@ double rms(const TensorStats& stats)
 
 QVector<double> epochSeries(const RunState& run, const QString& metric)
 {
-    QVector<double> values;
-    for (int index : run.epochEnds) {
-        const auto& metrics = run.snapshots[index]->metrics;
-        if (metrics.contains(metric))
-            values.append(metrics.value(metric));
-    }
-    return values;
+    return run.epochMetrics.value(metric); // shared, not copied: rules ask for it at every observation
 }
 
 MedianStep medianStepRatio(const Observation& o, const std::function<bool(int)>& skip)

@@ -235,9 +235,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         snapshot->layers.reserve(in.layers_size());
         for (const auto& layer : in.layers())
             snapshot->layers.append(convert(layer));
-        if (snapshot->epochEnd)
-            state_.epochEnds.append(state_.snapshots.size());
-        state_.snapshots.append(snapshot);
+        state_.appendSnapshot(snapshot);
         applied.snapshot = snapshot;
         if (!snapshot->epochEnd && !snapshot->initial && ++batchSamples_ > kBatchSamplesKept)
             forgetOldestBatchSample();

@@ -99,6 +99,16 @@ SnapshotPtr RunState::latestWith(int layer, TensorKind kind) const
     return nullptr;
 }
 
+void RunState::appendSnapshot(const SnapshotPtr& snapshot)
+{
+    if (snapshot->epochEnd) {
+        epochEnds.append(snapshots.size());
+        for (auto it = snapshot->metrics.begin(); it != snapshot->metrics.end(); ++it)
+            epochMetrics[it.key()].append(it.value());
+    }
+    snapshots.append(snapshot);
+}
+
 int RunState::epochsSinceConnect() const
 {
     if (epochEnds.isEmpty())
@@ -111,6 +121,8 @@ QString RunState::notDiagnosedReason() const
     constexpr int kStepsWithoutEpochs = 50;
     if (program.protocol.isEmpty())
         return QStringLiteral("no TrainDx probe answered: the program creates no traindx::Probe, or runs with TRAINDX=off");
+    if (!dataLost.isEmpty())
+        return dataLost;
     if (epochEnds.isEmpty() && points.size() < kStepsWithoutEpochs)
         return QStringLiteral("the probe sent no complete epoch and only %1 training steps: too little to call the run healthy")
             .arg(points.size());

@@ -184,6 +184,7 @@ struct RunState {
     ChunkedVector<BatchPoint> points; // every batch, ordered by step
     QVector<SnapshotPtr> snapshots;  // those carrying layer statistics, in order
     QVector<int> epochEnds;          // indices into snapshots
+    QHash<QString, QVector<double>> epochMetrics; // each metric at the epoch ends that carry it
     QVector<Finding> findings;       // ranked, most important first
 
     TrainerState state = TrainerState::Idle;
@@ -202,10 +203,13 @@ struct RunState {
     QString message; // the last thing worth telling the user: an error, why it stopped
     QString runFile; // where this run is recorded, or the file it was replayed from
     QString recordingProblem; // why it is not recorded, when it should be
+    QString dataLost; // why part of the run is missing: a damaged run file, frames not written
     QMap<QString, double> thresholds; // the diagnosis thresholds in force
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }
+    // Appends a snapshot; an epoch end is noted with its metrics.
+    void appendSnapshot(const SnapshotPtr& snapshot);
     // Epochs that ended while TrainDx watched: history sent to a late client does not count.
     int epochsSinceConnect() const;
     // Why a run without findings may not be called healthy: no probe answered, or it sent

@@ -185,6 +185,10 @@ void SessionWorker::replay(const QString& runFilePath)
     state.exitSignal = recorded.meta.value(QStringLiteral("exit_signal")).toInt();
     state.message = tr("recorded run %1 (%2 when recorded)")
                         .arg(runFilePath, recorded.meta.value(QStringLiteral("final_state"), tr("unfinished")));
+    if (!recorded.damage.isEmpty()) {
+        state.dataLost = recorded.damage;
+        state.message += QStringLiteral("; ") + recorded.damage;
+    }
     changed();
     publish();
 }
@@ -274,8 +278,14 @@ void SessionWorker::onReady(const wire::Hello& hello)
 
 void SessionWorker::onFrame(const wire::Frame& frame)
 {
-    if (m_recorder)
+    if (m_recorder) {
         m_recorder->recordFrame(frame, nowMs());
+        if (m_recorder->framesLost() > 0 && m_run.state().dataLost.isEmpty()) {
+            m_run.state().dataLost = tr("the run file %1 could not be written (%2): it no longer holds the run as seen")
+                                         .arg(m_recorder->path(), m_recorder->lastError());
+            m_run.state().recordingProblem = m_run.state().dataLost;
+        }
+    }
     const RunBuilder::Applied applied = m_run.apply(frame);
     if (applied.snapshot || applied.newPoints > 0)
         diagnose(applied, m_sinceLaunch.elapsed() / 1000.0);

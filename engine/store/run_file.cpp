@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSqlError>
+#include <QTemporaryFile>
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QSet>
@@ -179,7 +180,14 @@ void RunRecorder::recordFrame(const wire::Frame& frame, qint64 receivedMs)
 {
     if (!isOpen())
         return;
-    m_db.transaction();
+    const auto lost = [this](const QString& error) {
+        if (m_framesLost++ == 0)
+            m_error = error;
+    };
+    if (!m_db.transaction()) {
+        lost(m_db.lastError().text());
+        return;
+    }
     const std::string body = frame.SerializeAsString();
     QSqlQuery query(m_db);
     query.prepare(QStringLiteral("INSERT INTO frames(received_ms, kind, body) VALUES(?, ?, ?)"));
@@ -187,12 +195,15 @@ void RunRecorder::recordFrame(const wire::Frame& frame, qint64 receivedMs)
     query.addBindValue(bodyKind(frame));
     query.addBindValue(QByteArray(body.data(), int(body.size())));
     if (!query.exec()) {
-        m_error = query.lastError().text();
+        lost(query.lastError().text());
         m_db.rollback();
         return;
     }
     recordDecoded(frame, query.lastInsertId().toLongLong(), receivedMs);
-    m_db.commit();
+    if (!m_db.commit()) {
+        lost(m_db.lastError().text());
+        m_db.rollback();
+    }
 }
 
 void RunRecorder::recordDecoded(const wire::Frame& frame, qint64 frameId, qint64 receivedMs)
@@ -339,46 +350,111 @@ void RunRecorder::close()
     m_connection.clear();
 }
 
+namespace {
+
+// A file shorter than its header says (cut by a full disk or a copy that stopped): SQLite
+// refuses it whole. A copy padded with zeros to the stated size reads as far as it is
+// whole. Returns the copy's path and says how much was missing; empty when not cut.
+QString paddedCopyIfCut(const QString& path, QTemporaryFile& copy, QString* cut)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray header = file.read(100);
+    if (header.size() < 100 || !header.startsWith("SQLite format 3"))
+        return {};
+    const auto byte = [&header](int i) { return quint32(quint8(header[i])); };
+    qint64 pageSize = (byte(16) << 8) | byte(17);
+    if (pageSize == 1)
+        pageSize = 65536;
+    const qint64 pages = (byte(28) << 24) | (byte(29) << 16) | (byte(30) << 8) | byte(31);
+    const qint64 stated = pageSize * pages;
+    if (pages == 0 || file.size() >= stated || stated > (qint64(4) << 30))
+        return {};
+    file.seek(0);
+    if (!copy.open() || copy.write(file.readAll()) != file.size() || !copy.resize(stated))
+        return {};
+    copy.close();
+    *cut = QStringLiteral("the file is cut short: %1 of the %2 bytes its header states").arg(file.size()).arg(stated);
+    return copy.fileName();
+}
+
+} // namespace
+
 bool readRunFile(const QString& path, RecordedRun* run, QString* error)
 {
     if (!QFileInfo(path).isFile()) {
         *error = QStringLiteral("%1 does not exist").arg(path);
         return false;
     }
+    QTemporaryFile padded;
+    QString cut;
+    const QString readable = paddedCopyIfCut(path, padded, &cut);
     const QString connection = uniqueConnection();
     bool ok = false;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
-        db.setDatabaseName(path);
+        db.setDatabaseName(readable.isEmpty() ? path : readable);
         db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
         QSqlQuery query(db);
         if (!db.open() || !query.exec(QStringLiteral("PRAGMA user_version")) || !query.next()) {
-            *error = QStringLiteral("%1 is not a TrainDx run file (%2)").arg(path, db.lastError().text());
+            const QString why = query.lastError().isValid() ? query.lastError().text() : db.lastError().text();
+            *error = QStringLiteral("%1 cannot be read as a TrainDx run file: %2").arg(path, why.isEmpty() ? QStringLiteral("unknown error") : why);
         } else if ((run->schemaVersion = query.value(0).toInt()) > kRunFileSchemaVersion) {
             *error = QStringLiteral("%1 was written with run-file schema version %2; this TrainDx reads versions up to %3. "
                                     "Open it with a newer TrainDx.")
                          .arg(path)
                          .arg(run->schemaVersion)
                          .arg(kRunFileSchemaVersion);
-        } else if (run->schemaVersion < 1 || !query.exec(QStringLiteral("SELECT key, value FROM meta"))) {
+        } else if (run->schemaVersion < 1) {
             *error = QStringLiteral("%1 is not a TrainDx run file").arg(path);
         } else {
-            while (query.next())
-                run->meta.insert(query.value(0).toString(), query.value(1).toString());
-            query.exec(QStringLiteral("SELECT received_ms, body FROM frames ORDER BY id"));
-            while (query.next())
-                run->frames.append({query.value(0).toLongLong(), query.value(1).toByteArray()});
-            query.exec(QStringLiteral("SELECT text, stderr FROM console ORDER BY id"));
-            while (query.next())
-                run->console.append({query.value(0).toString(), query.value(1).toBool()});
-            query.exec(QStringLiteral("SELECT report FROM findings ORDER BY rank"));
-            while (query.next()) {
+            QStringList damage;
+            if (!cut.isEmpty())
+                damage.append(cut);
+            if (query.exec(QStringLiteral("PRAGMA quick_check(5)"))) {
+                QStringList problems;
+                while (query.next())
+                    if (const QString line = query.value(0).toString(); line != QLatin1String("ok"))
+                        problems.append(line);
+                if (!problems.isEmpty())
+                    damage.append(QStringLiteral("SQLite's check found: %1").arg(problems.join(QStringLiteral("; "))));
+            } else {
+                damage.append(QStringLiteral("SQLite's check could not run: %1").arg(query.lastError().text()));
+            }
+            // Each table as far as it reads: a damaged page ends a table early, not the run.
+            const auto readTable = [&](const char* sql, const char* what, const auto& row) {
+                if (!query.exec(QString::fromLatin1(sql))) {
+                    damage.append(QStringLiteral("the %1 could not be read: %2").arg(QLatin1String(what), query.lastError().text()));
+                    return;
+                }
+                while (query.next())
+                    row();
+                if (query.lastError().isValid())
+                    damage.append(QStringLiteral("the %1 stop short: %2").arg(QLatin1String(what), query.lastError().text()));
+            };
+            readTable("SELECT key, value FROM meta", "run's details",
+                      [&] { run->meta.insert(query.value(0).toString(), query.value(1).toString()); });
+            readTable("SELECT received_ms, body FROM frames ORDER BY id", "recorded frames",
+                      [&] { run->frames.append({query.value(0).toLongLong(), query.value(1).toByteArray()}); });
+            readTable("SELECT text, stderr FROM console ORDER BY id", "console rows",
+                      [&] { run->console.append({query.value(0).toString(), query.value(1).toBool()}); });
+            readTable("SELECT report FROM findings ORDER BY rank", "recorded findings", [&] {
                 const QJsonObject o = QJsonDocument::fromJson(query.value(0).toString().toUtf8()).object();
                 Finding f;
                 if (Finding::fromJson(o, &f)) // a symptom of a newer TrainDx is skipped
                     run->findings.append(f);
+            });
+            if (run->meta.isEmpty() && run->frames.isEmpty()) {
+                *error = damage.isEmpty() ? QStringLiteral("%1 is not a TrainDx run file").arg(path)
+                                          : QStringLiteral("%1 is damaged beyond reading: %2").arg(path, damage.join(QStringLiteral("; ")));
+            } else {
+                if (!damage.isEmpty())
+                    run->damage = QStringLiteral("the run file is damaged; %1 frames could be read (%2)")
+                                      .arg(run->frames.size())
+                                      .arg(damage.join(QStringLiteral("; ")));
+                ok = true;
             }
-            ok = true;
         }
         db.close();
     }

@@ -35,6 +35,9 @@ public:
     bool isOpen() const { return m_db.isOpen(); }
     QString path() const { return m_path; }
     QString lastError() const { return m_error; }
+    // Frames that could not be written (a full disk, a lost permission): each one a run the
+    // file no longer replays as it was seen. The first failure's error is lastError().
+    qint64 framesLost() const { return m_framesLost; }
 
     void setMeta(const QString& key, const QString& value);
     // One transaction per frame: a crash of either side loses at most the frame in flight.
@@ -51,6 +54,7 @@ private:
     QString m_connection;
     QString m_path;
     QString m_error;
+    qint64 m_framesLost = 0;
 };
 
 struct RecordedRun {
@@ -63,9 +67,13 @@ struct RecordedRun {
     QVector<Frame> frames;
     QVector<QPair<QString, bool>> console; // text, standard error
     QVector<Finding> findings;             // as recorded (the replay diagnoses afresh)
+    // Why the file is not whole (SQLite's quick_check, a read that stopped short); what could
+    // be read is above. Empty for a sound file.
+    QString damage;
 };
 
-// Reads a run file, read-only. A file of a newer schema is refused, naming both versions.
+// Reads a run file, read-only. A file of a newer schema is refused, naming both versions; a
+// damaged one is read as far as it is whole, and `damage` says what was lost.
 bool readRunFile(const QString& path, RecordedRun* run, QString* error);
 
 } // namespace traindx

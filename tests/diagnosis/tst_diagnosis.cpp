@@ -132,10 +132,9 @@ public:
             s->metrics.insert(QStringLiteral("train_loss"), loss);
             if (accuracy >= 0)
                 s->metrics.insert(QStringLiteral("train_accuracy"), accuracy);
-            run.epochEnds.append(run.snapshots.size());
             ++m_epoch;
         }
-        run.snapshots.append(s);
+        run.appendSnapshot(s);
         QVector<Finding> found = diagnoser.observe(run, s, added);
         run.findings += found;
         Diagnoser::settle(run.findings);

@@ -7,11 +7,13 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace traindx;
 using namespace std::chrono_literals;
@@ -39,6 +41,26 @@ struct SilentClient {
     }
     ~SilentClient() { ::close(fd); }
 };
+
+// A connection that says nothing, or only the first bytes of a hello.
+int mute(const std::string& path, int helloBytes = 0)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    if (helloBytes > 0) {
+        wire::Frame hello;
+        hello.mutable_hello()->set_protocol_major(wire::kProtocolMajor);
+        const std::string bytes = wire::encode_frame(hello);
+        ::send(fd, bytes.data(), std::min<std::size_t>(bytes.size() - 1, std::size_t(helloBytes)), MSG_NOSIGNAL);
+    }
+    return fd;
+}
 
 wire::Frame bigSnapshot(int step)
 {
@@ -178,6 +200,47 @@ private Q_SLOTS:
         QCOMPARE(int(points.size()), kSteps);
         for (int i = 0; i < kSteps; ++i)
             QCOMPARE(points[std::size_t(i)], (long long)i);
+    }
+
+    void aFloodOfMuteConnectionsCannotStarveARealClient()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("f.sock")).toStdString();
+        probe::Server server({nullptr, nullptr}, probe::Server::Limits());
+        std::string error;
+        QVERIFY2(server.listen(path, &error), error.c_str());
+        wire::Hello hello;
+        hello.set_protocol_major(wire::kProtocolMajor);
+        hello.set_role(wire::Hello::PROBE);
+        server.set_hello(hello);
+        std::vector<int> flood;
+        for (int i = 0; i < 40; ++i)
+            flood.push_back(mute(path, i % 2 ? 3 : 0)); // half of them begin a hello and stop
+        SilentClient real(path);
+        QVERIFY2(server.wait_for_client(3000ms), "a real client was kept out by connections that never greet");
+        for (int fd : flood)
+            ::close(fd);
+        server.stop(0ms);
+    }
+
+    void aMuteConnectionIsClosedWithinTheHandshakeTimeout()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("m.sock")).toStdString();
+        probe::Server server({nullptr, nullptr}, probe::Server::Limits());
+        std::string error;
+        QVERIFY2(server.listen(path, &error), error.c_str());
+        const int fd = mute(path, 3);
+        QVERIFY(fd >= 0);
+        timeval limit {3, 0}; // the timeout is under 1 s; 3 s leaves room for a loaded machine
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+        char buffer[4096];
+        ssize_t got = 1;
+        while (got > 0)
+            got = ::recv(fd, buffer, sizeof(buffer), 0);
+        QVERIFY2(got == 0, "the probe kept a connection that never greeted");
+        ::close(fd);
+        server.stop(0ms);
     }
 
     void listenRefusesASocketInUseAndCleansAStaleOne()

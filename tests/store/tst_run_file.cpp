@@ -15,6 +15,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <sys/resource.h>
 
 using namespace traindx;
 using test::builtProgram;
@@ -257,6 +258,87 @@ private Q_SLOTS:
 
         QVERIFY(!readRunFile(m_dir.filePath(QStringLiteral("missing.traindx")), &run, &error));
         QVERIFY(error.contains(QStringLiteral("does not exist")));
+    }
+
+    void damagedFilesAreReadAsFarAsTheyAreWholeAndNeverHealthy_data()
+    {
+        QTest::addColumn<QString>("damage");
+        QTest::newRow("a page of zeros in the middle") << "zeroed";
+        QTest::newRow("cut to 60 %") << "truncated";
+    }
+    void damagedFilesAreReadAsFarAsTheyAreWholeAndNeverHealthy()
+    {
+        QFETCH(QString, damage);
+        const QString sound = m_dir.filePath(QStringLiteral("sound.traindx"));
+        if (!QFileInfo::exists(sound)) {
+            int code = -1;
+            runCommand(builtProgram(QStringLiteral("traindx-cli")),
+                       {QStringLiteral("run"), QStringLiteral("--record"), sound, QStringLiteral("--"),
+                        builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("healthy_bn_dropout")},
+                       &code);
+            QCOMPARE(code, 0);
+        }
+        RecordedRun whole;
+        QString error;
+        QVERIFY2(readRunFile(sound, &whole, &error), qPrintable(error));
+        QVERIFY(whole.damage.isEmpty());
+
+        const QString path = m_dir.filePath(damage + QStringLiteral(".traindx"));
+        QFile::remove(path);
+        QVERIFY(QFile::copy(sound, path));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        const qint64 size = file.size();
+        QVERIFY(size > 64 * 4096);
+        if (damage == QLatin1String("zeroed")) {
+            file.seek((size / 2) / 4096 * 4096);
+            file.write(QByteArray(4096, '\0'));
+        } else {
+            file.resize(size * 6 / 10);
+        }
+        file.close();
+
+        RecordedRun run;
+        QVERIFY2(readRunFile(path, &run, &error), qPrintable(error));
+        QVERIFY2(run.damage.contains(QStringLiteral("damaged")), qPrintable(run.damage));
+        if (damage == QLatin1String("truncated"))
+            QVERIFY2(run.damage.contains(QStringLiteral("cut short")), qPrintable(run.damage));
+        QVERIFY(!run.meta.isEmpty()); // the first pages hold the run's details
+        QVERIFY(run.frames.size() <= whole.frames.size());
+
+        const QString json = m_dir.filePath(damage + QStringLiteral(".json"));
+        int code = -1;
+        const QString out = runCommand(builtProgram(QStringLiteral("traindx-cli")),
+                                       {QStringLiteral("replay"), path, QStringLiteral("--json"), json}, &code);
+        QCOMPARE(code, 4);
+        QVERIFY2(out.contains(QStringLiteral("not diagnosed: the run file is damaged")), qPrintable(out));
+        QFile report(json);
+        QVERIFY(report.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(report.readAll()).object();
+        QCOMPARE(o.value(QStringLiteral("verdict")).toString(), QStringLiteral("not_diagnosed"));
+    }
+
+    void aRecordingThatCannotBeWrittenSaysSoAtOnce()
+    {
+        // A file-size limit stands in for a full disk: SQLite's writes fail past 192 KiB.
+        const QString path = m_dir.filePath(QStringLiteral("full.traindx"));
+        const QString json = m_dir.filePath(QStringLiteral("full.json"));
+        QProcess process;
+        process.setChildProcessModifier([] {
+            ::signal(SIGXFSZ, SIG_IGN);
+            const rlimit limit {192 * 1024, 192 * 1024};
+            ::setrlimit(RLIMIT_FSIZE, &limit);
+        });
+        process.start(builtProgram(QStringLiteral("traindx-cli")),
+                      {QStringLiteral("run"), QStringLiteral("--record"), path, QStringLiteral("--json"), json, QStringLiteral("--"),
+                       builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("healthy_bn_dropout")});
+        QVERIFY(process.waitForFinished(300000));
+        const QString err = QString::fromLocal8Bit(process.readAllStandardError());
+        const QString out = QString::fromLocal8Bit(process.readAllStandardOutput());
+        QCOMPARE(process.exitCode(), 4);
+        QVERIFY2(err.contains(QStringLiteral("recording: the run file")) && err.contains(QStringLiteral("could not be written")),
+                 qPrintable(err));
+        QVERIFY2(out.contains(QStringLiteral("not diagnosed")), qPrintable(out));
     }
 
     void reportNamesTheFaultyLayerAndTheFixOnPageOne()

@@ -42,11 +42,16 @@ ModelWalk::ModelWalk(std::shared_ptr<torch::nn::Module> root)
     : root_(std::move(root))
 {
     std::unordered_map<std::string, int> by_path;
-    for (const auto& item : root_->named_modules()) {
+    // The root by hand: a module the program holds by value is not in a shared_ptr, and
+    // named_modules() including itself would ask it for one.
+    std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules {{"", root_}};
+    for (const auto& item : root_->named_modules("", /*include_self=*/false))
+        modules.emplace_back(item.key(), item.value());
+    for (const auto& [path, module] : modules) {
         LayerInfo layer;
         layer.id = int(layers_.size());
-        layer.path = item.key();
-        layer.module = item.value();
+        layer.path = path;
+        layer.module = module;
         layer.type = type_name(*layer.module);
         layer.options = options_text(*layer.module);
         layer.leaf = layer.module->children().empty();

@@ -95,7 +95,7 @@ bool Server::listen(const std::string& path, std::string* error)
     const mode_t old_mask = ::umask(077); // the socket is private to this user from the start
     const int bound = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
     ::umask(old_mask);
-    if (bound != 0 || ::listen(listen_fd_, 8) != 0) {
+    if (bound != 0 || ::listen(listen_fd_, 64) != 0) {
         *error = "cannot listen on " + path + ": " + std::strerror(errno);
         ::close(listen_fd_);
         listen_fd_ = -1;
@@ -122,6 +122,7 @@ void Server::stop(std::chrono::milliseconds flush)
     wake();
     thread_.join();
     client_.reset();
+    candidates_.clear();
     bystanders_.clear();
     ::close(listen_fd_);
     ::close(wake_pipe_[0]);
@@ -222,7 +223,7 @@ void Server::run()
     for (;;) {
         drain_queue();
         if (stopping_) {
-            const bool flushed = !client_ || !client_->ready || client_->pending() == 0;
+            const bool flushed = !client_ || client_->pending() == 0;
             if (flushed || std::chrono::steady_clock::now() >= flush_deadline_)
                 break;
         }
@@ -232,10 +233,12 @@ void Server::run()
         fds.push_back({listen_fd_, POLLIN, 0});
         if (client_)
             fds.push_back({client_->fd, static_cast<short>(POLLIN | (client_->pending() ? POLLOUT : 0)), 0});
+        for (auto& candidate : candidates_)
+            fds.push_back({candidate->fd, static_cast<short>(POLLIN | (candidate->pending() ? POLLOUT : 0)), 0});
         for (auto& bystander : bystanders_)
             fds.push_back({bystander->fd, POLLOUT, 0});
 
-        if (::poll(fds.data(), fds.size(), stopping_ ? 20 : 250) < 0 && errno != EINTR) {
+        if (::poll(fds.data(), fds.size(), stopping_ ? 20 : 100) < 0 && errno != EINTR) {
             warn(std::string("poll failed: ") + std::strerror(errno));
             break;
         }
@@ -244,20 +247,23 @@ void Server::run()
             while (::read(wake_pipe_[0], sink, sizeof(sink)) > 0) {
             }
         }
-        if (fds[1].revents & POLLIN)
-            accept_peer();
         std::size_t next = 2;
         if (client_) {
             const short revents = fds[next++].revents;
             if (revents & (POLLIN | POLLHUP | POLLERR))
-                read_peer();
+                read_client();
             if (client_ && (revents & POLLOUT) && !write_peer(*client_))
                 close_client("");
             if (client_ && client_->closing && client_->pending() == 0)
                 close_client("");
-            if (client_ && !client_->ready && std::chrono::steady_clock::now() > client_->deadline)
-                close_client("the client did not greet within the handshake timeout");
         }
+        // The candidates polled this round, in order; those accepted below wait for the next.
+        std::vector<short> candidate_events(candidates_.size());
+        for (std::size_t i = 0; i < candidate_events.size(); ++i)
+            candidate_events[i] = fds[next + i].revents;
+        serve_candidates(candidate_events);
+        if (fds[1].revents & POLLIN)
+            accept_peers();
         for (auto it = bystanders_.begin(); it != bystanders_.end();) {
             const bool done = !write_peer(**it) || (*it)->pending() == 0
                 || std::chrono::steady_clock::now() > (*it)->deadline;
@@ -266,7 +272,7 @@ void Server::run()
     }
 }
 
-void Server::accept_peer()
+void Server::accept_peers()
 {
     for (;;) {
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -277,75 +283,137 @@ void Server::accept_peer()
         peer->deadline = std::chrono::steady_clock::now() + limits_.handshake_timeout;
         const bool busy = client_ != nullptr;
         wire::append_frame(peer->out, hello_frame(busy));
-        if (busy)
+        if (busy) {
             bystanders_.push_back(std::move(peer));
-        else
-            client_ = std::move(peer);
+            continue;
+        }
+        // Whoever greets first becomes the client; a crowd of silent connections cannot
+        // hold the slot: the oldest gives way to the newest.
+        if (candidates_.size() >= limits_.candidates)
+            candidates_.erase(candidates_.begin());
+        write_peer(*peer);
+        candidates_.push_back(std::move(peer));
     }
 }
 
-void Server::read_peer()
+void Server::serve_candidates(const std::vector<short>& events)
+{
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<Peer>> kept;
+    for (std::size_t i = 0; i < candidates_.size(); ++i) {
+        auto& peer = candidates_[i];
+        const short revents = i < events.size() ? events[i] : 0;
+        std::string why;
+        std::vector<wire::Frame> frames;
+        bool open = true;
+        if (revents & (POLLIN | POLLHUP | POLLERR))
+            open = read_frames(*peer, frames, &why);
+        if (open && (revents & POLLOUT))
+            open = write_peer(*peer);
+        if (!frames.empty()) {
+            const wire::Frame& first = frames.front();
+            if (!first.has_hello())
+                why = "the client's first frame was not a hello";
+            else if (!wire::is_compatible(first.hello(), &why))
+                ;
+            else if (client_)
+                why = "another TrainDx client attached first";
+            if (why.empty()) {
+                client_ = std::move(peer);
+                become_client();
+                for (std::size_t f = 1; f < frames.size() && client_; ++f)
+                    on_frame(frames[f]);
+                continue;
+            }
+            open = false;
+        } else if (open && now > peer->deadline) {
+            why = "the client did not greet within the handshake timeout";
+            open = false;
+        }
+        if (open) {
+            kept.push_back(std::move(peer));
+            continue;
+        }
+        if (!why.empty()) {
+            warn("refused a connection: " + why);
+            wire::Frame frame;
+            frame.mutable_event()->set_kind(wire::Event::ERROR);
+            frame.mutable_event()->set_text(why);
+            wire::append_frame(peer->out, frame);
+            write_peer(*peer); // best effort
+        }
+    }
+    candidates_.swap(kept);
+}
+
+bool Server::read_frames(Peer& peer, std::vector<wire::Frame>& frames, std::string* why)
 {
     char buffer[16384];
+    bool open = true;
     for (;;) {
-        const ssize_t got = ::recv(client_->fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+        const ssize_t got = ::recv(peer.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
         if (got == 0) {
-            close_client("");
-            return;
+            open = false;
+            break;
         }
         if (got < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             if (errno == EINTR)
                 continue;
-            close_client("");
-            return;
+            open = false;
+            break;
         }
-        client_->reader.feed(buffer, static_cast<std::size_t>(got));
+        peer.reader.feed(buffer, static_cast<std::size_t>(got));
     }
-    wire::Frame frame;
     for (;;) {
-        const auto status = client_->reader.next(frame);
+        wire::Frame frame;
+        const auto status = peer.reader.next(frame);
         if (status == wire::FrameReader::Status::NeedMore)
-            return;
+            break;
         if (status == wire::FrameReader::Status::Error) {
-            close_client(client_->reader.error());
-            return;
+            *why = peer.reader.error();
+            return false;
         }
+        frames.push_back(std::move(frame));
+    }
+    return open;
+}
+
+void Server::read_client()
+{
+    std::vector<wire::Frame> frames;
+    std::string why;
+    const bool open = read_frames(*client_, frames, &why);
+    for (const auto& frame : frames) {
         on_frame(frame);
         if (!client_ || client_->closing)
             return;
     }
+    if (!open)
+        close_client(why);
+}
+
+void Server::become_client()
+{
+    client_->ready = true;
+    {
+        // Under the lock, so a model sent meanwhile is either in these copies or queued.
+        std::lock_guard lock(mutex_);
+        client_->out += model_frame_;
+        client_->out += data_frame_;
+        // Loss points first: the client orders points by step, snapshots arrive in order.
+        for (const auto& points : points_history_.frames)
+            client_->out += *points;
+        for (const auto& snapshot : snapshot_history_.frames)
+            client_->out += *snapshot;
+        client_ready_ = true;
+    }
+    client_ready_changed_.notify_all();
 }
 
 void Server::on_frame(const wire::Frame& frame)
 {
-    if (!client_->ready) {
-        if (!frame.has_hello()) {
-            close_client("the client's first frame was not a hello");
-            return;
-        }
-        std::string why;
-        if (!wire::is_compatible(frame.hello(), &why)) {
-            close_client(why);
-            return;
-        }
-        client_->ready = true;
-        {
-            // Under the lock, so a model sent meanwhile is either in these copies or queued.
-            std::lock_guard lock(mutex_);
-            client_->out += model_frame_;
-            client_->out += data_frame_;
-            // Loss points first: the client orders points by step, snapshots arrive in order.
-            for (const auto& points : points_history_.frames)
-                client_->out += *points;
-            for (const auto& snapshot : snapshot_history_.frames)
-                client_->out += *snapshot;
-            client_ready_ = true;
-        }
-        client_ready_changed_.notify_all();
-        return;
-    }
     if (frame.has_control() && handlers_.control)
         handlers_.control(frame.control());
 }

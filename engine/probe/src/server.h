@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace traindx::probe {
 
@@ -30,7 +31,8 @@ public:
         std::size_t history_bytes = 64u << 20;
         std::size_t point_frames = 8192;     // frames of loss points replayed likewise
         std::size_t client_buffer_bytes = 1u << 20;
-        std::chrono::milliseconds handshake_timeout{5000};
+        std::chrono::milliseconds handshake_timeout{900};
+        std::size_t candidates = 16;         // connections waiting to greet; the oldest gives way
     };
     enum class State { Model, Data };
     // What a client that attaches late gets of a frame: nothing, its loss points only
@@ -66,8 +68,14 @@ private:
 
     void run();
     void drop_oldest_sample(); // with mutex_ held
-    void accept_peer();
-    void read_peer();
+    void accept_peers();
+    // Connections that have not greeted yet: the first valid hello becomes the client.
+    void serve_candidates(const std::vector<short>& events);
+    // Reads what `peer` sent into whole frames; false when it is to be closed (`why` says
+    // why when it is an error, empty when the peer hung up).
+    bool read_frames(Peer& peer, std::vector<wire::Frame>& frames, std::string* why);
+    void read_client();
+    void become_client();
     bool write_peer(Peer& peer);
     void close_client(const std::string& reason);
     void on_frame(const wire::Frame& frame);
@@ -95,7 +103,8 @@ private:
     std::atomic<long long> dropped_{0};
 
     // I/O thread only
-    std::unique_ptr<Peer> client_;
+    std::unique_ptr<Peer> client_; // greeted: the one client
+    std::vector<std::unique_ptr<Peer>> candidates_;
     std::deque<std::unique_ptr<Peer>> bystanders_; // told "busy" and closed
     struct History {
         std::deque<std::shared_ptr<const std::string>> frames;

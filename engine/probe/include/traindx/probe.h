@@ -83,6 +83,14 @@ public:
     {
     }
 
+    // A module the program holds by value (`Net model;`): the probe keeps a reference, so
+    // the module must outlive it, as it does when both live in the same scope.
+    template <typename ModuleType, typename = std::enable_if_t<std::is_base_of_v<torch::nn::Module, ModuleType>>>
+    explicit Probe(ModuleType& model, ProbeOptions options = {})
+        : Probe(std::shared_ptr<torch::nn::Module>(std::shared_ptr<torch::nn::Module>(), &model), std::move(options), 0)
+    {
+    }
+
     ~Probe();
     Probe(const Probe&) = delete;
     Probe& operator=(const Probe&) = delete;

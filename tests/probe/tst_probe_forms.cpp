@@ -1,0 +1,123 @@
+// Any module form a program holds: a plain struct by value, a ModuleHolder (TORCH_MODULE or
+// a built-in like Sequential), a shared_ptr. Each probe sees the same layers and parameters
+// and trains through them (hooks and all) without the program changing how it holds them.
+#include <torch/torch.h>
+
+#include <traindx/probe.h>
+
+#include "framing.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <functional>
+
+namespace {
+
+struct PlainNet : torch::nn::Module {
+    PlainNet()
+        : fc1(register_module("fc1", torch::nn::Linear(6, 12)))
+        , fc2(register_module("fc2", torch::nn::Linear(12, 3)))
+    {
+    }
+    torch::Tensor forward(const torch::Tensor& x) { return fc2(torch::relu(fc1(x))); }
+    torch::nn::Linear fc1, fc2;
+};
+TORCH_MODULE_IMPL(HeldNet, PlainNet);
+
+// The Model frame a client receives right after its hello.
+traindx::wire::Model modelOf(const std::string& path)
+{
+    traindx::wire::Model model;
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        ::close(fd);
+        return model;
+    }
+    traindx::wire::Frame hello;
+    hello.mutable_hello()->set_protocol_major(traindx::wire::kProtocolMajor);
+    hello.mutable_hello()->set_role(traindx::wire::Hello::CLIENT);
+    const std::string bytes = traindx::wire::encode_frame(hello);
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    timeval limit {5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    traindx::wire::FrameReader reader;
+    traindx::wire::Frame frame;
+    char buffer[65536];
+    for (ssize_t got; (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+        reader.feed(buffer, std::size_t(got));
+        while (reader.next(frame) == traindx::wire::FrameReader::Status::Frame)
+            if (frame.has_model()) {
+                ::close(fd);
+                return frame.model();
+            }
+    }
+    ::close(fd);
+    return model;
+}
+
+// Trains a few steps under `probe` and returns the model's layer paths and parameter count.
+template <typename Module>
+QStringList watchedLayers(Module& model, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                          std::vector<torch::Tensor> parameters, const QString& socket)
+{
+    traindx::Probe probe(model, traindx::ProbeOptions().name("forms").listen(socket.toStdString()));
+    if (!probe.active())
+        return {QStringLiteral("the probe did not start")};
+    torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(0.05));
+    probe.watch(optimizer);
+    for (int i = 0; i < 20; ++i) {
+        optimizer.zero_grad();
+        const torch::Tensor loss = forward(torch::randn({16, 6})).pow(2).mean();
+        loss.backward();
+        optimizer.step();
+        probe.step(loss);
+    }
+    probe.end_epoch();
+    QStringList layers;
+    const auto description = modelOf(socket.toStdString());
+    for (const auto& layer : description.layers())
+        layers.append(QString::fromStdString(layer.path() + ":" + layer.type()));
+    layers.append(QString::number(description.parameter_count()));
+    return layers;
+}
+
+} // namespace
+
+class TestProbeForms : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void everyModuleFormIsWatchedAlike()
+    {
+        QTemporaryDir dir;
+        torch::manual_seed(4);
+        const QStringList expected {QStringLiteral(":PlainNet"), QStringLiteral("fc1:Linear"), QStringLiteral("fc2:Linear"),
+                                    QString::number(6 * 12 + 12 + 12 * 3 + 3)};
+
+        PlainNet plain; // `Net model;`, as many programs declare it
+        QCOMPARE(watchedLayers(plain, [&](const torch::Tensor& x) { return plain.forward(x); }, plain.parameters(),
+                               dir.filePath(QStringLiteral("plain.sock"))),
+                 expected);
+
+        HeldNet held;
+        QCOMPARE(watchedLayers(held, [&](const torch::Tensor& x) { return held->forward(x); }, held->parameters(),
+                               dir.filePath(QStringLiteral("held.sock"))),
+                 expected);
+
+        auto shared = std::make_shared<PlainNet>();
+        QCOMPARE(watchedLayers(shared, [&](const torch::Tensor& x) { return shared->forward(x); }, shared->parameters(),
+                               dir.filePath(QStringLiteral("shared.sock"))),
+                 expected);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestProbeForms)
+#include "tst_probe_forms.moc"
