@@ -58,6 +58,8 @@ void CurvePlot::setCurve(const QString& name, const QVector<double>& xs, const Q
     graph->setScatterStyle(style == Style::Line ? QCPScatterStyle()
                                                 : QCPScatterStyle(QCPScatterStyle::ssCircle, color, color, 5));
     graph->data()->clear();
+    graph->setName(name);
+    m_bounds.insert(name, Bound());
     appendToCurve(name, xs, ys);
 }
 
@@ -67,19 +69,46 @@ void CurvePlot::appendToCurve(const QString& name, const QVector<double>& xs, co
     if (!graph)
         return;
     // Non-finite values cannot be drawn; they leave a gap, which is what the eye should see.
+    Bound& bound = m_bounds[name];
     QVector<double> finiteX, finiteY;
-    finiteX.reserve(xs.size());
-    finiteY.reserve(ys.size());
+    finiteX.reserve(xs.size() / bound.stride + 1);
+    finiteY.reserve(ys.size() / bound.stride + 1);
     for (int i = 0; i < std::min(xs.size(), ys.size()); ++i) {
-        if (std::isfinite(ys[i])) {
-            finiteX.append(xs[i]);
-            finiteY.append(ys[i]);
-        }
+        if (!std::isfinite(ys[i]))
+            continue;
+        bound.sumY += ys[i];
+        if (++bound.pending < bound.stride)
+            continue;
+        finiteX.append(xs[i]);
+        finiteY.append(bound.sumY / bound.pending);
+        bound.pending = 0;
+        bound.sumY = 0;
     }
     graph->addData(finiteX, finiteY, true);
+    if (graph->dataCount() > kMaxPoints)
+        coarsen(name, graph);
     m_plot->rescaleAxes();
     m_plot->yAxis->scaleRange(1.1, m_plot->yAxis->range().center());
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CurvePlot::coarsen(const QString& name, QCPGraph* graph)
+{
+    Bound& bound = m_bounds[name];
+    QVector<double> keys, values;
+    const auto data = graph->data();
+    for (int i = 0; i + 1 < data->size(); i += 2) {
+        const auto first = data->at(i), second = data->at(i + 1);
+        keys.append(second->key);
+        values.append((first->value + second->value) / 2);
+    }
+    bound.stride *= 2;
+    if (data->size() % 2) { // the odd one out starts the next bucket
+        bound.sumY += data->at(data->size() - 1)->value * (bound.stride / 2);
+        bound.pending += bound.stride / 2;
+    }
+    graph->setData(keys, values, true);
+    graph->setName(tr("%1 (means of %2)").arg(name).arg(bound.stride));
 }
 
 int CurvePlot::pointCount(const QString& name) const
@@ -92,6 +121,7 @@ void CurvePlot::clear()
 {
     m_plot->clearGraphs();
     m_graphs.clear();
+    m_bounds.clear();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -22,8 +22,12 @@ public:
     void setAxisLabels(const QString& x, const QString& y);
     void setCurve(const QString& name, const QVector<double>& xs, const QVector<double>& ys, int colorIndex,
                   Style style = Style::Line);
-    // Adds points after those already on the curve (keys in increasing order).
+    // Adds points after those already on the curve (keys in increasing order). A curve keeps
+    // at most kMaxPoints: beyond that, each drawn point is the mean of `stride` consecutive
+    // ones (the legend says how many), so a run of a million steps draws as fast as a short one.
     void appendToCurve(const QString& name, const QVector<double>& xs, const QVector<double>& ys);
+    static constexpr int kMaxPoints = 20000;
+    int stride(const QString& name) const { return m_bounds.value(name).stride; }
     void clear();
     void setLogScale(bool on);
 
@@ -34,7 +38,15 @@ public:
 private:
     QLabel* m_title;
     QCustomPlot* m_plot;
+    struct Bound {
+        int stride = 1;  // points per drawn point
+        int pending = 0; // points in the bucket being filled
+        double sumY = 0;
+    };
+    void coarsen(const QString& name, QCPGraph* graph);
+
     QHash<QString, QCPGraph*> m_graphs;
+    QHash<QString, Bound> m_bounds;
 };
 
 } // namespace traindx::widgets

@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 
 #include <cmath>
+#include <vector>
 
 namespace traindx {
 
@@ -17,22 +18,16 @@ public:
         if (!o.snapshot || !o.snapshot->epochEnd)
             return;
         const int windows = std::max(4, int(o.thresholds[QStringLiteral("oscillation_windows")]));
-        QVector<double> losses;
-        for (const auto& point : o.run.points)
-            if (std::isfinite(point.loss))
-                losses.append(point.loss);
+        catchUp(o.run.points);
+        const int finite = int(m_prefix.size()) - 1;
         // The recent half of the run, in windows long enough to average batch noise away.
-        const int perWindow = std::max(20, int(losses.size() / (2 * windows)));
-        if (losses.size() < windows * perWindow || o.run.epochEnds.size() < 3)
+        const int perWindow = std::max(20, finite / (2 * windows));
+        if (finite < windows * perWindow || o.run.epochEnds.size() < 3)
             return;
         Eigen::VectorXd means(windows);
-        const int start = losses.size() - windows * perWindow;
-        for (int w = 0; w < windows; ++w) {
-            double sum = 0;
-            for (int i = 0; i < perWindow; ++i)
-                sum += losses[start + w * perWindow + i];
-            means[w] = sum / perWindow;
-        }
+        const int start = finite - windows * perWindow;
+        for (int w = 0; w < windows; ++w)
+            means[w] = (m_prefix[std::size_t(start + (w + 1) * perWindow)] - m_prefix[std::size_t(start + w * perWindow)]) / perWindow;
         const Eigen::VectorXd diffs = means.tail(windows - 1) - means.head(windows - 1);
         int turns = 0;
         for (int i = 1; i < diffs.size(); ++i)
@@ -60,6 +55,26 @@ public:
         candidates.append({f});
     }
 
+private:
+    // Running sums of the finite batch losses in step order, kept up with the run instead of
+    // rescanning a million points at every epoch end.
+    void catchUp(const ChunkedVector<BatchPoint>& points)
+    {
+        if (points.size() < m_seen || (m_seen > 0 && points[m_seen - 1].step != m_lastStep)) {
+            m_prefix.assign(1, 0.0); // history arrived out of order after an attach: start over
+            m_seen = 0;
+        }
+        for (; m_seen < points.size(); ++m_seen)
+            if (std::isfinite(points[m_seen].loss))
+                m_prefix.push_back(m_prefix.back() + points[m_seen].loss);
+        m_lastStep = m_seen > 0 ? points[m_seen - 1].step : -1;
+    }
+
+    std::vector<double> m_prefix {0.0};
+    int m_seen = 0;
+    qint64 m_lastStep = -1;
+
+public:
     void advise(Finding& f, const Advisor& a) const override
     {
         if (a.byData(f) || a.byTargets(f))
