@@ -45,7 +45,11 @@ InspectorPanel::InspectorPanel(QWidget* parent)
     m_table->setHorizontalHeaderLabels({tr("weights"), tr("gradients"), tr("outputs")});
     m_table->setVerticalHeaderLabels(kRows);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    // Numbers are never cut to "4....": the columns take what their widest value needs (the
+    // dock scrolls when narrower) and each cell's tooltip carries the value in full.
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setTextElideMode(Qt::ElideNone);
     m_table->verticalHeader()->setDefaultSectionSize(20);
     m_table->setMinimumHeight(20 * kRows.size() + 30);
     layout->addWidget(m_table);
@@ -117,11 +121,16 @@ void InspectorPanel::refresh()
                 cell(row, QString());
             continue;
         }
-        cell(0, formatNumber(t->mean));
-        cell(1, formatNumber(t->std));
-        cell(2, formatNumber(t->min));
-        cell(3, formatNumber(t->max));
-        cell(4, formatNumber(t->l2));
+        const auto number = [&cell, this, column](int row, double value) {
+            cell(row, formatNumber(value));
+            m_table->item(row, column)->setToolTip(QString::number(value, 'g', 17));
+            m_table->item(row, column)->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        };
+        number(0, t->mean);
+        number(1, t->std);
+        number(2, t->min);
+        number(3, t->max);
+        number(4, t->l2);
         cell(5, QString::number(t->nan));
         cell(6, QString::number(t->inf));
         cell(7, t->count > 0 ? QStringLiteral("%1 %").arg(100.0 * t->zeros / t->count, 0, 'f', 1) : QString());

@@ -387,6 +387,29 @@ private Q_SLOTS:
         QCOMPARE(firstFinding(r.json).value(QStringLiteral("symptom")).toString(), QStringLiteral("out_of_range"));
     }
 
+    void theWindowToldToQuitStopsTheTrainerItLaunched()
+    {
+        // SIGTERM (a logout, `kill`) closes the window as its menu would: its trainer goes too.
+        const QString marker = QStringLiteral("551177");
+        QTemporaryDir config;
+        QProcess window;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        environment.insert(QStringLiteral("XDG_CONFIG_HOME"), config.path());
+        window.setProcessEnvironment(environment);
+        window.start(builtProgram(QStringLiteral("traindx")),
+                     {QStringLiteral("--launch"), builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("healthy_regression"),
+                      QStringLiteral("--epochs"), QStringLiteral("100000"), QStringLiteral("--seed"), marker});
+        QVERIFY(window.waitForStarted());
+        qint64 trainer = -1;
+        QTRY_VERIFY_WITH_TIMEOUT((trainer = findProcess(marker)) > 0, 30000);
+        QTest::qWait(1000);
+        ::kill(pid_t(window.processId()), SIGTERM);
+        QVERIFY(window.waitForFinished(15000));
+        QCOMPARE(window.exitStatus(), QProcess::NormalExit);
+        QTRY_VERIFY_WITH_TIMEOUT(!running(trainer), 10000);
+    }
+
     void attachMaxEpochsCountsFromTheAttach()
     {
         QProcess trainer;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <vector>
 
 namespace {
 
@@ -29,24 +30,25 @@ struct PlainNet : torch::nn::Module {
 };
 TORCH_MODULE_IMPL(HeldNet, PlainNet);
 
-// The Model frame a client receives right after its hello.
-traindx::wire::Model modelOf(const std::string& path)
+// What a client receives right after its hello: the model, then the history, until the
+// probe has nothing more to say for a second.
+std::vector<traindx::wire::Frame> greeting(const std::string& path)
 {
-    traindx::wire::Model model;
+    std::vector<traindx::wire::Frame> frames;
     const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un address {};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
         ::close(fd);
-        return model;
+        return frames;
     }
     traindx::wire::Frame hello;
     hello.mutable_hello()->set_protocol_major(traindx::wire::kProtocolMajor);
     hello.mutable_hello()->set_role(traindx::wire::Hello::CLIENT);
     const std::string bytes = traindx::wire::encode_frame(hello);
     ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    timeval limit {5, 0};
+    timeval limit {1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
     traindx::wire::FrameReader reader;
     traindx::wire::Frame frame;
@@ -54,13 +56,18 @@ traindx::wire::Model modelOf(const std::string& path)
     for (ssize_t got; (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
         reader.feed(buffer, std::size_t(got));
         while (reader.next(frame) == traindx::wire::FrameReader::Status::Frame)
-            if (frame.has_model()) {
-                ::close(fd);
-                return frame.model();
-            }
+            frames.push_back(frame);
     }
     ::close(fd);
-    return model;
+    return frames;
+}
+
+traindx::wire::Model modelOf(const std::string& path)
+{
+    for (const auto& frame : greeting(path))
+        if (frame.has_model())
+            return frame.model();
+    return {};
 }
 
 // Trains a few steps under `probe` and returns the model's layer paths and parameter count.
@@ -116,6 +123,31 @@ private Q_SLOTS:
         QCOMPARE(watchedLayers(shared, [&](const torch::Tensor& x) { return shared->forward(x); }, shared->parameters(),
                                dir.filePath(QStringLiteral("shared.sock"))),
                  expected);
+    }
+
+    void aLoopWithoutEpochsGetsThemFromTheProbe()
+    {
+        QTemporaryDir dir;
+        const std::string socket = dir.filePath(QStringLiteral("window.sock")).toStdString();
+        auto model = std::make_shared<PlainNet>();
+        traindx::Probe probe(model, traindx::ProbeOptions().steps_per_epoch(50).listen(socket));
+        QVERIFY(probe.active());
+        torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05));
+        probe.watch(optimizer);
+        for (int i = 0; i < 120; ++i) { // train until good enough: no epochs in sight
+            optimizer.zero_grad();
+            const torch::Tensor loss = model->forward(torch::randn({16, 6})).pow(2).mean();
+            loss.backward();
+            optimizer.step();
+            probe.step(loss);
+        }
+        QVector<long long> ends;
+        for (const auto& frame : greeting(socket))
+            if (frame.has_snapshot() && frame.snapshot().kind() == traindx::wire::Snapshot::EPOCH_END) {
+                QVERIFY(frame.snapshot().metrics().count("train_loss"));
+                ends.append(frame.snapshot().step());
+            }
+        QCOMPARE(ends, (QVector<long long> {50, 100}));
     }
 };
 

@@ -8,12 +8,14 @@ namespace traindx::probe {
 double sum_of_squares(const torch::Tensor& t)
 {
     if (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous()) {
+        // 32 lanes: four vectors of eight accumulating side by side, so the adds do not wait
+        // on each other and the loop runs at the speed of the cache, not of one add chain.
         const float* p = t.data_ptr<float>();
         const std::int64_t n = t.numel();
-        float lanes[8] = {};
+        float lanes[32] = {};
         std::int64_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            for (int k = 0; k < 8; ++k)
+        for (; i + 32 <= n; i += 32)
+            for (int k = 0; k < 32; ++k)
                 lanes[k] += p[i + k] * p[i + k];
         double sum = 0;
         for (float lane : lanes)

@@ -674,6 +674,8 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
         ++batch_;
     }
     boundary(probe::Boundary::Batch);
+    if (options_.steps_per_epoch() > 0 && batch_ >= options_.steps_per_epoch())
+        end_epoch({});
 }
 
 void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics)

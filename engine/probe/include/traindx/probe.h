@@ -52,6 +52,9 @@ public:
     ProbeOptions& history(int snapshots) { history_ = snapshots; return *this; }
     // Overrides TRAINDX_LISTEN.
     ProbeOptions& listen(std::string path) { listen_ = std::move(path); return *this; }
+    // For a loop without epochs (train until the loss is small): every `steps` steps the
+    // probe ends an epoch itself, as end_epoch() with no metrics would. 0: off.
+    ProbeOptions& steps_per_epoch(int steps) { steps_per_epoch_ = steps; return *this; }
 
     const std::string& name() const { return name_; }
     Loss loss() const { return loss_; }
@@ -59,6 +62,7 @@ public:
     int probe_batch_size() const { return probe_batch_size_; }
     int history() const { return history_; }
     const std::string& listen() const { return listen_; }
+    int steps_per_epoch() const { return steps_per_epoch_; }
 
 private:
     std::string name_;
@@ -67,6 +71,7 @@ private:
     int probe_batch_size_ = 256;
     int history_ = 512;
     std::string listen_;
+    int steps_per_epoch_ = 0;
 };
 
 class TRAINDX_PROBE_API Probe {
