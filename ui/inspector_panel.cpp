@@ -92,6 +92,8 @@ void InspectorPanel::refresh()
     if (!layer) {
         m_header->setText(tr("<i>Select a layer in the graph, the layer list or the findings.</i>"));
         m_table->clearContents();
+        for (int column = 0; column < m_table->columnCount(); ++column)
+            m_table->setColumnHidden(column, false);
         for (auto& [label, line] : m_trends)
             line->setValues({});
         m_findings->clear();
@@ -115,7 +117,13 @@ void InspectorPanel::refresh()
         if (sample && !latestSample)
             latestSample = sample;
         const TensorStats* t = sample ? &sample->stats(kinds[column]) : nullptr;
-        auto cell = [this, column](int row, const QString& text) { m_table->setItem(row, column, new QTableWidgetItem(text)); };
+        auto cell = [this, column](int row, const QString& text) {
+            auto* item = new QTableWidgetItem(text);
+            item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            m_table->setItem(row, column, item);
+        };
+        // A column with nothing to show (a Softmax's weights) gives its room to those that have.
+        m_table->setColumnHidden(column, !t);
         if (!t) {
             for (int row = 0; row < kRows.size(); ++row)
                 cell(row, QString());
@@ -124,7 +132,6 @@ void InspectorPanel::refresh()
         const auto number = [&cell, this, column](int row, double value) {
             cell(row, formatNumber(value));
             m_table->item(row, column)->setToolTip(QString::number(value, 'g', 17));
-            m_table->item(row, column)->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         };
         number(0, t->mean);
         number(1, t->std);

@@ -423,8 +423,13 @@ void MainWindow::updateStatus()
         m_positionLabel->setText(tr("%1 epochs done · step %2").arg(s.epoch).arg(s.step));
     else
         m_positionLabel->clear();
-    m_overheadLabel->setText(s.loopSeconds > 0 ? tr("probe overhead %1 %").arg(100 * s.overhead(), 0, 'f', 2)
-                                               : QString());
+    // The first snapshot's cost over a loop that has run a few milliseconds is no overhead
+    // anyone would meet: the share is shown once the loop has run two seconds (holds excluded).
+    m_overheadLabel->setText(s.loopSeconds >= 2 ? tr("probe overhead %1 %").arg(100 * s.overhead(), 0, 'f', 2)
+                             : s.loopSeconds > 0 ? tr("probe overhead —")
+                                                 : QString());
+    m_overheadLabel->setToolTip(tr("Time the probe spent in the training thread, as a share of the loop's own time "
+                                   "(time held at a breakpoint counts as neither); shown after two seconds of training"));
     m_droppedLabel->setText(tr("dropped %1").arg(s.dropped));
     if (!s.runFile.isEmpty()) {
         m_recordingLabel->setText(s.state == TrainerState::Replay ? tr("replaying %1").arg(QFileInfo(s.runFile).fileName())
