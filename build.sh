@@ -2,7 +2,8 @@
 # TrainDx set-up, build, run and test on Debian 12.
 #   ./build.sh run    install what is missing, build, and debug the bundled example in the
 #                     window (with no display: diagnose it headless and write a report)
-#   ./build.sh test   install what is missing, build, and run the whole test suite
+#   ./build.sh test   install what is missing, build, and run the whole test suite (the Qt
+#                     Test suites, then each libFuzzer target for 30 s)
 # Running it again neither reinstalls nor rebuilds from scratch.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgraphviz-dev zlib1g-dev
   dataset-fashion-mnist
   xvfb xauth poppler-utils
+  clang
   appstream desktop-file-utils dpkg-dev
 )
 
@@ -58,8 +60,30 @@ run_example() {
 }
 
 run_tests() {
-  cd "$build"
-  QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900
+  (cd "$build" && QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900)
+  run_fuzzers 30
+}
+
+# The libFuzzer targets (tests/fuzz), built with clang beside the main build, each run for
+# $1 seconds on its seed corpus plus what earlier runs found. A finding fails the suite and
+# leaves its input in build-fuzz/.
+run_fuzzers() {
+  local fuzz="$here/build-fuzz"
+  if [ ! -f "$fuzz/build.ninja" ]; then
+    cmake -S "$here/tests/fuzz" -B "$fuzz" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+  fi
+  cmake --build "$fuzz" --parallel 2
+  mkdir -p "$fuzz/seeds"
+  "$fuzz/fuzz_seeds" "$fuzz/seeds"
+  for target in fuzz_frame_reader fuzz_run_builder; do
+    mkdir -p "$fuzz/corpus-$target"
+    echo "fuzzing $target for $1 s"
+    if ! (cd "$fuzz" && "./$target" -max_total_time="$1" -rss_limit_mb=2048 -print_final_stats=1 \
+          "corpus-$target" seeds 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==|SUMMARY)|runtime error"); then
+      echo "fuzz target $target found a failure (input in $fuzz)"
+      return 1
+    fi
+  done
 }
 
 case "${1:-}" in

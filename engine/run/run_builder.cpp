@@ -2,9 +2,25 @@
 
 #include "framing.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace traindx {
 
 namespace {
+
+// Counters as a probe sends them, held to what a run can reach: a hostile or corrupt frame
+// with a negative or INT_MAX epoch must not overflow the "+ 1" every view applies.
+int counter(qint64 value)
+{
+    return int(std::clamp<qint64>(value, 0, std::numeric_limits<int>::max() - 1));
+}
+
+qint64 stepCounter(qint64 value)
+{
+    return std::clamp<qint64>(value, 0, qint64(1) << 62);
+}
+
 
 TensorStats convert(const wire::TensorStats& in)
 {
@@ -142,9 +158,9 @@ void RunBuilder::applyHello(const wire::Hello& hello)
     program.startedUnixMs = hello.started_unix_ms();
     if (state_.model.name.isEmpty())
         state_.model.name = QString::fromStdString(hello.model_name());
-    state_.epoch = hello.epoch();
-    state_.step = hello.step();
-    program.epochAtConnect = hello.epoch();
+    state_.epoch = counter(hello.epoch());
+    state_.step = stepCounter(hello.step());
+    program.epochAtConnect = counter(hello.epoch());
 }
 
 void RunBuilder::addPoint(const BatchPoint& point, Applied& applied)
@@ -203,7 +219,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
     case wire::Frame::kSnapshot: {
         const auto& in = frame.snapshot();
         for (const auto& p : in.points())
-            addPoint({p.step(), p.epoch(), p.batch(), p.loss(), p.accuracy(), p.has_accuracy(),
+            addPoint({stepCounter(p.step()), counter(p.epoch()), counter(p.batch()), p.loss(), p.accuracy(), p.has_accuracy(),
                       p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated()},
                      applied);
         state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
@@ -211,17 +227,17 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         state_.loopSeconds += in.loop_seconds();
         if (in.eval_mode())
             ++state_.evalModeSnapshots;
-        if (in.step() >= state_.step) {
-            state_.step = in.step();
-            state_.epoch = in.epoch() + (in.kind() == wire::Snapshot::EPOCH_END ? 1 : 0);
-            state_.batch = in.batch();
+        if (stepCounter(in.step()) >= state_.step) {
+            state_.step = stepCounter(in.step());
+            state_.epoch = counter(in.epoch()) + (in.kind() == wire::Snapshot::EPOCH_END ? 1 : 0);
+            state_.batch = counter(in.batch());
         }
         if (in.layers_size() == 0 && in.kind() != wire::Snapshot::EPOCH_END)
             break;
         auto snapshot = std::make_shared<Snapshot>();
-        snapshot->step = in.step();
-        snapshot->epoch = in.epoch();
-        snapshot->batch = in.batch();
+        snapshot->step = stepCounter(in.step());
+        snapshot->epoch = counter(in.epoch());
+        snapshot->batch = counter(in.batch());
         snapshot->epochEnd = in.kind() == wire::Snapshot::EPOCH_END;
         snapshot->initial = in.kind() == wire::Snapshot::INITIAL;
         snapshot->evalMode = in.eval_mode();
@@ -249,9 +265,9 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
             state_.state = TrainerState::Held;
             state_.heldAtEpochEnd = event.at_epoch_end();
             state_.heldInBackward = event.in_backward();
-            state_.epoch = event.epoch() + (event.at_epoch_end() ? 1 : 0);
-            state_.batch = event.batch();
-            state_.step = event.step();
+            state_.epoch = counter(event.epoch()) + (event.at_epoch_end() ? 1 : 0);
+            state_.batch = counter(event.batch());
+            state_.step = stepCounter(event.step());
             break;
         case wire::Event::RESUMED:
             if (state_.state == TrainerState::Held)
@@ -263,9 +279,9 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
                 n.present = true;
                 n.layer = event.layer() >= 0 && event.layer() < state_.model.layers.size() ? event.layer() : -1;
                 n.parameter = QString::fromStdString(event.parameter());
-                n.step = event.step();
-                n.epoch = event.epoch();
-                n.batch = event.batch();
+                n.step = stepCounter(event.step());
+                n.epoch = counter(event.epoch());
+                n.batch = counter(event.batch());
                 n.forward = event.forward();
                 n.text = QString::fromStdString(event.text());
             }
