@@ -250,6 +250,24 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(state->text().contains(QStringLiteral("Held inside backward")), 5000);
         auto* graph = window.graphPanel()->view();
         QTRY_VERIFY_WITH_TIMEOUT(graph->nodeCount() > 0 && !graph->isLayingOut(), 10000);
+        // Weights of 1e26 in a narrow dock: every number is whole in its cell, never "2.0...",
+        // and its tooltip holds the value in full.
+        auto* table = window.findChild<QTableWidget*>(QStringLiteral("inspector-statistics"));
+        QVERIFY(table);
+        QTRY_VERIFY_WITH_TIMEOUT(table->item(0, 0) && !table->item(0, 0)->text().isEmpty(), 5000);
+        for (int column = 0; column < table->columnCount(); ++column) {
+            if (table->isColumnHidden(column))
+                continue;
+            for (int row = 0; row < 5; ++row) {
+                const QTableWidgetItem* item = table->item(row, column);
+                QVERIFY(item);
+                const int needed = table->fontMetrics().horizontalAdvance(item->text());
+                QVERIFY2(needed < table->columnWidth(column), qPrintable(item->text()));
+                bool parsed = false;
+                item->toolTip().toDouble(&parsed);
+                QVERIFY2(parsed, qPrintable(item->toolTip()));
+            }
+        }
         screenshot(window, QStringLiteral("held-in-backward"));
         window.session()->send(Command::Stop);
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state != TrainerState::Held; }, 20000));
