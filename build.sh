@@ -79,7 +79,7 @@ run_fuzzers() {
     mkdir -p "$fuzz/corpus-$target"
     echo "fuzzing $target for $1 s"
     if ! (cd "$fuzz" && "./$target" -max_total_time="$1" -rss_limit_mb=2048 -print_final_stats=1 \
-          "corpus-$target" seeds 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==|SUMMARY)|runtime error"); then
+          "corpus-$target" seeds "$here/tests/fuzz/regressions" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==|SUMMARY)|runtime error"); then
       echo "fuzz target $target found a failure (input in $fuzz)"
       return 1
     fi

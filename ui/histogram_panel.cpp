@@ -115,6 +115,22 @@ void HistogramPanel::refresh(bool force)
                                                    : tr("No %1 recorded for this layer yet.").arg(kindName));
             continue;
         }
+        // Nothing finite to bin: say so, in red, rather than draw an empty plot.
+        if (const LayerSample* sample = latest->layer(m_layer)) {
+            const TensorStats& t = sample->stats(slot.kind);
+            if (t.count > 0 && t.nonFinite() == t.count) {
+                slot.plot->setSeries({});
+                slot.plot->setPlaceholder(
+                    tr("<span style='color:#c62828'><b>All %1 %2 are not finite</b>: %3 NaN, %4 infinite (epoch %5, step %6).</span>")
+                        .arg(t.count)
+                        .arg(kindName)
+                        .arg(t.nan)
+                        .arg(t.inf)
+                        .arg(latest->epoch + 1)
+                        .arg(latest->step + 1));
+                continue;
+            }
+        }
         QVector<widgets::HistogramSeries> series;
         if (!m_compare.isEmpty()) {
             for (int epoch : m_compare)

@@ -97,6 +97,11 @@ void HistogramPlot::setPlaceholder(const QString& text)
         static_cast<QStackedLayout*>(m_plot->parentWidget()->layout())->setCurrentWidget(m_placeholder);
 }
 
+QString HistogramPlot::placeholder() const
+{
+    return m_seriesCount == 0 ? m_placeholder->text() : QString();
+}
+
 void HistogramPlot::setLogScale(bool on)
 {
     m_log = on;

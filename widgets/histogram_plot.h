@@ -32,6 +32,7 @@ public:
     void setLogScale(bool on);
 
     int seriesCount() const { return m_seriesCount; }
+    QString placeholder() const;
     QCustomPlot* plot() const { return m_plot; }
 
 private:

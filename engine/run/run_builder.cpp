@@ -198,12 +198,18 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
 {
     Applied applied;
     switch (frame.body_case()) {
-    case wire::Frame::kModel:
-        state_.model = convert(frame.model());
+    case wire::Frame::kModel: {
+        // A probe's model only grows (taps add layers), and the snapshots kept name layers by
+        // id: layers a new description would drop are kept as they were described.
+        Model model = convert(frame.model());
+        for (qsizetype id = model.layers.size(); id < state_.model.layers.size(); ++id)
+            model.layers.append(state_.model.layers[id]);
+        state_.model = std::move(model);
         if (const QString repaired = repairParents(state_.model); !repaired.isEmpty())
             state_.message = repaired;
         applied.model = true;
         break;
+    }
     case wire::Frame::kData: {
         const auto& data = frame.data();
         auto& out = state_.data;
@@ -250,7 +256,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         snapshot->unixMs = in.unix_ms();
         snapshot->layers.reserve(in.layers_size());
         for (const auto& layer : in.layers())
-            snapshot->layers.append(convert(layer));
+            if (layer.layer() >= 0 && layer.layer() < state_.model.layers.size()) // statistics of no known layer are dropped
+                snapshot->layers.append(convert(layer));
         state_.appendSnapshot(snapshot);
         applied.snapshot = snapshot;
         if (!snapshot->epochEnd && !snapshot->initial && ++batchSamples_ > kBatchSamplesKept)

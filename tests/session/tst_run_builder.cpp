@@ -97,6 +97,33 @@ private Q_SLOTS:
         QCOMPARE(steps, (QVector<qint64> {10, 30, 50}));
     }
 
+    void statisticsOfNoKnownLayerAreDroppedAndLayersAreNeverForgotten()
+    {
+        // Found by fuzz_run_builder: a sample naming layer 7 of a 2-layer model sent a rule
+        // past the end of the layer list.
+        RunBuilder run;
+        wire::Frame model;
+        for (int id = 0; id < 3; ++id) {
+            auto* layer = model.mutable_model()->add_layers();
+            layer->set_id(id);
+            layer->set_parent(id == 0 ? -1 : 0);
+            layer->set_type(id == 0 ? "Sequential" : "Linear");
+        }
+        run.apply(model);
+        wire::Frame frame = snapshot(1, 0, wire::Snapshot::EPOCH_END);
+        frame.mutable_snapshot()->add_layers()->set_layer(7);
+        frame.mutable_snapshot()->add_layers()->set_layer(-1);
+        const RunBuilder::Applied applied = run.apply(frame);
+        QVERIFY(applied.snapshot);
+        QCOMPARE(applied.snapshot->layers.size(), 1); // layer 1 only
+        QCOMPARE(applied.snapshot->layers.first().layer, 1);
+        // A later description with fewer layers keeps those the kept snapshots name.
+        wire::Frame smaller;
+        smaller.mutable_model()->add_layers()->set_id(0);
+        run.apply(smaller);
+        QCOMPARE(run.state().model.layers.size(), 3);
+    }
+
     void aPublishedCopySharesAllButTheChunkBeingFilled()
     {
         ChunkedVector<int, 8> points;

@@ -1,0 +1,77 @@
+// The histogram panel on a layer whose values are all NaN or infinite: it says so, with the
+// counts, where an empty plot would say nothing.
+#include "histogram_panel.h"
+#include "histogram_plot.h"
+
+#include <QApplication>
+#include <QTest>
+
+#include <limits>
+
+using namespace traindx;
+
+class TestHistogramPanel : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void anAllNaNLayerIsSaidWithItsCounts()
+    {
+        auto state = std::make_shared<RunState>();
+        Layer root;
+        root.id = 0;
+        root.leaf = false;
+        root.type = QStringLiteral("Sequential");
+        Layer linear;
+        linear.id = 1;
+        linear.parent = 0;
+        linear.index = 0;
+        linear.path = QStringLiteral("0");
+        linear.type = QStringLiteral("Linear");
+        linear.parameters.append({QStringLiteral("weight"), {4, 3}});
+        state->model.layers = {root, linear};
+        auto snapshot = std::make_shared<Snapshot>();
+        snapshot->epochEnd = true;
+        snapshot->epoch = 2;
+        snapshot->step = 29;
+        LayerSample sample;
+        sample.layer = 1;
+        TensorStats& weights = sample.stats(TensorKind::Weight);
+        weights.present = true;
+        weights.count = 12;
+        weights.nan = 9;
+        weights.inf = 3;
+        weights.mean = std::numeric_limits<double>::quiet_NaN();
+        TensorStats& gradients = sample.stats(TensorKind::WeightGrad);
+        gradients.present = true;
+        gradients.count = 12;
+        gradients.min = -0.7;
+        gradients.max = 0.7;
+        gradients.std = 0.3;
+        gradients.histLo = -1;
+        gradients.histHi = 1;
+        gradients.bins = QVector<quint32>(64, 0);
+        gradients.bins[10] = 12;
+        snapshot->layers.append(sample);
+        state->appendSnapshot(snapshot);
+
+        HistogramPanel panel;
+        panel.setState(state);
+        panel.setLayer(1);
+        const QString said = panel.plot(TensorKind::Weight)->placeholder();
+        QVERIFY2(said.contains(QStringLiteral("All 12 weights are not finite")) && said.contains(QStringLiteral("9 NaN"))
+                     && said.contains(QStringLiteral("3 infinite")),
+                 qPrintable(said));
+        QCOMPARE(panel.plot(TensorKind::Weight)->seriesCount(), 0);
+        // The finite gradients of the same snapshot are drawn as usual.
+        QCOMPARE(panel.plot(TensorKind::WeightGrad)->seriesCount(), 1);
+        if (const QString dir = qEnvironmentVariable("TRAINDX_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            panel.resize(640, 720);
+            panel.show();
+            QTest::qWait(100);
+            panel.grab().save(dir + QStringLiteral("/all-nan-layer.png"));
+        }
+    }
+};
+
+QTEST_MAIN(TestHistogramPanel)
+#include "tst_histogram_panel.moc"
