@@ -21,6 +21,13 @@ qint64 stepCounter(qint64 value)
     return std::clamp<qint64>(value, 0, qint64(1) << 62);
 }
 
+// A fraction from the wire: in [0, 1], NaN as 0 (found by fuzz_run_builder: an infinite
+// dead fraction overflowed the count of dead units).
+float share(float value)
+{
+    return value > 0 ? std::min(value, 1.0f) : 0.0f;
+}
+
 
 TensorStats convert(const wire::TensorStats& in)
 {
@@ -57,9 +64,11 @@ LayerSample convert(const wire::LayerStats& in)
         out.stats(TensorKind::Activation) = convert(in.activation());
     out.updateRatio = in.update_ratio();
     out.epochUpdateRatio = in.epoch_update_ratio();
-    out.deadFraction = in.dead_fraction();
-    out.saturatedFraction = in.saturated_fraction();
-    out.unitActive = QVector<float>(in.unit_active().begin(), in.unit_active().end());
+    out.deadFraction = share(in.dead_fraction());
+    out.saturatedFraction = share(in.saturated_fraction());
+    out.unitActive.reserve(in.unit_active_size());
+    for (float active : in.unit_active())
+        out.unitActive.append(share(active));
     out.noGradient = in.no_gradient();
     return out;
 }

@@ -5,6 +5,8 @@
 
 #include <QTest>
 
+#include <limits>
+
 using namespace traindx;
 
 namespace {
@@ -113,10 +115,17 @@ private Q_SLOTS:
         wire::Frame frame = snapshot(1, 0, wire::Snapshot::EPOCH_END);
         frame.mutable_snapshot()->add_layers()->set_layer(7);
         frame.mutable_snapshot()->add_layers()->set_layer(-1);
+        // And fractions beyond [0, 1] (an infinite dead fraction overflowed a unit count).
+        frame.mutable_snapshot()->mutable_layers(0)->set_dead_fraction(std::numeric_limits<float>::infinity());
+        frame.mutable_snapshot()->mutable_layers(0)->set_saturated_fraction(std::numeric_limits<float>::quiet_NaN());
+        frame.mutable_snapshot()->mutable_layers(0)->add_unit_active(-3.0f);
         const RunBuilder::Applied applied = run.apply(frame);
         QVERIFY(applied.snapshot);
         QCOMPARE(applied.snapshot->layers.size(), 1); // layer 1 only
         QCOMPARE(applied.snapshot->layers.first().layer, 1);
+        QCOMPARE(applied.snapshot->layers.first().deadFraction, 1.0f);
+        QCOMPARE(applied.snapshot->layers.first().saturatedFraction, 0.0f);
+        QCOMPARE(applied.snapshot->layers.first().unitActive, QVector<float> {0.0f});
         // A later description with fewer layers keeps those the kept snapshots name.
         wire::Frame smaller;
         smaller.mutable_model()->add_layers()->set_id(0);
