@@ -6,12 +6,12 @@
 #include <traindx/probe.h>
 
 #include "framing.h"
+#include "raw_client.h"
 
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <functional>
@@ -35,19 +35,11 @@ TORCH_MODULE_IMPL(HeldNet, PlainNet);
 std::vector<traindx::wire::Frame> greeting(const std::string& path)
 {
     std::vector<traindx::wire::Frame> frames;
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un address {};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-        ::close(fd);
+    const int fd = traindx::test::connectTo(path);
+    if (fd < 0)
         return frames;
-    }
-    traindx::wire::Frame hello;
-    hello.mutable_hello()->set_protocol_major(traindx::wire::kProtocolMajor);
-    hello.mutable_hello()->set_role(traindx::wire::Hello::CLIENT);
-    const std::string bytes = traindx::wire::encode_frame(hello);
-    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const std::string hello = traindx::test::clientHello();
+    ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
     timeval limit {1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
     traindx::wire::FrameReader reader;

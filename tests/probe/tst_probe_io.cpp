@@ -2,6 +2,7 @@
 // bounded queue that drops the oldest sampled snapshot for a client that does not read,
 // keeping every loss point and every epoch end.
 #include "hold_gate.h"
+#include "raw_client.h"
 #include "server.h"
 
 #include <QTemporaryDir>
@@ -24,20 +25,12 @@ namespace {
 struct SilentClient {
     int fd = -1;
     explicit SilentClient(const std::string& path)
+        : fd(test::connectTo(path))
     {
-        fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address {};
-        address.sun_family = AF_UNIX;
-        std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-        for (int i = 0; i < 100 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0; ++i)
-            std::this_thread::sleep_for(10ms);
         int small = 4096; // a small receive buffer fills quickly
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-        wire::Frame hello;
-        hello.mutable_hello()->set_protocol_major(wire::kProtocolMajor);
-        hello.mutable_hello()->set_role(wire::Hello::CLIENT);
-        const std::string bytes = wire::encode_frame(hello);
-        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        const std::string hello = test::clientHello();
+        ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
     }
     ~SilentClient() { ::close(fd); }
 };
@@ -45,21 +38,25 @@ struct SilentClient {
 // A connection that says nothing, or only the first bytes of a hello.
 int mute(const std::string& path, int helloBytes = 0)
 {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un address {};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    if (helloBytes > 0) {
-        wire::Frame hello;
-        hello.mutable_hello()->set_protocol_major(wire::kProtocolMajor);
-        const std::string bytes = wire::encode_frame(hello);
-        ::send(fd, bytes.data(), std::min<std::size_t>(bytes.size() - 1, std::size_t(helloBytes)), MSG_NOSIGNAL);
+    const int fd = test::connectTo(path);
+    if (fd >= 0 && helloBytes > 0) {
+        const std::string hello = test::clientHello();
+        ::send(fd, hello.data(), std::min<std::size_t>(hello.size() - 1, std::size_t(helloBytes)), MSG_NOSIGNAL);
     }
     return fd;
+}
+
+// A server listening on `path` as a probe would, greeting with a minimal hello.
+bool listenAsProbe(probe::Server& server, const std::string& path)
+{
+    std::string error;
+    if (!server.listen(path, &error))
+        return false;
+    wire::Hello hello;
+    hello.set_protocol_major(wire::kProtocolMajor);
+    hello.set_role(wire::Hello::PROBE);
+    server.set_hello(hello);
+    return true;
 }
 
 wire::Frame bigSnapshot(int step)
@@ -122,12 +119,7 @@ private Q_SLOTS:
         limits.queue_frames = 8;
         limits.client_buffer_bytes = 64 * 1024;
         probe::Server server({nullptr, nullptr}, limits);
-        std::string error;
-        QVERIFY2(server.listen(path, &error), error.c_str());
-        wire::Hello hello;
-        hello.set_protocol_major(wire::kProtocolMajor);
-        hello.set_role(wire::Hello::PROBE);
-        server.set_hello(hello);
+        QVERIFY(listenAsProbe(server, path));
 
         SilentClient client(path);
         QVERIFY(server.wait_for_client(5000ms));
@@ -156,12 +148,7 @@ private Q_SLOTS:
         limits.queue_frames = 8;
         limits.client_buffer_bytes = 64 * 1024;
         probe::Server server({nullptr, nullptr}, limits);
-        std::string error;
-        QVERIFY2(server.listen(path, &error), error.c_str());
-        wire::Hello hello;
-        hello.set_protocol_major(wire::kProtocolMajor);
-        hello.set_role(wire::Hello::PROBE);
-        server.set_hello(hello);
+        QVERIFY(listenAsProbe(server, path));
 
         SilentClient client(path);
         QVERIFY(server.wait_for_client(5000ms));
@@ -207,12 +194,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string path = dir.filePath(QStringLiteral("f.sock")).toStdString();
         probe::Server server({nullptr, nullptr}, probe::Server::Limits());
-        std::string error;
-        QVERIFY2(server.listen(path, &error), error.c_str());
-        wire::Hello hello;
-        hello.set_protocol_major(wire::kProtocolMajor);
-        hello.set_role(wire::Hello::PROBE);
-        server.set_hello(hello);
+        QVERIFY(listenAsProbe(server, path));
         std::vector<int> flood;
         for (int i = 0; i < 40; ++i)
             flood.push_back(mute(path, i % 2 ? 3 : 0)); // half of them begin a hello and stop
@@ -228,8 +210,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string path = dir.filePath(QStringLiteral("m.sock")).toStdString();
         probe::Server server({nullptr, nullptr}, probe::Server::Limits());
-        std::string error;
-        QVERIFY2(server.listen(path, &error), error.c_str());
+        QVERIFY(listenAsProbe(server, path));
         const int fd = mute(path, 3);
         QVERIFY(fd >= 0);
         timeval limit {3, 0}; // the timeout is under 1 s; 3 s leaves room for a loaded machine

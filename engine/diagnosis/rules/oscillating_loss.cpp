@@ -55,26 +55,6 @@ public:
         candidates.append({f});
     }
 
-private:
-    // Running sums of the finite batch losses in step order, kept up with the run instead of
-    // rescanning a million points at every epoch end.
-    void catchUp(const ChunkedVector<BatchPoint>& points)
-    {
-        if (points.size() < m_seen || (m_seen > 0 && points[m_seen - 1].step != m_lastStep)) {
-            m_prefix.assign(1, 0.0); // history arrived out of order after an attach: start over
-            m_seen = 0;
-        }
-        for (; m_seen < points.size(); ++m_seen)
-            if (std::isfinite(points[m_seen].loss))
-                m_prefix.push_back(m_prefix.back() + points[m_seen].loss);
-        m_lastStep = m_seen > 0 ? points[m_seen - 1].step : -1;
-    }
-
-    std::vector<double> m_prefix {0.0};
-    int m_seen = 0;
-    qint64 m_lastStep = -1;
-
-public:
     void advise(Finding& f, const Advisor& a) const override
     {
         if (a.byData(f) || a.byTargets(f))
@@ -95,6 +75,25 @@ public:
                   .arg(a.run().model.optimizer == QLatin1String("Adam") ? QString() : QStringLiteral(" or torch::optim::Adam")),
               QStringLiteral("learning-rate checker: too low, so the swings come from gradient noise"));
     }
+
+private:
+    // Running sums of the finite batch losses in step order, kept up with the run instead of
+    // rescanning a million points at every epoch end.
+    void catchUp(const ChunkedVector<BatchPoint>& points)
+    {
+        if (points.size() < m_seen || (m_seen > 0 && points[m_seen - 1].step != m_lastStep)) {
+            m_prefix.assign(1, 0.0); // history arrived out of order after an attach: start over
+            m_seen = 0;
+        }
+        for (; m_seen < points.size(); ++m_seen)
+            if (std::isfinite(points[m_seen].loss))
+                m_prefix.push_back(m_prefix.back() + points[m_seen].loss);
+        m_lastStep = m_seen > 0 ? points[m_seen - 1].step : -1;
+    }
+
+    std::vector<double> m_prefix {0.0};
+    int m_seen = 0;
+    qint64 m_lastStep = -1;
 };
 
 const RegisterRule registered {{Symptom::OscillatingLoss, Role::Consequence, 42, Once::PerSymptom,

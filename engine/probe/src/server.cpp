@@ -314,9 +314,7 @@ void Server::serve_candidates(const std::vector<short>& events)
             const wire::Frame& first = frames.front();
             if (!first.has_hello())
                 why = "the client's first frame was not a hello";
-            else if (!wire::is_compatible(first.hello(), &why))
-                ;
-            else if (client_)
+            else if (wire::is_compatible(first.hello(), &why) && client_)
                 why = "another TrainDx client attached first";
             if (why.empty()) {
                 client_ = std::move(peer);
@@ -336,11 +334,7 @@ void Server::serve_candidates(const std::vector<short>& events)
         }
         if (!why.empty()) {
             warn("refused a connection: " + why);
-            wire::Frame frame;
-            frame.mutable_event()->set_kind(wire::Event::ERROR);
-            frame.mutable_event()->set_text(why);
-            wire::append_frame(peer->out, frame);
-            write_peer(*peer); // best effort
+            tell_error(*peer, why);
         }
     }
     candidates_.swap(kept);
@@ -439,15 +433,20 @@ bool Server::write_peer(Peer& peer)
     return true;
 }
 
+void Server::tell_error(Peer& peer, const std::string& reason)
+{
+    wire::Frame frame;
+    frame.mutable_event()->set_kind(wire::Event::ERROR);
+    frame.mutable_event()->set_text(reason);
+    wire::append_frame(peer.out, frame);
+    write_peer(peer); // best effort: the peer may be gone or not reading
+}
+
 void Server::close_client(const std::string& reason)
 {
     if (!reason.empty()) {
         warn("closing the connection to TrainDx: " + reason);
-        wire::Frame frame;
-        frame.mutable_event()->set_kind(wire::Event::ERROR);
-        frame.mutable_event()->set_text(reason);
-        wire::append_frame(client_->out, frame);
-        write_peer(*client_); // best effort: the peer may be gone or not reading
+        tell_error(*client_, reason);
     }
     const bool was_ready = client_->ready;
     client_.reset();

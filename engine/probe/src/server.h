@@ -77,6 +77,8 @@ private:
     void read_client();
     void become_client();
     bool write_peer(Peer& peer);
+    // An ERROR event with `reason`, sent before the connection closes.
+    void tell_error(Peer& peer, const std::string& reason);
     void close_client(const std::string& reason);
     void on_frame(const wire::Frame& frame);
     void drain_queue();
