@@ -17,12 +17,12 @@ double median(QVector<double> values)
 }
 
 // Squared gain of the fan-in rule for the activation that follows (as torch's calculate_gain).
-double gainSquared(Activation activation)
+double gainSquared(ActivationKind activation)
 {
     switch (activation) {
-    case Activation::Relu:
-    case Activation::LeakyRelu: return 2.0;
-    case Activation::Tanh: return 25.0 / 9.0;
+    case ActivationKind::Relu:
+    case ActivationKind::LeakyRelu: return 2.0;
+    case ActivationKind::Tanh: return 25.0 / 9.0;
     default: return 1.0;
     }
 }
@@ -120,7 +120,7 @@ CheckResult Checkers::initialization(int only) const
             continue;
         const TensorStats& w = sample->stats(TensorKind::Weight);
         const double variance = w.std * w.std;
-        const Activation activation = m_facts.activationAfter(layer);
+        const ActivationKind activation = m_facts.activationAfter(layer);
         const double expected = gainSquared(activation) / double(fanIn);
         const Layer& l = m_facts.model().layers[layer];
         // The spread of a handful of weights says nothing about how they were drawn.
@@ -131,7 +131,7 @@ CheckResult Checkers::initialization(int only) const
                                            "inputs%4 gives %5")
                                 .arg(l.displayName(), formatNumber(variance))
                                 .arg(fanIn)
-                                .arg(activation == Activation::None ? QString()
+                                .arg(activation == ActivationKind::None ? QString()
                                                                     : QStringLiteral(" followed by ") + activationName(activation))
                                 .arg(formatNumber(expected));
             result.evidence = {{QStringLiteral("initial_weight_variance"), variance},

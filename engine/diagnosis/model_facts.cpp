@@ -6,36 +6,36 @@
 
 namespace traindx {
 
-Activation activationOf(const QString& type)
+ActivationKind activationOf(const QString& type)
 {
-    static const QHash<QString, Activation> kinds {
-        {QStringLiteral("ReLU"), Activation::Relu},        {QStringLiteral("ReLU6"), Activation::Relu},
-        {QStringLiteral("LeakyReLU"), Activation::LeakyRelu}, {QStringLiteral("PReLU"), Activation::LeakyRelu},
-        {QStringLiteral("RReLU"), Activation::LeakyRelu},  {QStringLiteral("Sigmoid"), Activation::Sigmoid},
-        {QStringLiteral("Tanh"), Activation::Tanh},        {QStringLiteral("Hardtanh"), Activation::Tanh},
-        {QStringLiteral("Softmax"), Activation::Softmax},  {QStringLiteral("Softmax2d"), Activation::Softmax},
-        {QStringLiteral("LogSoftmax"), Activation::LogSoftmax}, {QStringLiteral("ELU"), Activation::Elu},
-        {QStringLiteral("SELU"), Activation::Elu},         {QStringLiteral("CELU"), Activation::Elu},
-        {QStringLiteral("GELU"), Activation::Smooth},      {QStringLiteral("SiLU"), Activation::Smooth},
-        {QStringLiteral("Mish"), Activation::Smooth},      {QStringLiteral("Softplus"), Activation::Smooth},
-        {QStringLiteral("LogSigmoid"), Activation::Other}, {QStringLiteral("Softsign"), Activation::Other},
+    static const QHash<QString, ActivationKind> kinds {
+        {QStringLiteral("ReLU"), ActivationKind::Relu},        {QStringLiteral("ReLU6"), ActivationKind::Relu},
+        {QStringLiteral("LeakyReLU"), ActivationKind::LeakyRelu}, {QStringLiteral("PReLU"), ActivationKind::LeakyRelu},
+        {QStringLiteral("RReLU"), ActivationKind::LeakyRelu},  {QStringLiteral("Sigmoid"), ActivationKind::Sigmoid},
+        {QStringLiteral("Tanh"), ActivationKind::Tanh},        {QStringLiteral("Hardtanh"), ActivationKind::Tanh},
+        {QStringLiteral("Softmax"), ActivationKind::Softmax},  {QStringLiteral("Softmax2d"), ActivationKind::Softmax},
+        {QStringLiteral("LogSoftmax"), ActivationKind::LogSoftmax}, {QStringLiteral("ELU"), ActivationKind::Elu},
+        {QStringLiteral("SELU"), ActivationKind::Elu},         {QStringLiteral("CELU"), ActivationKind::Elu},
+        {QStringLiteral("GELU"), ActivationKind::Smooth},      {QStringLiteral("SiLU"), ActivationKind::Smooth},
+        {QStringLiteral("Mish"), ActivationKind::Smooth},      {QStringLiteral("Softplus"), ActivationKind::Smooth},
+        {QStringLiteral("LogSigmoid"), ActivationKind::Other}, {QStringLiteral("Softsign"), ActivationKind::Other},
     };
-    return kinds.value(type, Activation::None);
+    return kinds.value(type, ActivationKind::None);
 }
 
-QString activationName(Activation activation)
+QString activationName(ActivationKind activation)
 {
     switch (activation) {
-    case Activation::None: return QStringLiteral("none");
-    case Activation::Relu: return QStringLiteral("ReLU");
-    case Activation::LeakyRelu: return QStringLiteral("LeakyReLU");
-    case Activation::Sigmoid: return QStringLiteral("Sigmoid");
-    case Activation::Tanh: return QStringLiteral("Tanh");
-    case Activation::Softmax: return QStringLiteral("Softmax");
-    case Activation::LogSoftmax: return QStringLiteral("LogSoftmax");
-    case Activation::Elu: return QStringLiteral("ELU");
-    case Activation::Smooth: return QStringLiteral("smooth");
-    case Activation::Other: return QStringLiteral("other");
+    case ActivationKind::None: return QStringLiteral("none");
+    case ActivationKind::Relu: return QStringLiteral("ReLU");
+    case ActivationKind::LeakyRelu: return QStringLiteral("LeakyReLU");
+    case ActivationKind::Sigmoid: return QStringLiteral("Sigmoid");
+    case ActivationKind::Tanh: return QStringLiteral("Tanh");
+    case ActivationKind::Softmax: return QStringLiteral("Softmax");
+    case ActivationKind::LogSoftmax: return QStringLiteral("LogSoftmax");
+    case ActivationKind::Elu: return QStringLiteral("ELU");
+    case ActivationKind::Smooth: return QStringLiteral("smooth");
+    case ActivationKind::Other: return QStringLiteral("other");
     }
     return {};
 }
@@ -106,18 +106,18 @@ LossGraphFacts LossGraphFacts::read(const QStringList& nodes)
         {QStringLiteral("SmoothL1Loss"), LossKind::SmoothL1},
         {QStringLiteral("HuberLoss"), LossKind::SmoothL1},
     };
-    static const QHash<QString, QPair<Activation, QString>> activations {
-        {QStringLiteral("Sigmoid"), {Activation::Sigmoid, QStringLiteral("torch::sigmoid")}},
-        {QStringLiteral("Softmax"), {Activation::Softmax, QStringLiteral("torch::softmax")}},
-        {QStringLiteral("LogSoftmax"), {Activation::LogSoftmax, QStringLiteral("torch::log_softmax")}},
-        {QStringLiteral("Relu"), {Activation::Relu, QStringLiteral("torch::relu")}},
-        {QStringLiteral("Threshold"), {Activation::Relu, QStringLiteral("torch::relu")}},
-        {QStringLiteral("Tanh"), {Activation::Tanh, QStringLiteral("torch::tanh")}},
-        {QStringLiteral("LeakyRelu"), {Activation::LeakyRelu, QStringLiteral("torch::leaky_relu")}},
-        {QStringLiteral("Elu"), {Activation::Elu, QStringLiteral("torch::elu")}},
-        {QStringLiteral("Gelu"), {Activation::Smooth, QStringLiteral("torch::gelu")}},
-        {QStringLiteral("Silu"), {Activation::Smooth, QStringLiteral("torch::silu")}},
-        {QStringLiteral("Softplus"), {Activation::Smooth, QStringLiteral("torch::softplus")}},
+    static const QHash<QString, QPair<ActivationKind, QString>> activations {
+        {QStringLiteral("Sigmoid"), {ActivationKind::Sigmoid, QStringLiteral("torch::sigmoid")}},
+        {QStringLiteral("Softmax"), {ActivationKind::Softmax, QStringLiteral("torch::softmax")}},
+        {QStringLiteral("LogSoftmax"), {ActivationKind::LogSoftmax, QStringLiteral("torch::log_softmax")}},
+        {QStringLiteral("Relu"), {ActivationKind::Relu, QStringLiteral("torch::relu")}},
+        {QStringLiteral("Threshold"), {ActivationKind::Relu, QStringLiteral("torch::relu")}},
+        {QStringLiteral("Tanh"), {ActivationKind::Tanh, QStringLiteral("torch::tanh")}},
+        {QStringLiteral("LeakyRelu"), {ActivationKind::LeakyRelu, QStringLiteral("torch::leaky_relu")}},
+        {QStringLiteral("Elu"), {ActivationKind::Elu, QStringLiteral("torch::elu")}},
+        {QStringLiteral("Gelu"), {ActivationKind::Smooth, QStringLiteral("torch::gelu")}},
+        {QStringLiteral("Silu"), {ActivationKind::Smooth, QStringLiteral("torch::silu")}},
+        {QStringLiteral("Softplus"), {ActivationKind::Smooth, QStringLiteral("torch::softplus")}},
     };
     LossGraphFacts facts;
     int i = 0;
@@ -173,20 +173,20 @@ ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
         m_loss = m_graph.loss;
         // A LogSoftmax module with NLLLoss is that loss's own form, not a cross-entropy
         // fed log-probabilities.
-        if (m_loss == LossKind::CrossEntropy && moduleOutputActivation() == Activation::LogSoftmax)
+        if (m_loss == LossKind::CrossEntropy && moduleOutputActivation() == ActivationKind::LogSoftmax)
             m_loss = LossKind::NLL;
     } else if (m_loss == LossKind::NLL && m_graph.loss == LossKind::CrossEntropy
-               && m_graph.activation == Activation::None) {
+               && m_graph.activation == ActivationKind::None) {
         // NLLLoss declared, and the graph shows its log-softmax: a function in forward().
-        m_graph.activation = Activation::LogSoftmax;
+        m_graph.activation = ActivationKind::LogSoftmax;
         m_graph.activationFunction = QStringLiteral("torch::log_softmax");
     } else if (m_loss == LossKind::Unspecified && data.present) {
         m_lossInferred = true;
         const int units = outputUnits();
-        const Activation last = outputActivation();
+        const ActivationKind last = outputActivation();
         if (data.targetsIntegral && units > 1)
-            m_loss = last == Activation::LogSoftmax ? LossKind::NLL : LossKind::CrossEntropy;
-        else if (!data.targetsIntegral && last == Activation::Sigmoid && data.targets.min >= 0 && data.targets.max <= 1)
+            m_loss = last == ActivationKind::LogSoftmax ? LossKind::NLL : LossKind::CrossEntropy;
+        else if (!data.targetsIntegral && last == ActivationKind::Sigmoid && data.targets.min >= 0 && data.targets.max <= 1)
             m_loss = LossKind::BCE;
         else if (!data.targetsIntegral)
             m_loss = LossKind::MSE;
@@ -222,8 +222,8 @@ bool ModelFacts::isOneUnitSoftmax(int layer) const
     const Layer* l = m_model.layer(layer);
     if (!l)
         return false;
-    const Activation kind = activationOf(l->type);
-    if (kind != Activation::Softmax && kind != Activation::LogSoftmax)
+    const ActivationKind kind = activationOf(l->type);
+    if (kind != ActivationKind::Softmax && kind != ActivationKind::LogSoftmax)
         return false;
     int dim = softmaxDim(*l);
     const auto& shape = l->outputShape;
@@ -244,7 +244,7 @@ int ModelFacts::activationLayerAfter(int layer) const
         return -1;
     for (int next = nextLayer(layer); next >= 0; next = nextLayer(next)) {
         const Layer& l = m_model.layers[next];
-        if (activationOf(l.type) != Activation::None)
+        if (activationOf(l.type) != ActivationKind::None)
             return next;
         if (!isPassThrough(l.type))
             return -1;
@@ -252,10 +252,10 @@ int ModelFacts::activationLayerAfter(int layer) const
     return -1;
 }
 
-Activation ModelFacts::activationAfter(int layer) const
+ActivationKind ModelFacts::activationAfter(int layer) const
 {
     const int activation = activationLayerAfter(layer);
-    return activation >= 0 ? activationOf(m_model.layers[activation].type) : Activation::None;
+    return activation >= 0 ? activationOf(m_model.layers[activation].type) : ActivationKind::None;
 }
 
 int ModelFacts::outputLayer() const
@@ -266,16 +266,16 @@ int ModelFacts::outputLayer() const
     return -1;
 }
 
-Activation ModelFacts::moduleOutputActivation() const
+ActivationKind ModelFacts::moduleOutputActivation() const
 {
     const int output = outputLayer();
-    return output >= 0 && m_forwardKnown ? activationOf(m_model.layers[output].type) : Activation::None;
+    return output >= 0 && m_forwardKnown ? activationOf(m_model.layers[output].type) : ActivationKind::None;
 }
 
-Activation ModelFacts::outputActivation() const
+ActivationKind ModelFacts::outputActivation() const
 {
-    const Activation module = moduleOutputActivation();
-    if (module != Activation::None || !m_graph.known)
+    const ActivationKind module = moduleOutputActivation();
+    if (module != ActivationKind::None || !m_graph.known)
         return module;
     // Under a cross-entropy read from the graph, its own log-softmax is not the model's.
     return m_graph.activation;
@@ -283,7 +283,7 @@ Activation ModelFacts::outputActivation() const
 
 bool ModelFacts::outputActivationIsFunction() const
 {
-    return moduleOutputActivation() == Activation::None && m_graph.known && m_graph.activation != Activation::None;
+    return moduleOutputActivation() == ActivationKind::None && m_graph.known && m_graph.activation != ActivationKind::None;
 }
 
 QString ModelFacts::outputDescription() const

@@ -6,10 +6,10 @@
 
 namespace traindx {
 
-enum class Activation { None, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Elu, Smooth, Other };
+enum class ActivationKind { None, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Elu, Smooth, Other };
 
-Activation activationOf(const QString& type);
-QString activationName(Activation activation);
+ActivationKind activationOf(const QString& type);
+QString activationName(ActivationKind activation);
 // Layers that neither compute nor squash: looking through them finds the real neighbour.
 bool isPassThrough(const QString& type);
 
@@ -19,7 +19,7 @@ bool isPassThrough(const QString& type);
 struct LossGraphFacts {
     bool known = false;        // the graph reached a loss function through operations TrainDx knows
     LossKind loss = LossKind::Unspecified;
-    Activation activation = Activation::None;
+    ActivationKind activation = ActivationKind::None;
     QString activationFunction; // "torch::sigmoid"
 
     static LossGraphFacts read(const QStringList& nodes);
@@ -37,13 +37,13 @@ public:
 
     // The activation applied to a parametric layer's output (None when another
     // parametric layer comes first or nothing follows).
-    Activation activationAfter(int layer) const;
+    ActivationKind activationAfter(int layer) const;
     int activationLayerAfter(int layer) const;
     // The last layer in forward order that is not a pass-through layer.
     int outputLayer() const;
     // The output layer's activation module or, when there is none, the function the loss
     // graph shows applied to its output.
-    Activation outputActivation() const;
+    ActivationKind outputActivation() const;
     bool outputActivationIsFunction() const;
     // "layer 7 (Softmax)", or "torch::sigmoid on layer 3 (Linear) fc3" for a function.
     QString outputDescription() const;
@@ -83,7 +83,7 @@ public:
     double chanceAccuracy() const;
 
 private:
-    Activation moduleOutputActivation() const;
+    ActivationKind moduleOutputActivation() const;
 
     Model m_model;
     DataDescription m_data;

@@ -93,6 +93,7 @@ Model convert(const wire::Model& in)
         l.parent = layer.parent();
         l.leaf = layer.leaf();
         l.inForwardOrder = layer.in_forward_order();
+        l.function = QString::fromStdString(layer.function());
         l.path = QString::fromStdString(layer.path());
         l.type = QString::fromStdString(layer.type());
         l.options = QString::fromStdString(layer.options());

@@ -115,6 +115,7 @@ struct Layer {
     QString path;
     QString type;
     QString options;
+    QString function; // a function applied in forward() and tapped ("torch::relu"); type is its module twin
     QVector<ParameterShape> parameters;
     QVector<qint64> outputShape;
 

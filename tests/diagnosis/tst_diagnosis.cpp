@@ -954,12 +954,12 @@ private Q_SLOTS:
     {
         const LossGraphFacts mse = LossGraphFacts::read({QStringLiteral("MseLossBackward"), QStringLiteral("ViewBackward"),
                                                          QStringLiteral("ReluBackward"), QStringLiteral("AddmmBackward")});
-        QVERIFY(mse.known && mse.loss == LossKind::MSE && mse.activation == Activation::Relu);
+        QVERIFY(mse.known && mse.loss == LossKind::MSE && mse.activation == ActivationKind::Relu);
         const LossGraphFacts logOfSoftmax = LossGraphFacts::read(
             {QStringLiteral("NllLossBackward"), QStringLiteral("LogBackward"), QStringLiteral("SoftmaxBackward"),
              QStringLiteral("AddmmBackward")});
         QVERIFY(logOfSoftmax.known && logOfSoftmax.loss == LossKind::CrossEntropy
-                && logOfSoftmax.activation == Activation::None);
+                && logOfSoftmax.activation == ActivationKind::None);
         QVERIFY(!LossGraphFacts::read({QStringLiteral("AddBackward"), QStringLiteral("…")}).known);
         QVERIFY(!LossGraphFacts::read({}).known);
     }

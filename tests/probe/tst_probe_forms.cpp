@@ -1,6 +1,8 @@
-// Any module form a program holds: a plain struct by value, a ModuleHolder (TORCH_MODULE or
-// a built-in like Sequential), a shared_ptr. Each probe sees the same layers and parameters
-// and trains through them (hooks and all) without the program changing how it holds them.
+// The forms training programs take. Any module form a program holds: a plain struct by value,
+// a ModuleHolder (TORCH_MODULE or a built-in like Sequential), a shared_ptr — each probe sees
+// the same layers and parameters and trains through them without the program changing how it
+// holds them. Activations written as functions inside forward() and handed to tap(). A loop
+// without epochs.
 #include <torch/torch.h>
 
 #include <traindx/probe.h>
@@ -8,6 +10,7 @@
 #include "framing.h"
 #include "raw_client.h"
 
+#include <QMap>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -29,6 +32,31 @@ struct PlainNet : torch::nn::Module {
     torch::nn::Linear fc1, fc2;
 };
 TORCH_MODULE_IMPL(HeldNet, PlainNet);
+
+// The way most C++ models are written: modules for the weights, functions for the rest.
+struct FunctionalNet : torch::nn::Module {
+    FunctionalNet()
+        : fc1(register_module("fc1", torch::nn::Linear(8, 32)))
+        , fc2(register_module("fc2", torch::nn::Linear(32, 16)))
+        , fc3(register_module("fc3", torch::nn::Linear(16, 4)))
+    {
+        torch::NoGradGuard no_grad;
+        fc1->bias.slice(0, 0, 8).fill_(-100.0); // 8 of fc1's 32 ReLU units can never fire
+    }
+    torch::Tensor forward(torch::Tensor x, traindx::Probe& probe)
+    {
+        x = torch::relu(fc1(x));
+        probe.tap("fc1", x); // no kind given: the values say ReLU
+        x = torch::sigmoid(fc2(x));
+        probe.tap("fc2", x, traindx::Activation::Sigmoid);
+        x = fc3(x);
+        probe.tap("fc3", x); // the Linear's own output: nothing to infer
+        x = torch::log_softmax(x, 1);
+        probe.tap("log_probabilities", x); // a name of no module: placed by its autograd graph
+        return x;
+    }
+    torch::nn::Linear fc1, fc2, fc3;
+};
 
 // What a client receives right after its hello: the model, then the history, until the
 // probe has nothing more to say for a second.
@@ -140,6 +168,67 @@ private Q_SLOTS:
                 ends.append(frame.snapshot().step());
             }
         QCOMPARE(ends, (QVector<long long> {50, 100}));
+    }
+
+    void functionalActivationsAreLayersOfTheirOwn()
+    {
+        QTemporaryDir dir;
+        const std::string socket = dir.filePath(QStringLiteral("taps.sock")).toStdString();
+        torch::manual_seed(7);
+        FunctionalNet model;
+        traindx::Probe probe(model, traindx::ProbeOptions().listen(socket));
+        QVERIFY(probe.active());
+        torch::optim::SGD optimizer(model.parameters(), torch::optim::SGDOptions(0.01));
+        probe.watch(optimizer);
+        for (int i = 0; i < 5; ++i) {
+            optimizer.zero_grad();
+            const torch::Tensor loss = torch::nll_loss(model.forward(torch::randn({64, 8}), probe),
+                                                       torch::randint(0, 4, {64}));
+            loss.backward();
+            optimizer.step();
+            probe.step(loss);
+        }
+        probe.end_epoch();
+
+        traindx::wire::Model description;
+        traindx::wire::Snapshot epochEnd;
+        for (const auto& frame : greeting(socket)) {
+            if (frame.has_model())
+                description = frame.model();
+            if (frame.has_snapshot() && frame.snapshot().kind() == traindx::wire::Snapshot::EPOCH_END)
+                epochEnd = frame.snapshot();
+        }
+        QMap<QString, traindx::wire::Layer> byPath;
+        QStringList order;
+        for (const auto& layer : description.layers())
+            byPath[QString::fromStdString(layer.path())] = layer;
+        QVector<std::pair<int, QString>> indexed;
+        for (const auto& layer : description.layers())
+            if (layer.index() >= 0)
+                indexed.append({layer.index(), QString::fromStdString(layer.path() + ":" + layer.type())});
+        std::sort(indexed.begin(), indexed.end());
+        for (const auto& [index, name] : indexed)
+            order.append(name);
+        QCOMPARE(order, (QStringList {QStringLiteral("fc1:Linear"), QStringLiteral("fc1/relu:ReLU"),
+                                      QStringLiteral("fc2:Linear"), QStringLiteral("fc2/sigmoid:Sigmoid"),
+                                      QStringLiteral("fc3:Linear"), QStringLiteral("log_probabilities:LogSoftmax")}));
+
+        const auto relu = byPath.value(QStringLiteral("fc1/relu"));
+        QCOMPARE(QString::fromStdString(relu.function()), QStringLiteral("torch::relu"));
+        QVERIFY2(QString::fromStdString(relu.options()).contains(QLatin1String("inferred from its values")), relu.options().c_str());
+        QVERIFY(QString::fromStdString(byPath.value(QStringLiteral("fc2/sigmoid")).options()).contains(QLatin1String("declared")));
+        QVERIFY(QString::fromStdString(byPath.value(QStringLiteral("log_probabilities")).options())
+                    .contains(QLatin1String("on the output of fc3")));
+
+        QMap<int, traindx::wire::LayerStats> stats;
+        for (const auto& layer : epochEnd.layers())
+            stats[layer.layer()] = layer;
+        const auto& reluStats = stats.value(relu.id());
+        QCOMPARE(reluStats.unit_active_size(), 32);
+        QCOMPARE(reluStats.dead_fraction(), 0.25f); // the 8 units under a bias of -100
+        QVERIFY(stats.value(byPath.value(QStringLiteral("fc2/sigmoid")).id()).activation().min() > 0);
+        // fc3's own output was tapped: its statistics are the Linear's, negative values included.
+        QVERIFY(stats.value(byPath.value(QStringLiteral("fc3")).id()).activation().min() < 0);
     }
 };
 

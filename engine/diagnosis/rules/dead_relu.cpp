@@ -17,7 +17,7 @@ public:
         const int sustain = int(o.thresholds[QStringLiteral("sustain_epochs")]);
         for (int layer : o.facts.order()) {
             const Layer& l = o.run.model.layers[layer];
-            if (activationOf(l.type) != Activation::Relu)
+            if (activationOf(l.type) != ActivationKind::Relu)
                 continue;
             const LayerSample* sample = o.snapshot->layer(layer);
             if (!sample || !sample->stats(TensorKind::Activation).present)

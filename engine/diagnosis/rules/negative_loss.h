@@ -28,8 +28,8 @@ inline double negativeLoss(const Observation& o, int atLeast = 5)
 // log-probabilities.
 inline bool nllOnScores(const Observation& o)
 {
-    const Activation last = o.facts.outputActivation();
-    return o.facts.classTargets() && o.facts.outputUnits() > 1 && last != Activation::LogSoftmax && last != Activation::Sigmoid;
+    const ActivationKind last = o.facts.outputActivation();
+    return o.facts.classTargets() && o.facts.outputUnits() > 1 && last != ActivationKind::LogSoftmax && last != ActivationKind::Sigmoid;
 }
 
 } // namespace traindx

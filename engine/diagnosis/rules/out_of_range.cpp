@@ -36,14 +36,14 @@ public:
         const bool function = atOutput && a.facts().outputActivationIsFunction();
         const QString layer = function ? a.facts().outputDescription() : a.layerName(f.layer);
         const LossKind loss = a.facts().loss();
-        const Activation kind = function ? a.facts().outputActivation() : l ? activationOf(l->type) : Activation::None;
+        const ActivationKind kind = function ? a.facts().outputActivation() : l ? activationOf(l->type) : ActivationKind::None;
         const TensorStats& y = a.run().data.targets;
         const QString tree = QStringLiteral("decision tree: output out of range at the last layer → change the activation");
-        if (f.value(QStringLiteral("units")) == 1 && (kind == Activation::Softmax || kind == Activation::LogSoftmax)) {
+        if (f.value(QStringLiteral("units")) == 1 && (kind == ActivationKind::Softmax || kind == ActivationKind::LogSoftmax)) {
             a.set(f, FixClass::ChangeActivation,
                   QStringLiteral("%1 over 1 unit: its output is always %2 and its gradient exactly 0 — use "
                                  "torch::nn::Sigmoid with BCELoss, or 2 output units with CrossEntropyLoss.")
-                      .arg(layer, kind == Activation::Softmax ? QStringLiteral("1") : QStringLiteral("0")),
+                      .arg(layer, kind == ActivationKind::Softmax ? QStringLiteral("1") : QStringLiteral("0")),
                   tree);
             return;
         }
@@ -75,7 +75,7 @@ public:
         }
         if (loss == LossKind::CrossEntropy || loss == LossKind::BCEWithLogits) {
             a.set(f, FixClass::ChangeActivation,
-                  kind == Activation::Relu
+                  kind == ActivationKind::Relu
                       ? QStringLiteral("Remove %1: the loss needs raw logits, negative ones included.").arg(layer)
                       : QStringLiteral("Remove %1: %2 applies it itself; feed it the raw logits of the last "
                                        "layer.")
@@ -86,7 +86,7 @@ public:
         }
         if (loss == LossKind::NLL) {
             a.set(f, FixClass::ChangeActivation,
-                  kind == Activation::None
+                  kind == ActivationKind::None
                       ? QStringLiteral("Apply torch::log_softmax(output, 1) to the output of %1 before nll_loss, or use "
                                        "cross_entropy on the raw logits: NLLLoss takes log-probabilities.")
                             .arg(layer)
@@ -121,13 +121,13 @@ private:
 
     static void examineOneUnitSoftmax(const Observation& o, QVector<Candidate>& candidates)
     {
-        const Activation function = o.facts.outputActivation();
+        const ActivationKind function = o.facts.outputActivation();
         if (o.facts.outputActivationIsFunction() && o.facts.outputUnits() == 1
-            && (function == Activation::Softmax || function == Activation::LogSoftmax)) {
+            && (function == ActivationKind::Softmax || function == ActivationKind::LogSoftmax)) {
             Finding f = findingAt(o, Symptom::OutOfRange, o.facts.outputLayer(), Location::Forward);
             f.summary = QStringLiteral("%1 normalises one unit: its output is always %2 and its gradient exactly 0")
                             .arg(o.facts.outputDescription(),
-                                 function == Activation::Softmax ? QStringLiteral("1") : QStringLiteral("0"));
+                                 function == ActivationKind::Softmax ? QStringLiteral("1") : QStringLiteral("0"));
             f.evidence = {{QStringLiteral("units"), 1},
                           {QStringLiteral("output_activation"), 0, o.facts.lossGraph().activationFunction}};
             candidates.append({f});
@@ -137,11 +137,11 @@ private:
             if (!o.facts.isOneUnitSoftmax(layer))
                 continue;
             const Layer& l = o.run.model.layers[layer];
-            const Activation kind = activationOf(l.type);
+            const ActivationKind kind = activationOf(l.type);
             Finding f = findingAt(o, Symptom::OutOfRange, layer, Location::Forward);
             f.summary = QStringLiteral("%1 normalises over a dimension of size 1: its output is always %2 and its "
                                        "gradient exactly 0")
-                            .arg(l.displayName(), kind == Activation::Softmax ? QStringLiteral("1") : QStringLiteral("0"));
+                            .arg(l.displayName(), kind == ActivationKind::Softmax ? QStringLiteral("1") : QStringLiteral("0"));
             f.evidence = {{QStringLiteral("softmax_dim"), double(ModelFacts::softmaxDim(l))}, {QStringLiteral("units"), 1},
                           {QStringLiteral("output_shape"), 0, shapeText(l.outputShape)}};
             if (const LayerSample* sample = o.snapshot->layer(layer); sample && sample->stats(TensorKind::Activation).present) {
@@ -158,7 +158,7 @@ private:
         if (o.facts.isOneUnitSoftmax(output))
             return;
         const QString what = o.facts.outputDescription();
-        const Activation kind = o.facts.outputActivation();
+        const ActivationKind kind = o.facts.outputActivation();
         const LossKind loss = o.facts.loss();
         const TensorStats& y = o.run.data.targets;
         const QString lossText = lossKindName(loss)
@@ -170,7 +170,7 @@ private:
                                     {QStringLiteral("output_activation"), 0, activationName(kind)}};
         switch (loss) {
         case LossKind::BCE:
-            if (kind != Activation::Sigmoid && kind != Activation::Softmax)
+            if (kind != ActivationKind::Sigmoid && kind != ActivationKind::Softmax)
                 problem = QStringLiteral("BCELoss needs probabilities in [0, 1], but %1 is not a Sigmoid and can leave "
                                          "that range")
                               .arg(what);
@@ -197,22 +197,22 @@ private:
                 ? QStringLiteral("the targets are class indices for %1 outputs, so the loss is a cross-entropy on logits; ")
                       .arg(o.facts.outputUnits())
                 : QString();
-            if (kind == Activation::Softmax || kind == Activation::Sigmoid || kind == Activation::LogSoftmax)
+            if (kind == ActivationKind::Softmax || kind == ActivationKind::Sigmoid || kind == ActivationKind::LogSoftmax)
                 problem = QStringLiteral("%1%2 applies its own %3, but the model already ends in %4: the loss sees "
                                          "squashed values and its gradients shrink")
                               .arg(reason, name,
                                    loss == LossKind::CrossEntropy ? QStringLiteral("log-softmax") : QStringLiteral("sigmoid"),
                                    what);
-            else if (kind == Activation::Relu)
+            else if (kind == ActivationKind::Relu)
                 problem = QStringLiteral("%1%2 expects logits of any sign, but %3 cuts every negative logit to 0")
                               .arg(reason, name, what);
             // LogSoftmax before an inferred cross-entropy is NLL's form, and sound.
-            if (o.facts.lossInferred() && kind == Activation::LogSoftmax)
+            if (o.facts.lossInferred() && kind == ActivationKind::LogSoftmax)
                 problem.clear();
             break;
         }
         case LossKind::NLL:
-            if (kind != Activation::LogSoftmax)
+            if (kind != ActivationKind::LogSoftmax)
                 problem = QStringLiteral("NLLLoss expects log-probabilities, but the model ends in %1, not LogSoftmax")
                               .arg(what);
             break;
@@ -221,11 +221,11 @@ private:
         case LossKind::SmoothL1: {
             double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
             switch (kind) {
-            case Activation::Sigmoid:
-            case Activation::Softmax: lo = 0; hi = 1; break;
-            case Activation::Tanh: lo = -1; hi = 1; break;
-            case Activation::Relu: lo = 0; break;
-            case Activation::LogSoftmax: hi = 0; break;
+            case ActivationKind::Sigmoid:
+            case ActivationKind::Softmax: lo = 0; hi = 1; break;
+            case ActivationKind::Tanh: lo = -1; hi = 1; break;
+            case ActivationKind::Relu: lo = 0; break;
+            case ActivationKind::LogSoftmax: hi = 0; break;
             default: break;
             }
             const double slack = 1e-6 * std::max(1.0, std::max(std::abs(y.min), std::abs(y.max)));

@@ -17,8 +17,8 @@ public:
         const int sustain = int(o.thresholds[QStringLiteral("sustain_epochs")]);
         for (int layer : o.facts.order()) {
             const Layer& l = o.run.model.layers[layer];
-            const Activation kind = activationOf(l.type);
-            if (kind != Activation::Sigmoid && kind != Activation::Tanh)
+            const ActivationKind kind = activationOf(l.type);
+            if (kind != ActivationKind::Sigmoid && kind != ActivationKind::Tanh)
                 continue;
             const LayerSample* sample = o.snapshot->layer(layer);
             if (!sample || !sample->stats(TensorKind::Activation).present)

@@ -51,8 +51,8 @@ public:
         bool squashing = false;
         for (int id : facts.parametric())
             if (id != facts.outputParametric()) {
-                const Activation act = facts.activationAfter(id);
-                squashing = squashing || act == Activation::Sigmoid || act == Activation::Tanh;
+                const ActivationKind act = facts.activationAfter(id);
+                squashing = squashing || act == ActivationKind::Sigmoid || act == ActivationKind::Tanh;
             }
         const QString layer = a.layerName(f.layer);
         if (squashing)

@@ -53,7 +53,7 @@ public:
         }
         if (a.byInitialization(f))
             return;
-        if (next && activationOf(next->type) == Activation::Relu) {
+        if (next && activationOf(next->type) == ActivationKind::Relu) {
             a.set(f, FixClass::ChangeActivation,
                   QStringLiteral("%1 passes no gradient back to %2: all its units are off. Use torch::nn::LeakyReLU.")
                       .arg(a.layerName(after), layer),
@@ -112,7 +112,7 @@ private:
                 return true;
         }
         for (int i = at + 1; i < order.size(); ++i) {
-            if (activationOf(o.run.model.layers[order[i]].type) != Activation::Relu)
+            if (activationOf(o.run.model.layers[order[i]].type) != ActivationKind::Relu)
                 continue;
             const SnapshotPtr output = o.run.latestWith(order[i], TensorKind::Activation);
             if (output && output->layer(order[i])->deadFraction >= 1.0f)
@@ -144,7 +144,7 @@ private:
         for (int layer : o.facts.order()) {
             const Layer& l = o.run.model.layers[layer];
             // All-zero ReLU outputs are dead units (their own rule); pass-through layers repeat their input.
-            if (activationOf(l.type) == Activation::Relu || isPassThrough(l.type))
+            if (activationOf(l.type) == ActivationKind::Relu || isPassThrough(l.type))
                 continue;
             const LayerSample* sample = s.layer(layer);
             if (!sample || !allZero(sample->stats(TensorKind::Activation)))

@@ -99,15 +99,47 @@ int ModelWalk::find(const std::string& path) const
     return -1;
 }
 
-int ModelWalk::add_tap(const std::string& name)
+int ModelWalk::add_tap(const std::string& path, const std::string& type, const std::string& options,
+                       const std::string& function, int follows)
 {
     LayerInfo layer;
     layer.id = int(layers_.size());
-    layer.path = name;
-    layer.type = "Tap";
-    layer.parent = 0;
+    layer.path = path;
+    layer.type = type;
+    layer.options = options;
+    layer.function = function;
+    layer.parent = follows >= 0 ? std::max(0, layers_[follows].parent) : 0;
+    const int after = follows >= 0 ? last_index_within(follows) : -1;
+    if (after >= 0) {
+        layer.index = after + 1;
+        int next = -1;
+        for (auto& other : layers_) {
+            if (other.index == layer.index)
+                next = other.id;
+            if (other.index >= layer.index)
+                ++other.index;
+        }
+        if (sequential_) {
+            for (auto& edge : edges_)
+                if (edge.first == follows && edge.second == next)
+                    edge.first = layer.id;
+            edges_.emplace_back(follows, layer.id);
+        }
+    }
     layers_.push_back(std::move(layer));
     return layers_.back().id;
+}
+
+int ModelWalk::last_index_within(int id) const
+{
+    if (layers_[id].index >= 0)
+        return layers_[id].index;
+    const std::string prefix = layers_[id].path + ".";
+    int last = -1;
+    for (const auto& layer : layers_)
+        if (layer.path.compare(0, prefix.size(), prefix) == 0 || id == 0)
+            last = std::max(last, layer.index);
+    return last;
 }
 
 torch::Device ModelWalk::device() const
@@ -187,6 +219,7 @@ void ModelWalk::describe(wire::Model* model) const
         layer->set_path(info.path);
         layer->set_type(info.type);
         layer->set_options(info.options);
+        layer->set_function(info.function);
         layer->set_parent(info.parent);
         layer->set_leaf(info.leaf);
         layer->set_in_forward_order(sequential_ && info.index >= 0);

@@ -21,6 +21,7 @@ struct LayerInfo {
     std::string path;
     std::string type;
     std::string options;
+    std::string function; // a tapped function's name in the program ("torch::relu"), else empty
     std::shared_ptr<torch::nn::Module> module; // null for a tapped tensor without a module
     std::vector<std::pair<std::string, torch::Tensor>> parameters; // the module's own, not its children's
     std::vector<std::int64_t> output_shape;
@@ -35,7 +36,10 @@ public:
     // Activations of every layer can be captured by the probe-batch pass.
     bool sequential() const { return sequential_; }
     int find(const std::string& path) const;
-    int add_tap(const std::string& name);
+    // A layer for a tensor tapped in forward(). With `follows` a layer, it takes the next
+    // place in forward order after that layer (after its last leaf when it has children).
+    int add_tap(const std::string& path, const std::string& type, const std::string& options,
+                const std::string& function, int follows);
 
     // Runs `batch` through the Sequential layer by layer under NoGradGuard, in eval mode,
     // then restores every module's train/eval flag. Returns each layer's output, indexed
@@ -47,6 +51,7 @@ public:
     torch::Device device() const;
 
 private:
+    int last_index_within(int layer) const;
     torch::Tensor run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
                                  std::vector<torch::Tensor>& outputs);
 

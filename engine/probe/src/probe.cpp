@@ -8,6 +8,7 @@
 #include "parameter_sample.h"
 #include "sample_clock.h"
 #include "server.h"
+#include "taps.h"
 #include "tensor_stats.h"
 
 #include <torch/version.h>
@@ -21,7 +22,6 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
-#include <set>
 #include <unordered_set>
 #include <unistd.h>
 
@@ -107,11 +107,6 @@ probe::Server::Limits server_limits(const ProbeOptions& options)
     return limits;
 }
 
-bool is_relu_like(const std::string& type)
-{
-    return type == "ReLU" || type == "ReLU6";
-}
-
 } // namespace
 
 class Probe::Impl {
@@ -128,7 +123,7 @@ public:
     void step(double loss, std::optional<double> accuracy);
     void observe_loss(const torch::Tensor& loss);
     void end_epoch(const std::map<std::string, double>& metrics);
-    void tap(const std::string& name, const torch::Tensor& tensor);
+    void tap(const std::string& name, const torch::Tensor& tensor, Activation activation);
     bool stop_requested();
     void fail(const char* where, const char* what);
     bool failed() const { return failed_; }
@@ -163,11 +158,6 @@ private:
     void capture_activations(wire::Snapshot& snapshot);
     void attach_taps(wire::Snapshot& snapshot);
     void remember_weights();
-    void arm_taps()
-    {
-        tap_armed_ = true;
-        tapped_this_pass_.clear();
-    }
     wire::LayerStats& layer_stats(wire::Snapshot& snapshot, int layer);
     // Whether the watched optimizer updates `parameter` (true when none is watched).
     bool optimizes(const torch::Tensor& parameter) const;
@@ -206,9 +196,7 @@ private:
     std::vector<torch::Tensor> watched_; // by watch index
     bool eval_mode_seen_ = false;
 
-    bool tap_armed_ = true; // record taps during the next forward pass
-    std::set<std::string> tapped_this_pass_;
-    std::map<int, wire::LayerStats> taps_;
+    probe::Taps taps_ {walk_};
 
     std::recursive_mutex api_mutex_;
     bool initial_sent_ = false;
@@ -444,7 +432,7 @@ void Probe::Impl::send_initial_snapshot()
     // before the values can overflow.
     if (step_ == 0) {
         remember_weights();
-        arm_taps();
+        taps_.arm();
     }
 }
 
@@ -550,27 +538,14 @@ void Probe::Impl::capture_activations(wire::Snapshot& snapshot)
     const auto outputs = walk_.capture(probe_batch_);
     for (const auto& layer : walk_.layers()) {
         const auto& output = outputs[layer.id];
-        if (!output.defined() || !layer.leaf)
-            continue;
-        auto& stats = layer_stats(snapshot, layer.id);
-        probe::tensor_stats(output, true, stats.mutable_activation());
-        if (is_relu_like(layer.type)) {
-            const auto activity = probe::unit_activity(output);
-            int dead = 0;
-            for (float active : activity)
-                dead += active == 0.0f;
-            stats.set_dead_fraction(activity.empty() ? 0.0f : float(dead) / float(activity.size()));
-            if (activity.size() <= 4096)
-                stats.mutable_unit_active()->Add(activity.begin(), activity.end());
-        } else if (layer.type == "Sigmoid" || layer.type == "Tanh") {
-            stats.set_saturated_fraction(float(probe::saturated_fraction(output, layer.type == "Tanh")));
-        }
+        if (output.defined() && layer.leaf)
+            probe::activation_stats(output, layer.type, &layer_stats(snapshot, layer.id));
     }
 }
 
 void Probe::Impl::attach_taps(wire::Snapshot& snapshot)
 {
-    for (const auto& [layer, tap] : taps_) {
+    for (const auto& [layer, tap] : taps_.recorded()) {
         auto& stats = layer_stats(snapshot, layer);
         *stats.mutable_activation() = tap.activation();
         stats.set_dead_fraction(tap.dead_fraction());
@@ -666,7 +641,7 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             flush(wire::Snapshot::BATCH, std::move(snapshot));
         } else if (clock_.sample_due(start)) {
             remember_weights();
-            arm_taps();
+            taps_.arm();
         } else if (clock_.flush_due(start)) {
             flush(wire::Snapshot::BATCH, wire::Snapshot());
         }
@@ -695,7 +670,7 @@ void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics)
         capture_activations(snapshot);
         attach_taps(snapshot);
         flush(wire::Snapshot::EPOCH_END, std::move(snapshot));
-        arm_taps();
+        taps_.arm();
     }
     boundary(probe::Boundary::Epoch);
     ++epoch_;
@@ -705,32 +680,14 @@ void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics)
     server_.set_progress(epoch_, step_);
 }
 
-void Probe::Impl::tap(const std::string& name, const torch::Tensor& tensor)
+void Probe::Impl::tap(const std::string& name, const torch::Tensor& tensor, Activation activation)
 {
-    if (!tap_armed_)
+    if (!taps_.armed())
         return;
     Meter meter(*this);
-    if (!tapped_this_pass_.insert(name).second) {
-        tap_armed_ = false; // a name seen twice: the armed forward pass is over
-        return;
-    }
-    torch::NoGradGuard no_grad;
-    int layer = walk_.find(name);
-    if (layer < 0) {
-        layer = walk_.add_tap(name);
-        update_ratio_.push_back(-1.0);
+    if (taps_.record(name, tensor, activation)) {
+        update_ratio_.resize(walk_.layers().size(), -1.0);
         send_model();
-    }
-    auto& stats = taps_[layer];
-    stats.set_layer(layer);
-    probe::tensor_stats(tensor, true, stats.mutable_activation());
-    const auto& type = walk_.layers()[layer].type;
-    if (is_relu_like(type)) {
-        const auto activity = probe::unit_activity(tensor);
-        int dead = 0;
-        for (float active : activity)
-            dead += active == 0.0f;
-        stats.set_dead_fraction(activity.empty() ? 0.0f : float(dead) / float(activity.size()));
     }
 }
 
@@ -837,9 +794,9 @@ void Probe::end_epoch(const std::map<std::string, double>& metrics)
     TRAINDX_GUARDED("end_epoch()", impl_->end_epoch(metrics));
 }
 
-void Probe::tap(const std::string& name, const torch::Tensor& tensor)
+void Probe::tap(const std::string& name, const torch::Tensor& tensor, Activation activation)
 {
-    TRAINDX_GUARDED("tap()", impl_->tap(name, tensor));
+    TRAINDX_GUARDED("tap()", impl_->tap(name, tensor, activation));
 }
 
 bool Probe::stop_requested() const

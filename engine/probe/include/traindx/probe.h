@@ -40,6 +40,13 @@ namespace traindx {
 // reach the targets and that the loss does not apply an activation twice.
 enum class Loss { Unspecified, BCE, BCEWithLogits, CrossEntropy, NLL, MSE, L1, SmoothL1, Other };
 
+// What a function inside forward() applied to the tensor given to Probe::tap(). The probe
+// records the tensor as that activation of the module it follows, so dead units and
+// saturation are counted as for a torch::nn module. Unspecified: inferred from the values
+// where they leave no doubt (a softmax's rows sum to 1, a ReLU's output is ≥ 0 with exact
+// zeros); None: the module's own output, nothing applied.
+enum class Activation { Unspecified, None, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU, ELU, MaxPool, AvgPool };
+
 class ProbeOptions {
 public:
     ProbeOptions& name(std::string value) { name_ = std::move(value); return *this; }
@@ -113,8 +120,10 @@ public:
     // May block while TrainDx holds the loop at this epoch boundary.
     void end_epoch(const std::map<std::string, double>& metrics = {});
     // Inside a custom module's forward(): records the statistics of an intermediate
-    // tensor under `name` (a module path names that module's output).
-    void tap(const std::string& name, const torch::Tensor& tensor);
+    // tensor. `name` is the path of the module whose output the tensor is, or was before
+    // `activation` was applied to it:
+    //   x = torch::relu(fc1->forward(x));  probe.tap("fc1", x, traindx::Activation::ReLU);
+    void tap(const std::string& name, const torch::Tensor& tensor, Activation activation = Activation::Unspecified);
 
     // True once TrainDx asked the training to stop. A loop that checks it can end
     // cleanly; if it never checks, the probe ends the process at the next boundary.
