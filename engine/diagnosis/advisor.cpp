@@ -102,11 +102,15 @@ bool Advisor::byDropout(Finding& f) const
 
 bool Advisor::updatedElsewhere(int layer) const
 {
+    const SnapshotPtr latest = m_run.latestWith(layer, TensorKind::WeightGrad);
+    const TensorStats* gradient = latest ? &latest->layer(layer)->stats(TensorKind::WeightGrad) : nullptr;
+    if (gradient && gradient->count > 0 && gradient->zeros == gradient->count)
+        return false; // no gradient: nothing for an optimizer to apply, held or not
     for (int other : m_facts.parametric()) {
         if (other == layer)
             continue;
         const LearningRateResult lr = m_checkers.learningRate(other);
-        if (lr.verdict == LearningRateVerdict::InRange || lr.verdict == LearningRateVerdict::TooHigh)
+        if (lr.verdict == LearningRateVerdict::InRange || (lr.verdict == LearningRateVerdict::TooHigh && !lr.beforeStall))
             return true;
     }
     return false;

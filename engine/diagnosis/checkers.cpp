@@ -223,6 +223,64 @@ LearningRateResult Checkers::fromEpochs(int only, double low, double high) const
     return result;
 }
 
+double Checkers::ratioBeforeStall(int layer, qint64* stalledAt) const
+{
+    QVector<double> ratios;
+    bool stalled = false;
+    for (auto it = m_run.snapshots.crbegin(); it != m_run.snapshots.crend() && ratios.size() < 5; ++it) {
+        const Snapshot& snapshot = **it;
+        const LayerSample* sample = snapshot.epochEnd || snapshot.initial ? nullptr : snapshot.layer(layer);
+        if (!sample || !(sample->updateRatio >= 0) || !std::isfinite(sample->updateRatio))
+            continue;
+        const TensorStats& g = sample->stats(TensorKind::WeightGrad);
+        const bool noGradient = g.present && g.count > 0 && g.zeros == g.count;
+        if (noGradient && !ratios.isEmpty())
+            break; // an earlier stall: the phase just before the latest one is measured
+        if (noGradient) {
+            stalled = true;
+            *stalledAt = snapshot.step;
+        } else if (!stalled) {
+            return -1; // the latest sample has a gradient: nothing stalled
+        } else {
+            ratios.append(sample->updateRatio);
+        }
+    }
+    return median(ratios);
+}
+
+LearningRateResult Checkers::beforeStall(int only, double high) const
+{
+    LearningRateResult result;
+    QVector<double> ratios;
+    qint64 stalledAt = -1;
+    for (int layer : m_facts.parametric()) {
+        if (only >= 0 && layer != only)
+            continue;
+        qint64 at = -1;
+        const double ratio = ratioBeforeStall(layer, &at);
+        if (ratio >= 0) {
+            ratios.append(ratio);
+            stalledAt = stalledAt < 0 ? at : std::min(stalledAt, at);
+        }
+    }
+    result.ratio = median(ratios);
+    if (!(result.ratio > high))
+        return result;
+    result.fired = true;
+    result.verdict = LearningRateVerdict::TooHigh;
+    result.beforeStall = true;
+    result.evidence = {{QStringLiteral("update_ratio_before_stall"), result.ratio},
+                       {QStringLiteral("stalled_at_step"), double(stalledAt)}};
+    const QString lr = m_run.model.learningRate > 0 ? QStringLiteral(" (learning rate %1)").arg(formatNumber(m_run.model.learningRate))
+                                                    : QString();
+    result.reason = QStringLiteral("until every gradient vanished by step %1, each step changed the weights by %2 of their "
+                                   "size%3; above %4 the learning rate is too high, and steps that large drive units into "
+                                   "regions where they no longer pass a gradient")
+                        .arg(stalledAt)
+                        .arg(formatNumber(result.ratio), lr, formatNumber(high));
+    return result;
+}
+
 double Checkers::measuredUpdateRatio(int layer) const
 {
     QVector<double> ratios;
@@ -255,8 +313,11 @@ LearningRateResult Checkers::learningRate(int only) const
     result.ratio = median(ratios);
     const double low = m_thresholds[QStringLiteral("lr_ratio_low")];
     const double high = m_thresholds[QStringLiteral("lr_ratio_high")];
-    if (result.ratio < 0 || !std::isfinite(result.ratio))
+    if (result.ratio < 0 || !std::isfinite(result.ratio)) {
+        if (LearningRateResult stalled = beforeStall(only, high); stalled.fired)
+            return stalled;
         return fromEpochs(only, low, high);
+    }
     const QString lr = m_run.model.learningRate > 0 ? QStringLiteral(" (learning rate %1)").arg(formatNumber(m_run.model.learningRate))
                                                     : QString();
     result.evidence = {{QStringLiteral("update_ratio"), result.ratio}};

@@ -18,6 +18,7 @@ enum class LearningRateVerdict { Unknown, InRange, TooLow, TooHigh };
 struct LearningRateResult : CheckResult {
     LearningRateVerdict verdict = LearningRateVerdict::Unknown;
     double ratio = -1; // median measured update ratio
+    bool beforeStall = false; // measured before every gradient vanished, not now
 };
 
 class Checkers {
@@ -42,6 +43,11 @@ public:
 
 private:
     double measuredUpdateRatio(int layer) const;
+    // When the layer's latest samples have no gradient at all: the update ratio measured on
+    // the samples just before that, and the step where the gradient vanished; -1 otherwise.
+    double ratioBeforeStall(int layer, qint64* stalledAt) const;
+    // Steps far too large before every gradient vanished: the stall is their consequence.
+    LearningRateResult beforeStall(int only, double high) const;
     LearningRateResult fromEpochs(int layer, double low, double high) const;
     const RunState& m_run;
     const ModelFacts& m_facts;

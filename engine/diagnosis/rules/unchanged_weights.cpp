@@ -51,7 +51,8 @@ public:
                   QStringLiteral("learning-rate checker: other layers move at a normal rate, this one not at all"));
             return;
         }
-        if (a.byLearningRate(f, LearningRateVerdict::TooLow) || a.byInitialization(f, f.layer))
+        if (a.byLearningRate(f, LearningRateVerdict::TooHigh) || a.byLearningRate(f, LearningRateVerdict::TooLow)
+            || a.byInitialization(f, f.layer))
             return;
         a.set(f, FixClass::ChangeOptimizer,
               QStringLiteral("The weights of %1 are not updated: check that its parameters are passed to the optimizer "

@@ -60,6 +60,8 @@ public:
                   QStringLiteral("decision tree: zero gradient under dead ReLU units → change the activation"));
             return;
         }
+        if (a.byLearningRate(f, LearningRateVerdict::TooHigh))
+            return; // steps too large drove the layers before it dead
         a.set(f, FixClass::ChangeTrainingLoop,
               QStringLiteral("No gradient reaches %1: the loss does not depend on it. Compute the loss from the model's "
                              "output (no .detach(), no NoGradGuard, no .item() in between).")
@@ -100,8 +102,10 @@ private:
         }
     }
 
-    // A layer whose input is all zero, or behind a ReLU layer whose every unit is dead,
-    // gets no gradient because of another layer: that layer's own symptom is the finding.
+    // A layer whose input is all zero or comes from a ReLU layer with almost every unit dead
+    // (a dropout after it can zero the few left), or behind a ReLU layer whose every unit
+    // is dead, gets no gradient because of another layer: that layer's own symptom is the
+    // finding.
     static bool starvedFromOutside(const Observation& o, int layer)
     {
         const QVector<int>& order = o.facts.order();
@@ -109,6 +113,14 @@ private:
         if (at > 0) {
             const SnapshotPtr input = o.run.latestWith(order[at - 1], TensorKind::Activation);
             if (input && allZero(input->layer(order[at - 1])->stats(TensorKind::Activation)))
+                return true;
+            int source = at - 1;
+            while (source > 0 && isPassThrough(o.run.model.layers[order[source]].type))
+                --source;
+            const SnapshotPtr relu = activationOf(o.run.model.layers[order[source]].type) == ActivationKind::Relu
+                ? o.run.latestWith(order[source], TensorKind::Activation)
+                : nullptr;
+            if (relu && relu->layer(order[source])->deadFraction >= 0.9f)
                 return true;
         }
         for (int i = at + 1; i < order.size(); ++i) {
