@@ -20,6 +20,21 @@ QString Advisor::layerName(int layer) const
     return QStringLiteral("%1 (%2)").arg(l->path, options);
 }
 
+QString Advisor::activationName(int layer) const
+{
+    const Layer* l = m_run.model.layer(layer);
+    if (!l || l->function.isEmpty())
+        return layerName(layer);
+    const qsizetype said = l->options.indexOf(QLatin1String(" ("));
+    return said > 0 ? l->options.left(said) : l->function;
+}
+
+QString Advisor::inProgramsForm(int layer, const QString& module, const QString& function) const
+{
+    const Layer* l = m_run.model.layer(layer);
+    return l && !l->function.isEmpty() ? function : module;
+}
+
 QString Advisor::currentLearningRate() const
 {
     const double current = m_run.model.learningRate;

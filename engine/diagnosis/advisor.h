@@ -17,6 +17,12 @@ public:
 
     // "layer 7, Softmax(dim=1)", or the module path when the forward order is unknown.
     QString layerName(int layer) const;
+    // The activation as the program wrote it: a module, or a function applied in forward()
+    // ("torch::relu on the output of fc1").
+    QString activationName(int layer) const;
+    // What to write instead, in the form the program uses: the module when the activation is
+    // a module, the function when it is a function.
+    QString inProgramsForm(int layer, const QString& module, const QString& function) const;
     // " (now 0.01)" when the learning rate is known.
     QString currentLearningRate() const;
 

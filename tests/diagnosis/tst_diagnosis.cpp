@@ -314,6 +314,65 @@ private Q_SLOTS:
         QCOMPARE(s.run.findings.first().value(QStringLiteral("dead_unit_fraction")), double(0.8f));
     }
 
+    void deadFunctionalReluIsNamedAsTheProgramWroteIt()
+    {
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        Layer& relu = s.run.model.layers[2];
+        relu.function = QStringLiteral("torch::relu");
+        relu.options = QStringLiteral("torch::relu on the output of fc1 (declared by tap)");
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            auto snapshot = s.snapshot(true);
+            for (auto& sample : snapshot->layers)
+                if (sample.layer == 2) {
+                    sample.deadFraction = 0.8f;
+                    for (int u = 0; u < sample.unitActive.size(); ++u)
+                        sample.unitActive[u] = u < 0.8 * sample.unitActive.size() ? 0.0f : 0.3f;
+                }
+            s.feed(snapshot, 1.2, 0.4);
+        }
+        QVERIFY2(s.has(Symptom::DeadRelu, 2), qPrintable(s.symptoms()));
+        const Finding& f = s.run.findings.first();
+        QVERIFY2(f.fixText.startsWith(QLatin1String("Replace torch::relu on the output of fc1 with torch::leaky_relu(x, 0.01)")),
+                 qPrintable(f.fixText));
+        QVERIFY(!f.fixText.contains(QLatin1String("torch::nn::")));
+    }
+
+    void stepsTooLargeBeforeEveryGradientVanishedNameTheLearningRate_data()
+    {
+        QTest::addColumn<double>("ratioBefore");
+        QTest::addColumn<bool>("learningRate");
+        QTest::newRow("steps of 40 % before the stall") << 0.4 << true;
+        QTest::newRow("steps of 0.1 % before the stall") << 1e-3 << false;
+    }
+
+    void stepsTooLargeBeforeEveryGradientVanishedNameTheLearningRate()
+    {
+        QFETCH(double, ratioBefore);
+        QFETCH(bool, learningRate);
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.feed(s.stepSample(ratioBefore), 2.0);
+        s.feed(s.stepSample(ratioBefore), 2.2);
+        for (int i = 0; i < 4; ++i) { // then nothing moves: no gradient reaches any layer
+            auto snapshot = s.stepSample(0);
+            for (auto& sample : snapshot->layers)
+                if (sample.stats(TensorKind::WeightGrad).present)
+                    sample.stats(TensorKind::WeightGrad).zeros = sample.stats(TensorKind::WeightGrad).count;
+            s.feed(snapshot, 2.3);
+        }
+        bool stallFound = false;
+        for (const auto& f : s.run.findings) {
+            if (f.symptom != Symptom::UnchangedWeights && f.symptom != Symptom::ZeroSignal)
+                continue;
+            stallFound = true;
+            QVERIFY2((f.fixClass == FixClass::ChangeLearningRate) == learningRate, qPrintable(f.key() + QLatin1Char(' ') + f.fixText));
+            if (learningRate)
+                QVERIFY2(f.fixText.contains(QLatin1String("until every gradient vanished")), qPrintable(f.fixText));
+            // Nothing has a gradient: nothing says the optimizer leaves a layer out.
+            QVERIFY(f.fixClass != FixClass::ChangeOptimizer);
+        }
+        QVERIFY2(stallFound, qPrintable(s.symptoms()));
+    }
+
     void sparseButLivingReluLayerIsHealthy()
     {
         // 70 % of the elements are zero (what DeepDiagnosis flagged), but only 5 % of the units never fire.

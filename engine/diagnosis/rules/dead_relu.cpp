@@ -51,9 +51,12 @@ public:
             || a.byWeightGrowth(f, before))
             return;
         a.set(f, FixClass::ChangeActivation,
-              QStringLiteral("Replace %1 with torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.01)) "
-                             "(or ELU) so that units with negative input still pass a gradient and can recover.")
-                  .arg(a.layerName(f.layer)),
+              QStringLiteral("Replace %1 with %2 (or ELU) so that units with negative input still pass a gradient "
+                             "and can recover.")
+                  .arg(a.activationName(f.layer),
+                       a.inProgramsForm(f.layer,
+                                        QStringLiteral("torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.01))"),
+                                        QStringLiteral("torch::leaky_relu(x, 0.01)"))),
               QStringLiteral("no other cause found — data, initialisation and learning rate are in range"));
     }
 };

@@ -47,9 +47,10 @@ public:
             || a.byLearningRate(f, LearningRateVerdict::TooHigh) || a.byWeightGrowth(f, before))
             return;
         a.set(f, FixClass::ChangeActivation,
-              QStringLiteral("Replace %1 with torch::nn::ReLU in hidden layers (keep Sigmoid only on a binary output), "
+              QStringLiteral("Replace %1 with %2 in hidden layers (keep Sigmoid only on a binary output), "
                              "or add torch::nn::BatchNorm1d before it to keep its input near 0.")
-                  .arg(a.layerName(f.layer)),
+                  .arg(a.activationName(f.layer),
+                       a.inProgramsForm(f.layer, QStringLiteral("torch::nn::ReLU"), QStringLiteral("torch::relu"))),
               QStringLiteral("no other cause found — data, initialisation and learning rate are in range"));
     }
 };

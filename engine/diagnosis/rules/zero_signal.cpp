@@ -55,8 +55,9 @@ public:
             return;
         if (next && activationOf(next->type) == ActivationKind::Relu) {
             a.set(f, FixClass::ChangeActivation,
-                  QStringLiteral("%1 passes no gradient back to %2: all its units are off. Use torch::nn::LeakyReLU.")
-                      .arg(a.layerName(after), layer),
+                  QStringLiteral("%1 passes no gradient back to %2: all its units are off. Use %3.")
+                      .arg(a.activationName(after), layer,
+                           a.inProgramsForm(after, QStringLiteral("torch::nn::LeakyReLU"), QStringLiteral("torch::leaky_relu"))),
                   QStringLiteral("decision tree: zero gradient under dead ReLU units → change the activation"));
             return;
         }
