@@ -10,6 +10,7 @@
 #include "framing.h"
 #include "raw_client.h"
 
+#include <QFile>
 #include <QMap>
 #include <QTemporaryDir>
 #include <QTest>
@@ -168,6 +169,49 @@ private Q_SLOTS:
                 ends.append(frame.snapshot().step());
             }
         QCOMPARE(ends, (QVector<long long> {50, 100}));
+    }
+
+    void aSecondProbeInTheProcessSaysItIsOff()
+    {
+        QTemporaryDir dir;
+        const std::string first = dir.filePath(QStringLiteral("first.sock")).toStdString();
+        PlainNet generator, discriminator;
+        {
+            traindx::Probe probe(generator, traindx::ProbeOptions().name("generator").listen(first));
+            QVERIFY(probe.active());
+            traindx::Probe second(discriminator, traindx::ProbeOptions().name("discriminator")
+                                                     .listen(dir.filePath(QStringLiteral("second.sock")).toStdString()));
+            QVERIFY(!second.active());
+            second.step(1.0); // an inactive probe is a no-op, never a crash
+            QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("second.sock"))));
+        }
+        // The first probe's client was told, in words naming both models. Events are not
+        // kept for late clients, so this one listens from the start.
+        const std::string socket = dir.filePath(QStringLiteral("told.sock")).toStdString();
+        traindx::Probe probe(generator, traindx::ProbeOptions().name("generator").listen(socket));
+        QVERIFY(probe.active());
+        const int fd = traindx::test::connectTo(socket);
+        QVERIFY(fd >= 0);
+        const std::string hello = traindx::test::clientHello();
+        ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+        QTest::qWait(300);
+        traindx::Probe second(discriminator, traindx::ProbeOptions().name("discriminator"));
+        QVERIFY(!second.active());
+        timeval limit {1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+        traindx::wire::FrameReader reader;
+        traindx::wire::Frame frame;
+        QString told;
+        char buffer[65536];
+        for (ssize_t got; told.isEmpty() && (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+            reader.feed(buffer, std::size_t(got));
+            while (reader.next(frame) == traindx::wire::FrameReader::Status::Frame)
+                if (frame.has_event() && frame.event().kind() == traindx::wire::Event::ERROR)
+                    told = QString::fromStdString(frame.event().text());
+        }
+        ::close(fd);
+        QVERIFY2(told.contains(QLatin1String("second traindx::Probe (model 'discriminator')")), qPrintable(told));
+        QVERIFY(told.contains(QLatin1String("the first one (model 'generator')")));
     }
 
     void functionalActivationsAreLayersOfTheirOwn()

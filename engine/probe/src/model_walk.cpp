@@ -159,26 +159,26 @@ std::int64_t ModelWalk::parameter_count() const
     return count;
 }
 
-torch::Tensor ModelWalk::run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
-                                        std::vector<torch::Tensor>& outputs)
+torch::Tensor ModelWalk::run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x, const Visit& visit)
 {
     for (std::size_t i = 0; i < sequential.size(); ++i) {
         const auto child = sequential.ptr(i);
         if (auto nested = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(child))
-            x = run_sequential(*nested, x, outputs);
+            x = run_sequential(*nested, x, visit);
         else
             x = sequential.begin()[i].forward<torch::Tensor>(x);
-        outputs[by_module_.at(child.get())] = x;
+        LayerInfo& layer = layers_[by_module_.at(child.get())];
+        layer.output_shape = x.sizes().vec();
+        visit(layer, x);
     }
     return x;
 }
 
-std::vector<torch::Tensor> ModelWalk::capture(const torch::Tensor& batch)
+void ModelWalk::capture(const torch::Tensor& batch, const Visit& visit)
 {
-    std::vector<torch::Tensor> outputs(layers_.size());
     auto sequential = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(root_);
     if (!sequential || !batch.defined())
-        return outputs;
+        return;
 
     std::vector<std::pair<torch::nn::Module*, bool>> modes;
     for (const auto& layer : layers_)
@@ -198,14 +198,10 @@ std::vector<torch::Tensor> ModelWalk::capture(const torch::Tensor& batch)
     torch::NoGradGuard no_grad;
     root_->eval();
     try {
-        run_sequential(*sequential, batch.to(device()), outputs);
+        run_sequential(*sequential, batch.to(device()), visit);
     } catch (const std::exception&) {
         // A child whose forward() does not take and return one tensor: keep what was captured.
     }
-    for (std::size_t id = 0; id < outputs.size(); ++id)
-        if (outputs[id].defined())
-            layers_[id].output_shape = outputs[id].sizes().vec();
-    return outputs;
 }
 
 void ModelWalk::describe(wire::Model* model) const

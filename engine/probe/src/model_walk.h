@@ -6,6 +6,7 @@
 
 #include "traindx.pb.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -42,9 +43,11 @@ public:
                 const std::string& function, int follows);
 
     // Runs `batch` through the Sequential layer by layer under NoGradGuard, in eval mode,
-    // then restores every module's train/eval flag. Returns each layer's output, indexed
-    // by layer id (undefined where none was captured). Records output shapes.
-    std::vector<torch::Tensor> capture(const torch::Tensor& batch);
+    // then restores every module's train/eval flag. Each module's output is handed to
+    // `visit` as it is computed and let go after the next module has run: only two layers'
+    // outputs are alive at once. Records output shapes.
+    using Visit = std::function<void(const LayerInfo& layer, const torch::Tensor& output)>;
+    void capture(const torch::Tensor& batch, const Visit& visit);
 
     void describe(wire::Model* model) const;
     std::int64_t parameter_count() const;
@@ -52,8 +55,7 @@ public:
 
 private:
     int last_index_within(int layer) const;
-    torch::Tensor run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x,
-                                 std::vector<torch::Tensor>& outputs);
+    torch::Tensor run_sequential(torch::nn::SequentialImpl& sequential, torch::Tensor x, const Visit& visit);
 
     std::shared_ptr<torch::nn::Module> root_;
     std::vector<LayerInfo> layers_;

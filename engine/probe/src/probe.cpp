@@ -127,6 +127,9 @@ public:
     bool stop_requested();
     void fail(const char* where, const char* what);
     bool failed() const { return failed_; }
+    const std::string& name() const { return options_.name(); }
+    // Says `text` on the program's stderr and to the client, as an error event.
+    void tell(const std::string& text);
 
 private:
     // Time the probe spends, kept apart from the loop's own time (holds count as neither).
@@ -413,7 +416,7 @@ void Probe::Impl::describe_data(const torch::Tensor& inputs, const torch::Tensor
 
     const auto rows = std::min<std::int64_t>(inputs.size(0), std::max(1, options_.probe_batch_size()));
     probe_batch_ = inputs.detach().slice(0, 0, rows).clone();
-    walk_.capture(probe_batch_); // learns the output shapes
+    walk_.capture(probe_batch_, [](const probe::LayerInfo&, const torch::Tensor&) {}); // learns the output shapes
     send_model();
     send_initial_snapshot();
 }
@@ -535,12 +538,10 @@ void Probe::Impl::capture_activations(wire::Snapshot& snapshot)
 {
     if (!probe_batch_.defined() || !walk_.sequential())
         return;
-    const auto outputs = walk_.capture(probe_batch_);
-    for (const auto& layer : walk_.layers()) {
-        const auto& output = outputs[layer.id];
-        if (output.defined() && layer.leaf)
+    walk_.capture(probe_batch_, [&](const probe::LayerInfo& layer, const torch::Tensor& output) {
+        if (layer.leaf)
             probe::activation_stats(output, layer.type, &layer_stats(snapshot, layer.id));
-    }
+    });
 }
 
 void Probe::Impl::attach_taps(wire::Snapshot& snapshot)
@@ -744,14 +745,40 @@ bool Probe::Impl::stop_requested()
         }                                                                                           \
     } while (false)
 
+namespace {
+
+// The probe TrainDx watches in this process: one socket, one model table, one loss.
+std::mutex live_probe_mutex;
+Probe::Impl* live_probe = nullptr;
+
+} // namespace
+
+void Probe::Impl::tell(const std::string& text)
+{
+    std::fprintf(stderr, "traindx: %s\n", text.c_str());
+    wire::Frame frame;
+    frame.mutable_event()->set_kind(wire::Event::ERROR);
+    frame.mutable_event()->set_text(text);
+    server_.send(std::move(frame), probe::Server::Keep::Nothing);
+}
+
 Probe::Probe(std::shared_ptr<torch::nn::Module> model, ProbeOptions options, int)
 {
     if (env_is("TRAINDX", "off") || !model)
         return;
     try {
+        std::lock_guard lock(live_probe_mutex);
+        if (live_probe) {
+            const std::string name = options.name().empty() ? "unnamed" : "'" + options.name() + "'";
+            const std::string first = live_probe->name().empty() ? "unnamed" : "'" + live_probe->name() + "'";
+            live_probe->tell("a second traindx::Probe (model " + name + ") was created in this process and is off: "
+                             "TrainDx watches one probe per process, the first one (model " + first + ")");
+            return;
+        }
         impl_ = std::make_unique<Impl>(std::move(model), std::move(options));
         if (!impl_->start())
             impl_.reset();
+        live_probe = impl_.get();
     } catch (const std::exception& error) {
         std::fprintf(stderr, "traindx: the probe is off: %s\n", error.what());
         impl_.reset();
@@ -763,6 +790,9 @@ Probe::Probe(std::shared_ptr<torch::nn::Module> model, ProbeOptions options, int
 Probe::~Probe()
 {
     try {
+        std::lock_guard lock(live_probe_mutex);
+        if (live_probe == impl_.get())
+            live_probe = nullptr;
         impl_.reset();
     } catch (...) {
     }
