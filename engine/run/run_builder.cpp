@@ -233,7 +233,13 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         break;
     }
     case wire::Frame::kSnapshot: {
-        const auto& in = frame.snapshot();
+        std::optional<wire::Snapshot> assembled;
+        if (frame.snapshot().continued() || parts_.pending()) {
+            assembled = parts_.add(frame.snapshot());
+            if (!assembled)
+                break; // more parts of it to come
+        }
+        const auto& in = assembled ? *assembled : frame.snapshot();
         for (const auto& p : in.points())
             addPoint({stepCounter(p.step()), counter(p.epoch()), counter(p.batch()), p.loss(), p.accuracy(), p.has_accuracy(),
                       p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated()},

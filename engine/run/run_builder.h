@@ -3,6 +3,7 @@
 #pragma once
 
 #include "run_state.h"
+#include "snapshot_parts.h"
 
 #include <optional>
 
@@ -38,6 +39,7 @@ private:
     void forgetOldestBatchSample();
 
     int batchSamples_ = 0;
+    wire::SnapshotAssembler parts_;
 
     RunState state_;
 };

@@ -1,7 +1,9 @@
 // Writes the fuzz targets' seed corpus: one file per frame kind, and whole streams of a
-// short run as a probe sends them — a healthy one, one that goes NaN, one at INT_MAX epochs.
+// short run as a probe sends them — a healthy one, one that goes NaN, one at INT_MAX epochs,
+// and an epoch end sent in parts.
 //   fuzz_seeds DIRECTORY
 #include "framing.h"
+#include "snapshot_parts.h"
 
 #include <climits>
 #include <cmath>
@@ -185,5 +187,12 @@ int main(int argc, char** argv)
     write(dir + "/run-healthy", stream(0, 4, false));
     write(dir + "/run-nan", stream(0, 3, true));
     write(dir + "/run-int-max-epochs", stream(INT_MAX - 2, 3, false));
+    std::string parts;
+    for (auto& part : split_snapshot(Snapshot(snapshot(9, 0, Snapshot::EPOCH_END, 0.6).snapshot()), 64)) {
+        Frame frame;
+        *frame.mutable_snapshot() = std::move(part);
+        parts += encode_frame(frame);
+    }
+    write(dir + "/epoch-end-in-parts", encode_frame(model()) + parts);
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "framing.h"
 #include "raw_client.h"
+#include "snapshot_parts.h"
 
 #include <QFile>
 #include <QMap>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -169,6 +171,54 @@ private Q_SLOTS:
                 ends.append(frame.snapshot().step());
             }
         QCOMPARE(ends, (QVector<long long> {50, 100}));
+    }
+
+    void aModelTooLargeForOneFrameArrivesWhole()
+    {
+        // 1100 ReLU layers of 4096 units: each epoch end's unit activity alone is 18 MB,
+        // more than a frame may hold.
+        QTemporaryDir dir;
+        const std::string socket = dir.filePath(QStringLiteral("large.sock")).toStdString();
+        torch::nn::Sequential model(torch::nn::Linear(8, 4096));
+        for (int i = 0; i < 1100; ++i)
+            model->push_back(torch::nn::ReLU());
+        traindx::Probe probe(model, traindx::ProbeOptions().listen(socket).probe_batch_size(4));
+        QVERIFY(probe.active());
+        probe.describe_data(torch::randn({4, 8}), torch::zeros({4}));
+        probe.step(1.0);
+        probe.end_epoch();
+
+        const int fd = traindx::test::connectTo(socket);
+        QVERIFY(fd >= 0);
+        const std::string hello = traindx::test::clientHello();
+        ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+        timeval limit {2, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+        traindx::wire::FrameReader reader; // refuses any frame over the limit, as every client does
+        traindx::wire::SnapshotAssembler assembler;
+        traindx::wire::Frame frame;
+        std::optional<traindx::wire::Snapshot> epochEnd;
+        int parts = 0;
+        char buffer[65536];
+        for (ssize_t got; !epochEnd && (got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+            reader.feed(buffer, std::size_t(got));
+            for (auto status = reader.next(frame); status != traindx::wire::FrameReader::Status::NeedMore;
+                 status = reader.next(frame)) {
+                QVERIFY2(status == traindx::wire::FrameReader::Status::Frame, "a frame was refused");
+                if (!frame.has_snapshot() || frame.snapshot().kind() != traindx::wire::Snapshot::EPOCH_END)
+                    continue;
+                ++parts;
+                if (auto whole = assembler.add(frame.snapshot()))
+                    epochEnd = std::move(whole);
+            }
+        }
+        ::close(fd);
+        QVERIFY(epochEnd);
+        QVERIFY(parts >= 5);
+        int dead = 0;
+        for (const auto& layer : epochEnd->layers())
+            dead += layer.unit_active_size() == 4096;
+        QCOMPARE(dead, 1100);
     }
 
     void aSecondProbeInTheProcessSaysItIsOff()

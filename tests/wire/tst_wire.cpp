@@ -1,6 +1,7 @@
 // The framing of the wire protocol: round trips, streams cut anywhere, and every way a
 // stream can be broken.
 #include "framing.h"
+#include "snapshot_parts.h"
 
 #include <QTest>
 
@@ -155,6 +156,60 @@ private Q_SLOTS:
         const std::string ours = version_string(kProtocolMajor, kProtocolMinor);
         QVERIFY2(why.find("the probe speaks " + theirs) != std::string::npos, why.c_str());
         QVERIFY2(why.find("this client speaks " + ours) != std::string::npos, why.c_str());
+    }
+    void aSnapshotTooLargeForAFrameTravelsInPartsOfWholeLayers()
+    {
+        using namespace traindx::wire;
+        Snapshot snapshot;
+        snapshot.set_step(4200);
+        snapshot.set_epoch(3);
+        snapshot.set_kind(Snapshot::EPOCH_END);
+        (*snapshot.mutable_metrics())["train_loss"] = 0.25;
+        snapshot.add_points()->set_loss(0.3);
+        for (int id = 0; id < 1100; ++id) { // 1100 ReLU layers of 4096 units: 18 MB
+            auto* layer = snapshot.add_layers();
+            layer->set_layer(id);
+            layer->set_dead_fraction(0.5f);
+            for (int unit = 0; unit < 4096; ++unit)
+                layer->add_unit_active(float(unit % 7) / 7.0f);
+        }
+        QVERIFY(snapshot.ByteSizeLong() > kMaxFrameBytes);
+        const std::string original = snapshot.SerializeAsString();
+
+        const std::vector<Snapshot> parts = split_snapshot(Snapshot(snapshot), kMaxFrameBytes / 4);
+        QVERIFY(parts.size() >= 5);
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            QVERIFY(encode_frame([&] { Frame f; *f.mutable_snapshot() = parts[i]; return f; }()).size() <= kMaxFrameBytes / 4 + 64);
+            QCOMPARE(parts[i].continued(), i + 1 < parts.size());
+            QCOMPARE(parts[i].step(), 4200);
+            QCOMPARE(parts[i].points_size(), i + 1 < parts.size() ? 0 : 1); // the rest rides with the last part
+        }
+
+        SnapshotAssembler assembler;
+        std::optional<Snapshot> whole;
+        for (const auto& part : parts) {
+            QVERIFY(!whole);
+            whole = assembler.add(part);
+        }
+        QVERIFY(whole);
+        QVERIFY(whole->SerializeAsString() == original);
+
+        // A part lost on the way: the next snapshot's parts replace the orphan, which is counted.
+        assembler.add(parts[0]);
+        Snapshot next = parts.back();
+        next.set_step(4300);
+        const auto alone = assembler.add(next);
+        QVERIFY(alone);
+        QCOMPARE(alone->step(), 4300);
+        QCOMPARE(assembler.discarded(), 1);
+
+        // A snapshot that fits is one part, itself.
+        Snapshot small;
+        small.set_step(1);
+        small.add_layers()->set_layer(0);
+        const auto one = split_snapshot(Snapshot(small), kMaxFrameBytes / 4);
+        QCOMPARE(one.size(), std::size_t(1));
+        QVERIFY(!one.front().continued());
     }
 };
 

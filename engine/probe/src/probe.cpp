@@ -8,6 +8,7 @@
 #include "parameter_sample.h"
 #include "sample_clock.h"
 #include "server.h"
+#include "snapshot_parts.h"
 #include "taps.h"
 #include "tensor_stats.h"
 
@@ -582,9 +583,11 @@ void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
 
     const auto keep = snapshot.layers_size() > 0 || kind == wire::Snapshot::EPOCH_END ? probe::Server::Keep::Snapshot
                                                                                      : probe::Server::Keep::Points;
-    wire::Frame frame;
-    *frame.mutable_snapshot() = std::move(snapshot);
-    server_.send(std::move(frame), keep);
+    for (auto& part : wire::split_snapshot(std::move(snapshot), wire::kMaxFrameBytes / 4)) {
+        wire::Frame frame;
+        *frame.mutable_snapshot() = std::move(part);
+        server_.send(std::move(frame), keep);
+    }
     server_.set_progress(epoch_, step_);
 }
 
