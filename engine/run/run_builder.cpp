@@ -204,6 +204,26 @@ void RunBuilder::forgetOldestBatchSample()
     }
 }
 
+void RunBuilder::thinOldEpochEnds()
+{
+    const int ends = state_.epochEnds.size();
+    const int older = ends - kRecentEpochEndLayers - 1; // the first is always kept
+    if (older <= kOlderEpochEndLayers || ends % 64 != 0)
+        return;
+    int stride = 1;
+    while (older / stride > kOlderEpochEndLayers)
+        stride *= 2;
+    for (int ordinal = 1; ordinal <= older; ++ordinal) {
+        SnapshotPtr& snapshot = state_.snapshots[state_.epochEnds[ordinal]];
+        if (ordinal % stride == 0 || snapshot->layers.isEmpty())
+            continue;
+        auto kept = std::make_shared<Snapshot>(*snapshot); // views may still hold the full one
+        kept->layers.clear();
+        kept->layers.squeeze();
+        snapshot = kept;
+    }
+}
+
 RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
 {
     Applied applied;
@@ -278,6 +298,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         applied.snapshot = snapshot;
         if (!snapshot->epochEnd && !snapshot->initial && ++batchSamples_ > kBatchSamplesKept)
             forgetOldestBatchSample();
+        if (snapshot->epochEnd)
+            thinOldEpochEnds();
         break;
     }
     case wire::Frame::kEvent: {

@@ -27,6 +27,11 @@ public:
     // Batch samples kept in memory (epoch ends and the initial snapshot are all kept); the
     // run file keeps everything.
     static constexpr int kBatchSamplesKept = 256;
+    // Epoch ends whose layer statistics stay in memory: the first, the newest
+    // kRecentEpochEndLayers and an evenly thinned choice of at most kOlderEpochEndLayers of
+    // the others. Every epoch end keeps its step, epoch and metrics; the run file keeps all.
+    static constexpr int kRecentEpochEndLayers = 256;
+    static constexpr int kOlderEpochEndLayers = 512;
 
     RunState& state() { return state_; }
     const RunState& state() const { return state_; }
@@ -37,6 +42,7 @@ public:
 private:
     void addPoint(const BatchPoint& point, Applied& applied);
     void forgetOldestBatchSample();
+    void thinOldEpochEnds();
 
     int batchSamples_ = 0;
     wire::SnapshotAssembler parts_;

@@ -86,6 +86,45 @@ private Q_SLOTS:
         QCOMPARE(state.points.size(), step);
     }
 
+    void epochEndsKeepTheirMetricsAndABoundedShareOfLayers()
+    {
+        RunBuilder run;
+        wire::Frame model;
+        for (int id = 0; id < 2; ++id) {
+            auto* layer = model.mutable_model()->add_layers();
+            layer->set_id(id);
+            layer->set_parent(id - 1);
+        }
+        run.apply(model);
+        constexpr int epochs = 20000;
+        for (int epoch = 0; epoch < epochs; ++epoch) {
+            wire::Frame end = snapshot(epoch, epoch, wire::Snapshot::EPOCH_END);
+            (*end.mutable_snapshot()->mutable_metrics())["train_loss"] = 1.0 / (epoch + 1);
+            run.apply(end);
+        }
+        const RunState& state = run.state();
+        QCOMPARE(state.epochEnds.size(), epochs);
+        QCOMPARE(state.epochMetrics.value(QStringLiteral("train_loss")).size(), epochs);
+        int withLayers = 0;
+        for (int ordinal = 0; ordinal < epochs; ++ordinal) {
+            const Snapshot& end = *state.snapshots[state.epochEnds[ordinal]];
+            QCOMPARE(end.epoch, ordinal);
+            QCOMPARE(end.metrics.value(QStringLiteral("train_loss")), 1.0 / (ordinal + 1));
+            withLayers += !end.layers.isEmpty();
+        }
+        QVERIFY2(withLayers <= 1 + RunBuilder::kRecentEpochEndLayers + RunBuilder::kOlderEpochEndLayers,
+                 qPrintable(QString::number(withLayers)));
+        QVERIFY(withLayers >= 1 + RunBuilder::kRecentEpochEndLayers + RunBuilder::kOlderEpochEndLayers / 4);
+        QVERIFY(!state.snapshots[state.epochEnds.first()]->layers.isEmpty());
+        for (int ordinal = epochs - RunBuilder::kRecentEpochEndLayers; ordinal < epochs; ++ordinal)
+            QVERIFY(!state.snapshots[state.epochEnds[ordinal]]->layers.isEmpty());
+        // The older ones kept are spread over the run, not bunched at one end.
+        int firstHalf = 0;
+        for (int ordinal = 1; ordinal < epochs / 2; ++ordinal)
+            firstHalf += !state.snapshots[state.epochEnds[ordinal]]->layers.isEmpty();
+        QVERIFY2(firstHalf >= RunBuilder::kOlderEpochEndLayers / 8, qPrintable(QString::number(firstHalf)));
+    }
+
     void pointsFromALateAttachAreOrderedAndNotDuplicated()
     {
         RunBuilder run;
