@@ -125,6 +125,9 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
                 return false;
         } else if (a == QLatin1String("--no-record")) {
             options->session.record = false;
+        } else if (a == QLatin1String("--token")) {
+            if (!value(&options->session.token))
+                return false;
         } else if (a == QLatin1String("--stop-on-symptom")) {
             options->stopOnSymptom = true;
         } else if (a == QLatin1String("--show-output")) {
@@ -147,6 +150,8 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
             return false;
         }
     }
+    if (options->session.token.isEmpty())
+        options->session.token = qEnvironmentVariable("TRAINDX_TOKEN");
     if (!attach && options->launch.program.isEmpty()) {
         *error = QStringLiteral("run needs -- PROGRAM [ARGS...]");
         return false;

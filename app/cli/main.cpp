@@ -10,7 +10,8 @@ namespace {
 
 const char* const kUsage = R"(usage:
   traindx-cli run [OPTIONS] -- PROGRAM [ARGS...]   launch a training program and diagnose it
-  traindx-cli attach PID|SOCKET [OPTIONS]          diagnose a running training program
+  traindx-cli attach PID|SOCKET|tcp://HOST:PORT [OPTIONS]
+                                                   diagnose a running training program
   traindx-cli replay FILE [OPTIONS]                diagnose a recorded run (.traindx)
   traindx-cli thresholds                           list the diagnosis thresholds
   traindx-cli rules                                list the diagnosis rules
@@ -25,6 +26,7 @@ options:
   --threshold NAME=VALUE   override a diagnosis threshold (repeatable)
   --thresholds-file FILE   read "name = value" lines
   --show-output            pass the trainer's output through to stderr
+  --token TOKEN            the token of a probe listening on TCP (default: $TRAINDX_TOKEN)
 
 exit code: 0 healthy, 1 findings, 2 usage or launch error, 3 trainer crashed
 )";

@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <QCoreApplication>
+#include <QUrl>
 
 namespace traindx {
 
@@ -18,10 +19,10 @@ Connection::~Connection()
         m_socket->disconnect(this);
 }
 
-void Connection::connectTo(const QString& socketPath, int timeoutMs)
+void Connection::connectTo(const QString& address, int timeoutMs)
 {
     disconnectFromProbe();
-    m_path = socketPath;
+    m_path = address;
     m_timeoutMs = timeoutMs;
     m_closed = false;
     m_sinceStart.start();
@@ -34,40 +35,65 @@ void Connection::tryConnect()
         m_socket->disconnect(this);
         m_socket->deleteLater();
     }
-    m_socket = new QLocalSocket(this);
     m_reader = std::make_unique<wire::FrameReader>();
     m_ready = false;
 
-    connect(m_socket, &QLocalSocket::connected, this, [this] {
-        wire::Frame frame;
-        auto* hello = frame.mutable_hello();
-        hello->set_protocol_major(wire::kProtocolMajor);
-        hello->set_protocol_minor(wire::kProtocolMinor);
-        hello->set_role(wire::Hello::CLIENT);
-        hello->set_pid(QCoreApplication::applicationPid());
-        hello->set_program(QCoreApplication::applicationName().toStdString());
-        hello->set_traindx_version(QCoreApplication::applicationVersion().toStdString());
-        send(frame);
-    });
-    connect(m_socket, &QLocalSocket::readyRead, this, &Connection::onReadyRead);
-    connect(m_socket, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError error) {
-        const bool notThereYet = error == QLocalSocket::ServerNotFoundError
-            || error == QLocalSocket::ConnectionRefusedError;
-        if (!m_ready && notThereYet && m_sinceStart.elapsed() < m_timeoutMs) {
-            m_retry.start();
-            return;
-        }
-        if (error == QLocalSocket::PeerClosedError) {
-            fail(m_ready ? QString() : tr("the probe closed the connection during the handshake"));
-            return;
-        }
-        fail(tr("cannot talk to the probe at %1: %2").arg(m_path, m_socket->errorString()));
-    });
-    connect(m_socket, &QLocalSocket::disconnected, this, [this] {
-        if (!m_closed)
-            fail(m_ready ? QString() : tr("the probe closed the connection during the handshake"));
-    });
-    m_socket->connectToServer(m_path);
+    const QUrl url(m_path);
+    if (url.scheme() == QLatin1String("tcp")) {
+        auto* socket = new QTcpSocket(this);
+        m_socket = socket;
+        connect(socket, &QTcpSocket::connected, this, &Connection::greet);
+        connect(socket, &QTcpSocket::errorOccurred, this, [this, socket](QAbstractSocket::SocketError error) {
+            onSocketError(error == QAbstractSocket::ConnectionRefusedError, error == QAbstractSocket::RemoteHostClosedError,
+                          socket->errorString());
+        });
+        connect(socket, &QTcpSocket::disconnected, this, [this] {
+            if (!m_closed)
+                fail(m_ready ? QString() : tr("the probe closed the connection during the handshake"));
+        });
+        socket->connectToHost(url.host(), quint16(url.port()));
+    } else {
+        auto* socket = new QLocalSocket(this);
+        m_socket = socket;
+        connect(socket, &QLocalSocket::connected, this, &Connection::greet);
+        connect(socket, &QLocalSocket::errorOccurred, this, [this, socket](QLocalSocket::LocalSocketError error) {
+            onSocketError(error == QLocalSocket::ServerNotFoundError || error == QLocalSocket::ConnectionRefusedError,
+                          error == QLocalSocket::PeerClosedError, socket->errorString());
+        });
+        connect(socket, &QLocalSocket::disconnected, this, [this] {
+            if (!m_closed)
+                fail(m_ready ? QString() : tr("the probe closed the connection during the handshake"));
+        });
+        socket->connectToServer(m_path);
+    }
+    connect(m_socket, &QIODevice::readyRead, this, &Connection::onReadyRead);
+}
+
+void Connection::greet()
+{
+    wire::Frame frame;
+    auto* hello = frame.mutable_hello();
+    hello->set_protocol_major(wire::kProtocolMajor);
+    hello->set_protocol_minor(wire::kProtocolMinor);
+    hello->set_role(wire::Hello::CLIENT);
+    hello->set_pid(QCoreApplication::applicationPid());
+    hello->set_program(QCoreApplication::applicationName().toStdString());
+    hello->set_traindx_version(QCoreApplication::applicationVersion().toStdString());
+    hello->set_token(m_token.toStdString());
+    send(frame);
+}
+
+void Connection::onSocketError(bool notThereYet, bool peerClosed, const QString& text)
+{
+    if (!m_ready && notThereYet && m_sinceStart.elapsed() < m_timeoutMs) {
+        m_retry.start();
+        return;
+    }
+    if (peerClosed) {
+        fail(m_ready ? QString() : tr("the probe closed the connection during the handshake"));
+        return;
+    }
+    fail(tr("cannot talk to the probe at %1: %2").arg(m_path, text));
 }
 
 void Connection::disconnectFromProbe()
@@ -77,7 +103,10 @@ void Connection::disconnectFromProbe()
     m_ready = false;
     if (m_socket) {
         m_socket->disconnect(this);
-        m_socket->abort();
+        if (auto* local = qobject_cast<QLocalSocket*>(m_socket))
+            local->abort();
+        else if (auto* tcp = qobject_cast<QTcpSocket*>(m_socket))
+            tcp->abort();
         m_socket->deleteLater();
         m_socket = nullptr;
     }
@@ -85,7 +114,7 @@ void Connection::disconnectFromProbe()
 
 void Connection::send(const wire::Frame& frame)
 {
-    if (!m_socket || m_socket->state() != QLocalSocket::ConnectedState)
+    if (!m_socket || !m_socket->isOpen())
         return;
     const std::string bytes = wire::encode_frame(frame);
     m_socket->write(bytes.data(), qint64(bytes.size()));
@@ -115,6 +144,10 @@ void Connection::onReadyRead()
             break;
         }
         if (!m_ready) {
+            if (frame.has_event() && frame.event().kind() == wire::Event::ERROR) {
+                fail(tr("the probe refused the connection: %1").arg(QString::fromStdString(frame.event().text())));
+                return;
+            }
             if (!frame.has_hello()) {
                 fail(tr("the probe's first frame was not a hello: not a TrainDx probe?"));
                 return;

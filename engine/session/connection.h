@@ -1,6 +1,7 @@
-// The client side of the wire: connects to a probe's Unix socket, greets it, checks the
-// protocol version, and turns the byte stream into frames. Lives on the session's worker
-// thread; never blocks it.
+// The client side of the wire: connects to a probe's Unix socket (or, for a probe started
+// with TRAINDX_LISTEN=tcp://HOST:PORT, to that address with its token), greets it, checks
+// the protocol version, and turns the byte stream into frames. Lives on the session's
+// worker thread; never blocks it.
 #pragma once
 
 #include "framing.h"
@@ -8,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QLocalSocket>
 #include <QObject>
+#include <QTcpSocket>
 #include <QTimer>
 
 #include <memory>
@@ -22,7 +24,9 @@ public:
 
     // Keeps trying until the socket accepts or `timeoutMs` passes: a launched trainer
     // needs a moment before it listens.
-    void connectTo(const QString& socketPath, int timeoutMs);
+    // `address`: a socket path or "tcp://HOST:PORT".
+    void connectTo(const QString& address, int timeoutMs);
+    void setToken(const QString& token) { m_token = token; }
     void disconnectFromProbe();
     void send(const wire::Frame& frame);
     bool isReady() const { return m_ready; }
@@ -40,8 +44,12 @@ private:
     void tryConnect();
     void onReadyRead();
     void fail(const QString& error);
+    void greet();
+    // An error while connecting: a probe that is not listening yet is retried until the timeout.
+    void onSocketError(bool notThereYet, bool peerClosed, const QString& text);
 
-    QLocalSocket* m_socket = nullptr;
+    QIODevice* m_socket = nullptr; // a QLocalSocket or a QTcpSocket
+    QString m_token;
     QTimer m_retry {this};
     QElapsedTimer m_sinceStart;
     int m_timeoutMs = 0;

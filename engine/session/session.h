@@ -27,6 +27,9 @@ struct SessionOptions {
     // new file in the runs folder (defaultRunsDirectory()).
     bool record = true;
     QString recordPath;
+    // Presented to a probe listening on TCP (TRAINDX_LISTEN=tcp://…), which refuses clients
+    // without its token.
+    QString token;
 };
 
 class Session : public QObject {

@@ -102,6 +102,7 @@ void SessionWorker::launch(const LaunchSpec& spec)
 void SessionWorker::attach(const QString& socketPath)
 {
     reset(TrainerState::Starting);
+    m_connection->setToken(m_options.token);
     m_connection->connectTo(socketPath, kAttachConnectTimeoutMs);
     startRecording(QStringLiteral("attach"));
 }

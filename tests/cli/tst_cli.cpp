@@ -410,6 +410,43 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!running(trainer), 10000);
     }
 
+    void attachOverTcpNeedsTheProbesToken()
+    {
+        // A probe listening on TCP prints where and the token it made; without the token a
+        // client learns nothing of the program and is told why; with it, the run is diagnosed.
+        QProcess trainer;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TRAINDX_LISTEN"), QStringLiteral("tcp://127.0.0.1:0"));
+        environment.remove(QStringLiteral("TRAINDX_TOKEN"));
+        trainer.setProcessEnvironment(environment);
+        trainer.start(builtProgram(QStringLiteral("traindx-zoo")),
+                      {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("100000")});
+        QVERIFY(trainer.waitForStarted());
+        static const QRegularExpression listening(QStringLiteral("attach with: traindx-cli attach (tcp://127\\.0\\.0\\.1:\\d+) --token ([0-9a-f]{32})"));
+        QString said;
+        QRegularExpressionMatch where;
+        while (!(where = listening.match(said)).hasMatch() && trainer.state() == QProcess::Running) {
+            trainer.waitForReadyRead(100);
+            said += QString::fromLocal8Bit(trainer.readAllStandardError());
+        }
+        QVERIFY2(where.hasMatch(), qPrintable(said));
+        const QString address = where.captured(1), token = where.captured(2);
+
+        const Result stranger = cli({QStringLiteral("attach"), address, QStringLiteral("--token"), QString(32, QLatin1Char('0')),
+                                     QStringLiteral("--no-record")});
+        QCOMPARE(stranger.exitCode, 2);
+        QVERIFY2(stranger.err.contains(QStringLiteral("did not present this probe's token")), qPrintable(stranger.err));
+        QVERIFY(!stranger.out.contains(QStringLiteral("so31880720")));
+
+        const QString path = json(QStringLiteral("attach-tcp"));
+        const Result r = cli({QStringLiteral("attach"), address, QStringLiteral("--token"), token, QStringLiteral("--no-record"),
+                              QStringLiteral("--max-epochs"), QStringLiteral("2"), QStringLiteral("--json"), path},
+                             path);
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(firstFinding(r.json).value(QStringLiteral("symptom")).toString(), QStringLiteral("out_of_range"));
+        QVERIFY(trainer.waitForFinished(60000));
+    }
+
     void attachMaxEpochsCountsFromTheAttach()
     {
         QProcess trainer;

@@ -334,10 +334,20 @@ bool Probe::Impl::start()
 
     std::string error;
     const std::string path = probe::listen_path(options_.listen(), &error);
-    if (path.empty() || !server_.listen(path, &error)) {
+    bool token_generated = false;
+    std::string token;
+    if (probe::is_tcp(path)) {
+        token = probe::listen_token(&token_generated, &error);
+        server_.set_token(token);
+    }
+    if (path.empty() || !error.empty() || !server_.listen(path, &error)) {
         std::fprintf(stderr, "traindx: the probe is off: %s\n", error.c_str());
         return false;
     }
+    if (probe::is_tcp(path))
+        std::fprintf(stderr, "traindx: listening on %s; attach with: traindx-cli attach %s --token %s\n",
+                     server_.path().c_str(), server_.path().c_str(),
+                     token_generated ? token.c_str() : "\"$TRAINDX_TOKEN\"");
 
     if (env_is("TRAINDX_WAIT", "1")) {
         const int timeout = env_int("TRAINDX_WAIT_TIMEOUT", 30);

@@ -5,7 +5,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -65,7 +68,15 @@ Server::~Server()
     stop(std::chrono::milliseconds(0));
 }
 
-bool Server::listen(const std::string& path, std::string* error)
+bool Server::listen(const std::string& address, std::string* error)
+{
+    constexpr const char* scheme = "tcp://";
+    if (address.compare(0, std::strlen(scheme), scheme) == 0)
+        return listen_tcp(address.substr(std::strlen(scheme)), error);
+    return listen_unix(address, error);
+}
+
+bool Server::listen_unix(const std::string& path, std::string* error)
 {
     sockaddr_un address {};
     if (path.size() >= sizeof(address.sun_path)) {
@@ -101,14 +112,82 @@ bool Server::listen(const std::string& path, std::string* error)
         listen_fd_ = -1;
         return false;
     }
+    path_ = path;
+    if (!start_thread(error)) {
+        ::unlink(path.c_str());
+        return false;
+    }
+    return true;
+}
+
+bool Server::listen_tcp(const std::string& host_port, std::string* error)
+{
+    const auto colon = host_port.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == host_port.size()) {
+        *error = "not a tcp://HOST:PORT address: tcp://" + host_port;
+        return false;
+    }
+    const std::string host = host_port.substr(0, colon);
+    const std::string port = host_port.substr(colon + 1);
+    if (token_.empty()) {
+        *error = "a TCP listener needs a token";
+        return false;
+    }
+    addrinfo hints {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    if (const int failed = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); failed != 0) {
+        *error = "cannot listen on tcp://" + host_port + ": " + ::gai_strerror(failed);
+        return false;
+    }
+    std::string why = "no address";
+    for (addrinfo* a = found; a && listen_fd_ < 0; a = a->ai_next) {
+        listen_fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (listen_fd_ < 0)
+            continue;
+        const int yes = 1;
+        ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        if (::bind(listen_fd_, a->ai_addr, a->ai_addrlen) == 0 && ::listen(listen_fd_, 64) == 0)
+            break;
+        why = std::strerror(errno);
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+    }
+    ::freeaddrinfo(found);
+    if (listen_fd_ < 0) {
+        *error = "cannot listen on tcp://" + host_port + ": " + why;
+        return false;
+    }
+    sockaddr_storage bound {};
+    socklen_t length = sizeof bound;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
+    const int actual = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    path_ = "tcp://" + host + ":" + std::to_string(actual);
+    tcp_ = true;
+    return start_thread(error);
+}
+
+bool Server::token_matches(const std::string& presented) const
+{
+    if (token_.empty())
+        return true;
+    unsigned char difference = presented.size() == token_.size() ? 0 : 1;
+    for (std::size_t i = 0; i < token_.size(); ++i)
+        difference |= static_cast<unsigned char>(token_[i] ^ (i < presented.size() ? presented[i] : 0));
+    return difference == 0;
+}
+
+bool Server::start_thread(std::string* error)
+{
     if (::pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
         *error = std::string("cannot create a pipe: ") + std::strerror(errno);
         ::close(listen_fd_);
         listen_fd_ = -1;
-        ::unlink(path.c_str());
         return false;
     }
-    path_ = path;
     thread_ = std::thread([this] { run(); });
     return true;
 }
@@ -128,7 +207,8 @@ void Server::stop(std::chrono::milliseconds flush)
     ::close(wake_pipe_[0]);
     ::close(wake_pipe_[1]);
     listen_fd_ = wake_pipe_[0] = wake_pipe_[1] = -1;
-    ::unlink(path_.c_str());
+    if (!tcp_)
+        ::unlink(path_.c_str());
     client_ready_ = false;
 }
 
@@ -214,6 +294,15 @@ wire::Frame Server::hello_frame(bool busy) const
         *frame.mutable_hello() = hello_;
     }
     frame.mutable_hello()->set_busy(busy);
+    if (tcp_ && busy) {
+        // A stranger on the network learns that a probe is here and busy, nothing of the program.
+        wire::Hello anonymous;
+        anonymous.set_protocol_major(frame.hello().protocol_major());
+        anonymous.set_protocol_minor(frame.hello().protocol_minor());
+        anonymous.set_role(frame.hello().role());
+        anonymous.set_busy(true);
+        *frame.mutable_hello() = anonymous;
+    }
     return frame;
 }
 
@@ -282,7 +371,9 @@ void Server::accept_peers()
         peer->fd = fd;
         peer->deadline = std::chrono::steady_clock::now() + limits_.handshake_timeout;
         const bool busy = client_ != nullptr;
-        wire::append_frame(peer->out, hello_frame(busy));
+        // Over TCP the program's hello waits for the client's token.
+        if (!tcp_ || busy)
+            wire::append_frame(peer->out, hello_frame(busy));
         if (busy) {
             bystanders_.push_back(std::move(peer));
             continue;
@@ -314,9 +405,13 @@ void Server::serve_candidates(const std::vector<short>& events)
             const wire::Frame& first = frames.front();
             if (!first.has_hello())
                 why = "the client's first frame was not a hello";
-            else if (wire::is_compatible(first.hello(), &why) && client_)
+            else if (wire::is_compatible(first.hello(), &why) && !token_matches(first.hello().token()))
+                why = "the client did not present this probe's token";
+            else if (why.empty() && client_)
                 why = "another TrainDx client attached first";
             if (why.empty()) {
+                if (tcp_)
+                    wire::append_frame(peer->out, hello_frame(false));
                 client_ = std::move(peer);
                 become_client();
                 for (std::size_t f = 1; f < frames.size() && client_; ++f)

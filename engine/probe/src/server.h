@@ -44,7 +44,10 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    bool listen(const std::string& path, std::string* error);
+    // A Unix socket path, or "tcp://HOST:PORT" (port 0: any free one; path() says which).
+    bool listen(const std::string& address, std::string* error);
+    // A client must present this token in its hello (set before listen(); empty: none).
+    void set_token(std::string token) { token_ = std::move(token); }
     // Sends what is queued (the last frames, say FINISHED) for at most `flush`, then stops.
     void stop(std::chrono::milliseconds flush);
 
@@ -66,6 +69,11 @@ private:
         Keep keep = Keep::Nothing;
     };
 
+    // In time that does not depend on where the presented token differs.
+    bool token_matches(const std::string& presented) const;
+    bool listen_unix(const std::string& path, std::string* error);
+    bool listen_tcp(const std::string& host_port, std::string* error);
+    bool start_thread(std::string* error);
     void run();
     void drop_oldest_sample(); // with mutex_ held
     void accept_peers();
@@ -88,6 +96,8 @@ private:
     Handlers handlers_;
     Limits limits_;
     std::string path_;
+    bool tcp_ = false;
+    std::string token_;
     int listen_fd_ = -1;
     int wake_pipe_[2] = {-1, -1};
     std::thread thread_;

@@ -18,6 +18,9 @@
 // is held at a boundary waits for that hold to end. Environment:
 //   TRAINDX=off               the probe does nothing
 //   TRAINDX_LISTEN=PATH       listen on this Unix socket (default: the discovery directory)
+//   TRAINDX_LISTEN=tcp://HOST:PORT   listen on TCP instead (off by default); a client must
+//                             present the token: TRAINDX_TOKEN (16 characters or more), or a
+//                             random one the probe prints on stderr
 //   TRAINDX_WAIT=1            the constructor waits for a client (TRAINDX_WAIT_TIMEOUT s, default 30)
 //   TRAINDX_LAUNCHED=1        set by TrainDx when it launches the program: the probe then
 //                             ignores SIGPIPE (if the program left it at its default), so that
