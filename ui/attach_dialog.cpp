@@ -3,10 +3,13 @@
 #include <QDateTime>
 #include <QDialogButtonBox>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QTableView>
+#include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -105,6 +108,8 @@ AttachDialog::AttachDialog(QWidget* parent)
     , m_model(new ProbeListModel(this))
     , m_view(new QTableView(this))
     , m_status(new QLabel(this))
+    , m_address(new QLineEdit(this))
+    , m_token(new QLineEdit(this))
 {
     setWindowTitle(tr("Attach to a running training program"));
     resize(760, 320);
@@ -137,9 +142,38 @@ AttachDialog::AttachDialog(QWidget* parent)
         attach->setEnabled(probe && probe->ok);
     });
 
+    // A probe started with TRAINDX_LISTEN=tcp://…, on this machine or another.
+    m_address->setObjectName(QStringLiteral("remote-address"));
+    m_address->setPlaceholderText(tr("tcp://host:7777"));
+    m_token->setObjectName(QStringLiteral("remote-token"));
+    m_token->setEchoMode(QLineEdit::Password);
+    m_token->setPlaceholderText(tr("the token the probe printed, or $TRAINDX_TOKEN"));
+    m_token->setText(qEnvironmentVariable("TRAINDX_TOKEN"));
+    auto* remote = new QPushButton(tr("Attach &remote"), this);
+    remote->setObjectName(QStringLiteral("attach-remote"));
+    remote->setEnabled(false);
+    auto remoteReady = [this, remote] {
+        const QUrl url(m_address->text().trimmed());
+        remote->setEnabled(url.scheme() == QLatin1String("tcp") && !url.host().isEmpty() && url.port() > 0
+                           && !m_token->text().isEmpty());
+    };
+    connect(m_address, &QLineEdit::textChanged, this, remoteReady);
+    connect(m_token, &QLineEdit::textChanged, this, remoteReady);
+    connect(remote, &QPushButton::clicked, this, [this] {
+        m_chosen = m_address->text().trimmed();
+        accept();
+    });
+    auto* remoteRow = new QFormLayout;
+    auto* addressRow = new QHBoxLayout;
+    addressRow->addWidget(m_address, 2);
+    addressRow->addWidget(m_token, 3);
+    addressRow->addWidget(remote);
+    remoteRow->addRow(tr("On another machine:"), addressRow);
+
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_status);
+    layout->addLayout(remoteRow);
     layout->addWidget(buttons);
 
     connect(&m_watcher, &QFutureWatcher<QVector<discovery::ProbeInfo>>::finished, this, [this] {
@@ -154,6 +188,11 @@ AttachDialog::AttachDialog(QWidget* parent)
     connect(&m_timer, &QTimer::timeout, this, &AttachDialog::refresh);
     m_timer.start();
     refresh();
+}
+
+QString AttachDialog::token() const
+{
+    return m_token->text();
 }
 
 AttachDialog::~AttachDialog()

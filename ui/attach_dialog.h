@@ -1,5 +1,6 @@
 // File > Attach…: this user's running training programs whose probe is listening, with
-// what they are doing; refreshed every two seconds, asked off the UI thread.
+// what they are doing, refreshed every two seconds and asked off the UI thread; or a probe
+// on another machine, by its tcp:// address and token.
 #pragma once
 
 #include "discovery.h"
@@ -9,8 +10,9 @@
 #include <QFutureWatcher>
 #include <QTimer>
 
-class QTableView;
 class QLabel;
+class QLineEdit;
+class QTableView;
 
 namespace traindx {
 
@@ -38,7 +40,9 @@ public:
     explicit AttachDialog(QWidget* parent = nullptr);
     ~AttachDialog() override;
 
+    // A local socket, or "tcp://HOST:PORT" with token().
     QString socketPath() const { return m_chosen; }
+    QString token() const;
     ProbeListModel* model() const { return m_model; }
     void refresh();
 
@@ -46,6 +50,8 @@ private:
     ProbeListModel* m_model;
     QTableView* m_view;
     QLabel* m_status;
+    QLineEdit* m_address;
+    QLineEdit* m_token;
     QTimer m_timer;
     QFutureWatcher<QVector<discovery::ProbeInfo>> m_watcher;
     QString m_chosen;

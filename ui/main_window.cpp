@@ -140,6 +140,7 @@ void MainWindow::applySessionOptions()
     SessionOptions options;
     options.thresholds = ThresholdsDialog::fromSettings();
     options.breakOnSymptom = m_breakOnSymptomAction->isChecked();
+    options.token = m_token.isEmpty() ? qEnvironmentVariable("TRAINDX_TOKEN") : m_token;
     m_session->setOptions(options);
 }
 
@@ -243,11 +244,12 @@ void MainWindow::showAttachDialog()
 {
     AttachDialog dialog(this);
     if (dialog.exec() == QDialog::Accepted && !dialog.socketPath().isEmpty())
-        attach(dialog.socketPath());
+        attach(dialog.socketPath(), dialog.token());
 }
 
-void MainWindow::attach(const QString& socketPath)
+void MainWindow::attach(const QString& socketPath, const QString& token)
 {
+    m_token = token;
     m_console->clear();
     m_findingsSeen = 0;
     applySessionOptions();

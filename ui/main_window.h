@@ -31,7 +31,8 @@ public:
 
     void launch(const LaunchSpec& spec);
     void openRun(const QString& path);
-    void attach(const QString& socketPath);
+    // A local socket path, or "tcp://HOST:PORT" with the probe's token.
+    void attach(const QString& socketPath, const QString& token = QString());
     bool exportReport(const QString& path, QString* error);
     Session* session() const { return m_session; }
     HistogramPanel* histogramPanel() const { return m_histograms; }
@@ -91,6 +92,7 @@ private:
     QAction* m_stepBatchAction = nullptr;
     QAction* m_stopAction = nullptr;
     QAction* m_breakOnSymptomAction = nullptr;
+    QString m_token; // for a probe on TCP, as File > Attach was given it
 };
 
 } // namespace traindx

@@ -20,6 +20,9 @@
 #include <QTabWidget>
 #include <QApplication>
 #include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRegularExpression>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QMessageBox>
@@ -315,6 +318,56 @@ private Q_SLOTS:
         QVERIFY(trainer.waitForFinished(120000));
         QCOMPARE(trainer.exitCode(), 0);
         QVERIFY(trainer.readAllStandardOutput().contains("epoch 150/150"));
+    }
+
+    void attachToAProbeOnTcpWithItsToken()
+    {
+        const QString token = QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        QProcess trainer;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TRAINDX_LISTEN"), QStringLiteral("tcp://127.0.0.1:0"));
+        environment.insert(QStringLiteral("TRAINDX_TOKEN"), token);
+        trainer.setProcessEnvironment(environment);
+        trainer.start(test::builtProgram(QStringLiteral("traindx-zoo")),
+                      {QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("100000")});
+        QVERIFY(trainer.waitForStarted());
+        static const QRegularExpression listening(QStringLiteral("listening on (tcp://127\\.0\\.0\\.1:\\d+)"));
+        QString said;
+        QRegularExpressionMatch where;
+        while (!(where = listening.match(said)).hasMatch() && trainer.state() == QProcess::Running) {
+            trainer.waitForReadyRead(100);
+            said += QString::fromLocal8Bit(trainer.readAllStandardError());
+        }
+        QVERIFY2(where.hasMatch(), qPrintable(said));
+        QVERIFY2(!said.contains(token), "a token from the environment is never printed");
+
+        MainWindow window;
+        window.show();
+        AttachDialog dialog(&window);
+        dialog.show();
+        auto* address = dialog.findChild<QLineEdit*>(QStringLiteral("remote-address"));
+        auto* tokenField = dialog.findChild<QLineEdit*>(QStringLiteral("remote-token"));
+        auto* attachRemote = dialog.findChild<QPushButton*>(QStringLiteral("attach-remote"));
+        QVERIFY(address && tokenField && attachRemote);
+        tokenField->clear();
+        QVERIFY(!attachRemote->isEnabled());
+        address->setText(where.captured(1));
+        QVERIFY(!attachRemote->isEnabled()); // no token yet
+        tokenField->setText(token);
+        QVERIFY(attachRemote->isEnabled());
+        screenshot(dialog, QStringLiteral("attach-remote"));
+        attachRemote->click();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(dialog.socketPath(), where.captured(1));
+
+        window.attach(dialog.socketPath(), dialog.token());
+        const RunStatePtr attached = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.connected && s.epochEnds.size() >= 1 && !s.findings.isEmpty();
+        }, 20000);
+        QVERIFY2(attached, qPrintable(test::describe(*window.session()->state())));
+        QCOMPARE(attached->program.pid, trainer.processId());
+        window.session()->send(Command::Stop);
+        QVERIFY(trainer.waitForFinished(30000));
     }
 
     void thresholdsAreEditedInTheSettings()
