@@ -19,6 +19,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
@@ -108,8 +109,10 @@ void MainWindow::createActions()
     m_pauseAction = command(tr("&Pause"), Qt::Key_F6, Command::Pause, QStringLiteral("media-playback-pause"));
     m_stepEpochAction = command(tr("Step &epoch"), Qt::Key_F10, Command::StepEpoch, QStringLiteral("go-next"));
     m_stepBatchAction = command(tr("Step &batch"), Qt::Key_F11, Command::StepBatch, QStringLiteral("go-jump"));
-    m_stopAction = command(tr("&Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), Command::Stop,
-                           QStringLiteral("media-playback-stop"));
+    m_stopAction = run->addAction(QIcon::fromTheme(QStringLiteral("media-playback-stop")), tr("&Stop"), this,
+                                  &MainWindow::stopTrainer);
+    m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    m_stopAction->setObjectName(QStringLiteral("stop-action"));
     run->addSeparator();
     m_detachAction = run->addAction(QIcon::fromTheme(QStringLiteral("network-disconnect")), tr("&Detach"), this,
                                     [this] { m_session->detach(); });
@@ -247,8 +250,30 @@ void MainWindow::showAttachDialog()
         attach(dialog.socketPath(), dialog.token());
 }
 
+void MainWindow::stopTrainer()
+{
+    if (m_attached) {
+        // It was training before TrainDx came: ending it is rarely what a user attaching wants.
+        QMessageBox box(QMessageBox::Question, tr("Stop"), tr("Stop the training program?"), QMessageBox::NoButton, this);
+        box.setInformativeText(tr("TrainDx attached to it while it was training. Stop ends the program at its next "
+                                  "boundary; Detach lets it train on without TrainDx."));
+        box.setObjectName(QStringLiteral("stop-attached"));
+        QPushButton* stop = box.addButton(tr("&Stop the program"), QMessageBox::DestructiveRole);
+        QPushButton* detach = box.addButton(tr("&Detach"), QMessageBox::AcceptRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setDefaultButton(detach);
+        box.exec();
+        if (box.clickedButton() == detach)
+            m_session->detach();
+        if (box.clickedButton() != stop)
+            return;
+    }
+    m_session->send(Command::Stop);
+}
+
 void MainWindow::attach(const QString& socketPath, const QString& token)
 {
+    m_attached = true;
     m_token = token;
     m_console->clear();
     m_findingsSeen = 0;
@@ -299,6 +324,7 @@ bool MainWindow::exportReport(const QString& path, QString* error)
 
 void MainWindow::launch(const LaunchSpec& spec)
 {
+    m_attached = false;
     m_console->clear();
     m_findingsSeen = 0;
     applySessionOptions();

@@ -61,6 +61,8 @@ private:
     void showAttachDialog();
     void showExportReportDialog();
     void applySessionOptions();
+    // Run > Stop: asks first when the trainer was attached to, and offers Detach.
+    void stopTrainer();
 
     Session* m_session;
     RunStatePtr m_state;
@@ -93,6 +95,7 @@ private:
     QAction* m_stopAction = nullptr;
     QAction* m_breakOnSymptomAction = nullptr;
     QString m_token; // for a probe on TCP, as File > Attach was given it
+    bool m_attached = false; // the trainer of this session was running before TrainDx came
 };
 
 } // namespace traindx

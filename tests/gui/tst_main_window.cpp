@@ -16,7 +16,9 @@
 #include "session_waiter.h"
 #include "thresholds_dialog.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QTabWidget>
 #include <QApplication>
 #include <QLabel>
@@ -313,7 +315,30 @@ private Q_SLOTS:
         QVERIFY(window.curvesPanel()->lossPlot()->pointCount(QStringLiteral("batch loss")) >= 2 * 125); // the history arrived
         screenshot(window, QStringLiteral("attached"));
 
-        window.session()->detach();
+        // Stop on a trainer TrainDx attached to asks first, and offers Detach.
+        auto* stop = window.findChild<QAction*>(QStringLiteral("stop-action"));
+        QVERIFY(stop);
+        auto answer = [](const QString& button) {
+            QTimer::singleShot(200, [button] {
+                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                if (!box)
+                    return;
+                if (button.isEmpty()) {
+                    box->button(QMessageBox::Cancel)->click();
+                    return;
+                }
+                screenshot(*box, QStringLiteral("stop-attached"));
+                for (QAbstractButton* b : box->buttons())
+                    if (b->text() == button)
+                        b->click();
+            });
+        };
+        answer(QString()); // Cancel
+        stop->trigger();
+        QTest::qWait(300);
+        QVERIFY(window.session()->state()->connected); // cancelled: nothing happened
+        answer(QStringLiteral("&Detach"));
+        stop->trigger();
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Detached; }, 5000));
         QVERIFY(trainer.waitForFinished(120000));
         QCOMPARE(trainer.exitCode(), 0);
