@@ -19,6 +19,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QMessageBox>
+
+#include <algorithm>
 #include <QPushButton>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -443,7 +445,17 @@ void MainWindow::updateStatus()
         text = tr("Recorded run (%1 findings)").arg(s.findings.size());
         break;
     }
+    const bool over = s.state == TrainerState::Finished || s.state == TrainerState::Crashed
+        || s.state == TrainerState::Detached || s.state == TrainerState::Replay;
+    const bool faulty = std::any_of(s.findings.cbegin(), s.findings.cend(), [](const Finding& f) { return f.isFault(); });
+    const QString unjudged = over && !faulty ? s.notDiagnosedReason() : QString();
+    if (!unjudged.isEmpty())
+        text += tr(" — not diagnosed: %1").arg(unjudged); // never a silent "healthy" for a run nobody watched
+    else if (over && s.state != TrainerState::Crashed && s.findings.isEmpty())
+        text += tr(" — healthy");
+    m_stateLabel->setStyleSheet(unjudged.isEmpty() ? QString() : QStringLiteral("color: #b00020"));
     m_stateLabel->setText(text);
+    m_stateLabel->setToolTip(text); // the status bar may cut it
     const bool live = s.state == TrainerState::Running || s.state == TrainerState::Held;
     if (live && !(s.state == TrainerState::Held && s.heldAtEpochEnd))
         m_positionLabel->setText(tr("epoch %1 · batch %2 · step %3").arg(s.epoch + 1).arg(s.batch).arg(s.step));

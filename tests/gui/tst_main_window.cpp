@@ -192,6 +192,25 @@ private Q_SLOTS:
         screenshot(window, QStringLiteral("replayed-run"));
     }
 
+    void aRunNobodyWatchedSaysNotDiagnosed()
+    {
+        MainWindow window;
+        window.show();
+        LaunchSpec spec;
+        spec.program = QStringLiteral("/usr/bin/env"); // the launcher turns the probe on; the program turns it off
+        spec.arguments = {QStringLiteral("TRAINDX=off"), test::builtProgram(QStringLiteral("traindx-zoo")),
+                          QStringLiteral("so31880720"), QStringLiteral("--epochs"), QStringLiteral("2")};
+        window.launch(spec);
+        QVERIFY2(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 60000),
+                 qPrintable(test::describe(*window.session()->state())));
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        auto* state = window.findChild<QLabel*>(QStringLiteral("trainer-state"));
+        QVERIFY(state);
+        QVERIFY2(state->text().contains(QStringLiteral("not diagnosed")), qPrintable(state->text()));
+        QVERIFY(!state->text().contains(QStringLiteral("healthy")));
+        screenshot(window, QStringLiteral("not-diagnosed"));
+    }
+
     void graphHighlightsTheLayerTheDiagnosisNames()
     {
         MainWindow window;
