@@ -223,6 +223,10 @@ void HeadlessRun::onState(const RunStatePtr& state)
         m_printed.insert(finding.key());
         out() << QStringLiteral("[%1 s] ").arg(finding.seconds, 0, 'f', 2) << finding.oneLine() << "\n";
     }
+    if (state->windowSteps > 0 && !m_windowsSaid && !state->epochEnds.isEmpty()) {
+        m_windowsSaid = true;
+        out() << "the program ends no epochs itself: the probe closes one every " << state->windowSteps << " steps\n";
+    }
     for (; m_epochsPrinted < state->epochEnds.size(); ++m_epochsPrinted) {
         const Snapshot& s = *state->snapshots[state->epochEnds[m_epochsPrinted]];
         QString line = QStringLiteral("epoch %1").arg(s.epoch + 1);
@@ -360,6 +364,8 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     QJsonObject coverage;
     coverage.insert(QStringLiteral("probe_connected"), !state.program.protocol.isEmpty());
     coverage.insert(QStringLiteral("epochs_seen"), state.epochEnds.size());
+    if (state.windowSteps > 0)
+        coverage.insert(QStringLiteral("epochs_closed_by_probe_every_steps"), state.windowSteps);
     coverage.insert(QStringLiteral("steps_seen"), state.points.size());
     coverage.insert(QStringLiteral("last_step"), state.points.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(state.points.last().step + 1));
     coverage.insert(QStringLiteral("snapshots_dropped_by_probe"), state.dropped);

@@ -53,6 +53,7 @@ private:
     bool m_done = false;
     int m_interruptedBy = 0;
     bool m_recordingProblemSaid = false;
+    bool m_windowsSaid = false;
     QuitSignals m_quitSignals;
 };
 

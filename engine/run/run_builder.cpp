@@ -269,6 +269,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         state_.loopSeconds += in.loop_seconds();
         if (in.eval_mode())
             ++state_.evalModeSnapshots;
+        if (in.kind() == wire::Snapshot::EPOCH_END)
+            state_.windowSteps = std::max(0, in.window_steps());
         if (stepCounter(in.step()) >= state_.step) {
             state_.step = stepCounter(in.step());
             state_.epoch = counter(in.epoch()) + (in.kind() == wire::Snapshot::EPOCH_END ? 1 : 0);

@@ -196,6 +196,8 @@ struct RunState {
     qint64 dropped = 0;
     int evalModeSnapshots = 0; // snapshots sent while the model was in evaluation mode at a step
     double probeSeconds = 0, loopSeconds = 0;
+    // > 0: the program ends no epochs itself; the probe closes one every this many steps.
+    int windowSteps = 0;
     bool heldAtEpochEnd = false;
     bool heldInBackward = false;
     NonFiniteGradient nonFiniteGradient;

@@ -173,6 +173,31 @@ private Q_SLOTS:
         QCOMPARE(ends, (QVector<long long> {50, 100}));
     }
 
+    void aLoopThatEndsNoEpochGetsWindowsOfItsOwn()
+    {
+        QTemporaryDir dir;
+        const std::string socket = dir.filePath(QStringLiteral("windows.sock")).toStdString();
+        auto model = std::make_shared<PlainNet>();
+        traindx::Probe probe(model, traindx::ProbeOptions().listen(socket)); // no steps_per_epoch, no end_epoch()
+        QVERIFY(probe.active());
+        torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05));
+        probe.watch(optimizer);
+        for (int i = 0; i < 12000; ++i) {
+            optimizer.zero_grad();
+            const torch::Tensor loss = model->forward(torch::randn({4, 6})).pow(2).mean();
+            loss.backward();
+            optimizer.step();
+            probe.step(loss);
+        }
+        QVector<long long> ends;
+        for (const auto& frame : greeting(socket))
+            if (frame.has_snapshot() && frame.snapshot().kind() == traindx::wire::Snapshot::EPOCH_END) {
+                QCOMPARE(frame.snapshot().window_steps(), 5000);
+                ends.append(frame.snapshot().step());
+            }
+        QCOMPARE(ends, (QVector<long long> {5000, 10000}));
+    }
+
     void aModelTooLargeForOneFrameArrivesWhole()
     {
         // 1100 ReLU layers of 4096 units: each epoch end's unit activity alone is 18 MB,

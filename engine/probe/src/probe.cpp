@@ -123,7 +123,8 @@ public:
     void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
     void step(double loss, std::optional<double> accuracy);
     void observe_loss(const torch::Tensor& loss);
-    void end_epoch(const std::map<std::string, double>& metrics);
+    // `window` > 0: the probe closes a window of that many steps itself; 0: the program ended an epoch.
+    void end_epoch(const std::map<std::string, double>& metrics, int window = 0);
     void tap(const std::string& name, const torch::Tensor& tensor, Activation activation);
     bool stop_requested();
     void fail(const char* where, const char* what);
@@ -168,6 +169,9 @@ private:
     void flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot);
     double learning_rate() const;
     void boundary(probe::Boundary where);
+    // Steps per epoch when the probe closes them itself (ProbeOptions::steps_per_epoch, or
+    // automatic windows for a loop that ends none), else 0.
+    int window_steps();
     void on_hold(bool held, const probe::HoldGate::Position& position);
 
     std::shared_ptr<torch::nn::Module> model_;
@@ -208,6 +212,11 @@ private:
     std::vector<std::string> loss_graph_;
     bool stop_polled_ = false;
     bool failed_ = false;
+    bool program_ends_epochs_ = false;
+    int auto_window_ = 0;
+    static constexpr long long kAutoWindowMostSteps = 5000;
+    static constexpr long long kAutoWindowFewestSteps = 200;
+    static constexpr double kAutoWindowSeconds = 20.0;
 };
 
 Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options)
@@ -663,15 +672,33 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
         ++batch_;
     }
     boundary(probe::Boundary::Batch);
-    if (options_.steps_per_epoch() > 0 && batch_ >= options_.steps_per_epoch())
-        end_epoch({});
+    if (const int window = window_steps(); window > 0 && batch_ >= window)
+        end_epoch({}, window);
 }
 
-void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics)
+int Probe::Impl::window_steps()
 {
+    if (options_.steps_per_epoch() > 0)
+        return options_.steps_per_epoch();
+    if (program_ends_epochs_)
+        return 0;
+    // A loop that has ended no epoch after a good while never will: the probe closes
+    // windows of as many steps as it has seen so far, so the epoch-level checks run.
+    if (auto_window_ == 0
+        && (step_ >= kAutoWindowMostSteps
+            || (step_ >= kAutoWindowFewestSteps && clock_.loop_seconds(Clock::now()) >= kAutoWindowSeconds)))
+        auto_window_ = int(step_);
+    return auto_window_;
+}
+
+void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics, int window)
+{
+    if (window == 0)
+        program_ends_epochs_ = true;
     {
         Meter meter(*this);
         wire::Snapshot snapshot;
+        snapshot.set_window_steps(window);
         for (const auto& [name, value] : metrics)
             (*snapshot.mutable_metrics())[name] = value;
         auto& all = *snapshot.mutable_metrics();

@@ -63,7 +63,9 @@ public:
     // Overrides TRAINDX_LISTEN.
     ProbeOptions& listen(std::string path) { listen_ = std::move(path); return *this; }
     // For a loop without epochs (train until the loss is small): every `steps` steps the
-    // probe ends an epoch itself, as end_epoch() with no metrics would. 0: off.
+    // probe ends an epoch itself, as end_epoch() with no metrics would. 0: automatic — a
+    // loop that has called no end_epoch() after 5000 steps, or after 200 steps and 20 s,
+    // gets windows of that many steps.
     ProbeOptions& steps_per_epoch(int steps) { steps_per_epoch_ = steps; return *this; }
 
     const std::string& name() const { return name_; }
