@@ -86,6 +86,7 @@ Model convert(const wire::Model& in)
     out.probeBatchSize = in.probe_batch_size();
     for (const auto& node : in.loss_graph())
         out.lossGraph.append(QString::fromStdString(node));
+    out.lossAdversarial = in.loss_adversarial();
     for (const auto& layer : in.layers()) {
         Layer l;
         l.id = layer.id();

@@ -133,6 +133,7 @@ struct Model {
     qint64 parameterCount = 0;
     int probeBatchSize = 0;
     QStringList lossGraph; // autograd nodes from the loss back to a parameterised layer
+    bool lossAdversarial = false; // the loss followed is one of several pushing against each other
 
     const Layer* layer(int id) const { return id >= 0 && id < layers.size() ? &layers[id] : nullptr; }
     // The leaf layers in forward order (or discovery order when unknown).

@@ -64,6 +64,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("program");
         QTest::newRow("cnn") << QStringLiteral("traindx-example-cnn");
         QTest::newRow("regression") << QStringLiteral("traindx-example-regression");
+        QTest::newRow("gan") << QStringLiteral("traindx-example-gan");
     }
 
     void asWrittenIsHealthy()

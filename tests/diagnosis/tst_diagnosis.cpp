@@ -398,6 +398,16 @@ private Q_SLOTS:
         QVERIFY2(!s.has(Symptom::LossNotDecreasing) && !s.has(Symptom::AccuracyNotIncreasing), qPrintable(s.symptoms()));
     }
 
+    void anAdversarialLossIsNotExpectedToFall()
+    {
+        // A GAN's losses push against each other: a flat or rising one is no symptom.
+        Stream s(reluMlp(), QStringLiteral("cross_entropy"));
+        s.run.model.lossAdversarial = true;
+        for (int epoch = 0; epoch < 6; ++epoch)
+            s.feed(s.snapshot(true), 1.386 + 0.3 * (epoch % 2));
+        QVERIFY2(!s.has(Symptom::LossNotDecreasing) && !s.has(Symptom::OscillatingLoss), qPrintable(s.symptoms()));
+    }
+
     void flatHighLossIsNotDecreasing()
     {
         Stream s(reluMlp(), QStringLiteral("cross_entropy"));

@@ -246,6 +246,54 @@ private Q_SLOTS:
         QCOMPARE(dead, 1100);
     }
 
+    void twoModelsAndNamedLossesInOneProbe()
+    {
+        QTemporaryDir dir;
+        const std::string socket = dir.filePath(QStringLiteral("gan.sock")).toStdString();
+        PlainNet generator, discriminator;
+        traindx::Probe probe(generator, traindx::ProbeOptions().name("generator").listen(socket)
+                                            .objective("d_loss", traindx::Objective::Adversarial));
+        QVERIFY(probe.active());
+        probe.add_model("discriminator", discriminator);
+        torch::optim::SGD g_optimizer(generator.parameters(), torch::optim::SGDOptions(0.01));
+        torch::optim::SGD d_optimizer(discriminator.parameters(), torch::optim::SGDOptions(0.01));
+        probe.watch(g_optimizer);
+        probe.watch(d_optimizer);
+        for (int i = 0; i < 3; ++i) {
+            g_optimizer.zero_grad();
+            d_optimizer.zero_grad();
+            const torch::Tensor d_loss = discriminator.forward(torch::randn({8, 6})).pow(2).mean();
+            const torch::Tensor g_loss = generator.forward(torch::randn({8, 6})).pow(2).mean() + 100;
+            (d_loss + g_loss).backward();
+            g_optimizer.step();
+            d_optimizer.step();
+            probe.step({{"d_loss", d_loss}, {"g_loss", g_loss}});
+        }
+        probe.add_model("late", discriminator); // after the first step: said and ignored
+        probe.end_epoch();
+
+        traindx::wire::Model description;
+        QVector<double> losses;
+        for (const auto& frame : greeting(socket)) {
+            if (frame.has_model())
+                description = frame.model();
+            if (frame.has_snapshot())
+                for (const auto& point : frame.snapshot().points())
+                    losses.append(point.loss());
+        }
+        QStringList paths;
+        for (const auto& layer : description.layers())
+            paths.append(QString::fromStdString(layer.path()));
+        QCOMPARE(paths, (QStringList {QString(), QStringLiteral("fc1"), QStringLiteral("fc2"), QStringLiteral("discriminator"),
+                                      QStringLiteral("discriminator.fc1"), QStringLiteral("discriminator.fc2")}));
+        QCOMPARE(description.parameter_count(), 2 * (6 * 12 + 12 + 12 * 3 + 3));
+        // The curves follow the minimised loss (g_loss, every value above 100), not d_loss.
+        QCOMPARE(losses.size(), 3);
+        for (double loss : losses)
+            QVERIFY(loss > 100);
+        QVERIFY(!description.loss_adversarial());
+    }
+
     void aSecondProbeInTheProcessSaysItIsOff()
     {
         QTemporaryDir dir;

@@ -13,8 +13,8 @@ class LossNotDecreasingRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
-        if (!o.snapshot || !o.snapshot->epochEnd)
-            return;
+        if (!o.snapshot || !o.snapshot->epochEnd || o.run.model.lossAdversarial)
+            return; // a loss that pushes against another (a GAN's) is not expected to fall
         const int window = std::max(1, int(o.thresholds[QStringLiteral("progress_window_epochs")]));
         const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
         if (loss.size() <= window) {

@@ -15,8 +15,8 @@ class OscillatingLossRule : public Rule {
 public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
-        if (!o.snapshot || !o.snapshot->epochEnd)
-            return;
+        if (!o.snapshot || !o.snapshot->epochEnd || o.run.model.lossAdversarial)
+            return; // a loss that pushes against another (a GAN's) is not expected to fall
         const int windows = std::max(4, int(o.thresholds[QStringLiteral("oscillation_windows")]));
         catchUp(o.run.points);
         const int finite = int(m_prefix.size()) - 1;

@@ -50,6 +50,7 @@ void GradientHooks::begin_step()
     step_sum_of_squares = 0;
     step_measured = false;
     sentinel_norm = -1;
+    sentinel_sum = torch::Tensor();
 }
 
 void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
@@ -62,8 +63,13 @@ void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
         first_broken = !finite;
     step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
     step_measured = true;
-    if (index == sentinel)
-        sentinel_norm = std::sqrt(sum);
+    if (index == sentinel) {
+        // Every backward of the step counts (a GAN's generator loss reaches the discriminator
+        // after its optimizer stepped): only gradients older than the step are accumulation.
+        const torch::Tensor contribution = gradient.detach();
+        sentinel_sum = sentinel_sum.defined() ? sentinel_sum + contribution : contribution.clone();
+        sentinel_norm = std::sqrt(sum_of_squares(sentinel_sum));
+    }
     if (!finite && !held && break_on_nonfinite.load() && on_nonfinite) {
         held = true;
         on_nonfinite(watch, first_broken);

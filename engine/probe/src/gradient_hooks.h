@@ -50,7 +50,8 @@ struct GradientHooks {
     bool step_measured = false;
     bool held = false; // the run's first non-finite gradient was reported; later ones are not
     std::size_t sentinel = kNone; // the smallest parameter the optimizer updates
-    double sentinel_norm = -1;
+    double sentinel_norm = -1;     // of the sum of this step's contributions to the sentinel
+    torch::Tensor sentinel_sum;
     std::function<void(const Watch& watch, bool forward)> on_nonfinite;
 };
 

@@ -86,8 +86,38 @@ ModelWalk::ModelWalk(std::shared_ptr<torch::nn::Module> root)
     }
     for (std::size_t i = 0; i < order.size(); ++i) {
         layers_[order[i]].index = int(i);
+        layers_[order[i]].forward_known = sequential_;
         if (sequential_ && i > 0)
             edges_.emplace_back(order[i - 1], order[i]);
+    }
+}
+
+void ModelWalk::add_model(const std::string& name, std::shared_ptr<torch::nn::Module> model)
+{
+    int next_index = 0;
+    for (const auto& layer : layers_)
+        next_index = std::max(next_index, layer.index + 1);
+    std::unordered_map<std::string, int> by_path;
+    std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules {{name, model}};
+    for (const auto& item : model->named_modules("", /*include_self=*/false))
+        modules.emplace_back(name + "." + item.key(), item.value());
+    for (const auto& [path, module] : modules) {
+        LayerInfo layer;
+        layer.id = int(layers_.size());
+        layer.path = path;
+        layer.module = module;
+        layer.type = type_name(*module);
+        layer.options = options_text(*module);
+        layer.leaf = module->children().empty();
+        const auto parent = by_path.find(parent_path(path));
+        layer.parent = parent == by_path.end() ? 0 : parent->second;
+        for (const auto& parameter : module->named_parameters(/*recurse=*/false))
+            layer.parameters.emplace_back(parameter.key(), parameter.value());
+        if (layer.leaf)
+            layer.index = next_index++;
+        by_path[path] = layer.id;
+        by_module_[module.get()] = layer.id;
+        layers_.push_back(std::move(layer));
     }
 }
 
@@ -109,6 +139,7 @@ int ModelWalk::add_tap(const std::string& path, const std::string& type, const s
     layer.options = options;
     layer.function = function;
     layer.parent = follows >= 0 ? std::max(0, layers_[follows].parent) : 0;
+    layer.forward_known = follows >= 0 && layers_[follows].forward_known;
     const int after = follows >= 0 ? last_index_within(follows) : -1;
     if (after >= 0) {
         layer.index = after + 1;
@@ -218,7 +249,7 @@ void ModelWalk::describe(wire::Model* model) const
         layer->set_function(info.function);
         layer->set_parent(info.parent);
         layer->set_leaf(info.leaf);
-        layer->set_in_forward_order(sequential_ && info.index >= 0);
+        layer->set_in_forward_order(info.forward_known && info.index >= 0);
         for (const auto& [name, tensor] : info.parameters) {
             auto* shape = layer->add_parameters();
             shape->set_name(name);

@@ -22,6 +22,7 @@ struct LayerInfo {
     std::string path;
     std::string type;
     std::string options;
+    bool forward_known = false; // its place in forward order comes from a Sequential
     std::string function; // a tapped function's name in the program ("torch::relu"), else empty
     std::shared_ptr<torch::nn::Module> module; // null for a tapped tensor without a module
     std::vector<std::pair<std::string, torch::Tensor>> parameters; // the module's own, not its children's
@@ -37,6 +38,8 @@ public:
     // Activations of every layer can be captured by the probe-batch pass.
     bool sequential() const { return sequential_; }
     int find(const std::string& path) const;
+    // Another model's layers, appended under `name` (ids of the layers already there stay).
+    void add_model(const std::string& name, std::shared_ptr<torch::nn::Module> model);
     // A layer for a tensor tapped in forward(). With `follows` a layer, it takes the next
     // place in forward order after that layer (after its last leaf when it has children).
     int add_tap(const std::string& path, const std::string& type, const std::string& options,

@@ -123,6 +123,8 @@ public:
     void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
     void step(double loss, std::optional<double> accuracy);
     void observe_loss(const torch::Tensor& loss);
+    void step_named(const std::map<std::string, torch::Tensor>& losses, std::optional<double> accuracy);
+    void add_model(const std::string& name, std::shared_ptr<torch::nn::Module> model);
     // `window` > 0: the probe closes a window of that many steps itself; 0: the program ended an epoch.
     void end_epoch(const std::map<std::string, double>& metrics, int window = 0);
     void tap(const std::string& name, const torch::Tensor& tensor, Activation activation);
@@ -146,7 +148,8 @@ private:
 
     void send_model();
     void send_initial_snapshot();
-    void watch_gradients();
+    // Hooks on the trainable parameters of the layers from `first_layer` on.
+    void watch_gradients(std::size_t first_layer = 0);
     // Picks the sentinel among the parameters the optimizer updates (all, when none is watched).
     void choose_sentinel();
     // ||p.grad|| of the sentinel over what this step's backward produced for it; 0 when unknown.
@@ -175,6 +178,7 @@ private:
     void on_hold(bool held, const probe::HoldGate::Position& position);
 
     std::shared_ptr<torch::nn::Module> model_;
+    std::vector<std::shared_ptr<torch::nn::Module>> models_ {model_}; // model_ and those added
     ProbeOptions options_;
     probe::ModelWalk walk_;
     probe::HoldGate gate_;
@@ -213,6 +217,7 @@ private:
     bool stop_polled_ = false;
     bool failed_ = false;
     bool program_ends_epochs_ = false;
+    bool loss_adversarial_ = false; // the loss the curves follow is not expected to fall
     int auto_window_ = 0;
     static constexpr long long kAutoWindowMostSteps = 5000;
     static constexpr long long kAutoWindowFewestSteps = 200;
@@ -246,12 +251,12 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
     watch_gradients();
 }
 
-void Probe::Impl::watch_gradients()
+void Probe::Impl::watch_gradients(std::size_t first_layer)
 {
-    for (const auto& layer : walk_.layers())
-        for (const auto& [name, tensor] : layer.parameters)
+    for (std::size_t id = first_layer; id < walk_.layers().size(); ++id)
+        for (const auto& [name, tensor] : walk_.layers()[id].parameters)
             if (tensor.requires_grad()) {
-                probe::GradientHooks::watch(hooks_, layer.id, name, tensor);
+                probe::GradientHooks::watch(hooks_, int(id), name, tensor);
                 watched_.push_back(tensor);
             }
     hooks_->on_nonfinite = [this](const probe::GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
@@ -383,6 +388,7 @@ void Probe::Impl::send_model()
     model->set_name(options_.name());
     model->set_loss(loss_name(options_.loss()));
     model->set_loss_kind(loss_kind(options_.loss()));
+    model->set_loss_adversarial(loss_adversarial_);
     for (const auto& node : loss_graph_)
         model->add_loss_graph(node);
     if (optimizer_) {
@@ -410,9 +416,10 @@ double Probe::Impl::learning_rate() const
 void Probe::Impl::watch(const torch::optim::Optimizer& optimizer)
 {
     Meter meter(*this);
-    optimizer_ = &optimizer;
-    optimizer_name_ = optimizer_name(optimizer);
-    optimized_.clear();
+    if (!optimizer_) { // the first optimizer's learning rate and type are the ones reported
+        optimizer_ = &optimizer;
+        optimizer_name_ = optimizer_name(optimizer);
+    }
     for (const auto& group : optimizer.param_groups())
         for (const auto& parameter : group.params())
             optimized_.insert(parameter.unsafeGetTensorImpl());
@@ -646,8 +653,9 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             epoch_accuracy_sum_ += *accuracy;
             ++epoch_accuracy_count_;
         }
-        if (!model_->is_training())
-            eval_mode_seen_ = true;
+        for (const auto& model : models_)
+            if (!model->is_training())
+                eval_mode_seen_ = true;
         if (std::isfinite(loss)) {
             epoch_loss_sum_ += loss;
             ++epoch_loss_count_;
@@ -730,6 +738,49 @@ void Probe::Impl::tap(const std::string& name, const torch::Tensor& tensor, Acti
         update_ratio_.resize(walk_.layers().size(), -1.0);
         send_model();
     }
+}
+
+void Probe::Impl::add_model(const std::string& name, std::shared_ptr<torch::nn::Module> model)
+{
+    if (initial_sent_ || step_ > 0) {
+        tell("add_model(\"" + name + "\") after the first step is ignored: add every model before training");
+        return;
+    }
+    if (!model)
+        return;
+    Meter meter(*this);
+    const std::size_t first = walk_.layers().size();
+    walk_.add_model(name, model);
+    models_.push_back(std::move(model));
+    update_ratio_.resize(walk_.layers().size(), -1.0);
+    watch_gradients(first);
+    send_model();
+}
+
+void Probe::Impl::step_named(const std::map<std::string, torch::Tensor>& losses, std::optional<double> accuracy)
+{
+    if (losses.empty())
+        return;
+    const auto adversarial = [this](const std::string& name) {
+        const auto found = options_.objectives().find(name);
+        return found != options_.objectives().end() && found->second == Objective::Adversarial;
+    };
+    auto followed = losses.begin();
+    for (auto it = losses.begin(); it != losses.end(); ++it)
+        if (!adversarial(it->first)) {
+            followed = it;
+            break;
+        }
+    double value = followed->second.defined() ? followed->second.item<double>() : std::nan("");
+    for (const auto& [name, loss] : losses)
+        if (const double v = loss.defined() ? loss.item<double>() : std::nan(""); !std::isfinite(v))
+            value = v; // a broken loss is the step's news, whichever it is
+    if (!loss_graph_seen_ && adversarial(followed->first) != loss_adversarial_) {
+        loss_adversarial_ = adversarial(followed->first);
+        send_model();
+    }
+    observe_loss(followed->second);
+    step(value, accuracy);
 }
 
 void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
@@ -857,6 +908,16 @@ void Probe::step(const torch::Tensor& loss, std::optional<double> accuracy)
 void Probe::step(double loss, std::optional<double> accuracy)
 {
     TRAINDX_GUARDED("step()", impl_->step(loss, accuracy));
+}
+
+void Probe::step(const std::map<std::string, torch::Tensor>& losses, std::optional<double> accuracy)
+{
+    TRAINDX_GUARDED("step()", impl_->step_named(losses, accuracy));
+}
+
+void Probe::add_model_ptr(const std::string& name, std::shared_ptr<torch::nn::Module> model)
+{
+    TRAINDX_GUARDED("add_model()", impl_->add_model(name, std::move(model)));
 }
 
 void Probe::end_epoch(const std::map<std::string, double>& metrics)

@@ -50,6 +50,10 @@ enum class Loss { Unspecified, BCE, BCEWithLogits, CrossEntropy, NLL, MSE, L1, S
 // zeros); None: the module's own output, nothing applied.
 enum class Activation { Unspecified, None, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU, ELU, MaxPool, AvgPool };
 
+// What a named loss is expected to do (Probe::step with several losses): fall, or not —
+// a GAN's generator and discriminator losses push against each other.
+enum class Objective { Minimise, Adversarial };
+
 class ProbeOptions {
 public:
     ProbeOptions& name(std::string value) { name_ = std::move(value); return *this; }
@@ -67,6 +71,8 @@ public:
     // loop that has called no end_epoch() after 5000 steps, or after 200 steps and 20 s,
     // gets windows of that many steps.
     ProbeOptions& steps_per_epoch(int steps) { steps_per_epoch_ = steps; return *this; }
+    // A named loss not expected to fall (Objective::Adversarial): the progress checks leave it out.
+    ProbeOptions& objective(const std::string& loss, Objective value) { objectives_[loss] = value; return *this; }
 
     const std::string& name() const { return name_; }
     Loss loss() const { return loss_; }
@@ -75,6 +81,7 @@ public:
     int history() const { return history_; }
     const std::string& listen() const { return listen_; }
     int steps_per_epoch() const { return steps_per_epoch_; }
+    const std::map<std::string, Objective>& objectives() const { return objectives_; }
 
 private:
     std::string name_;
@@ -84,6 +91,7 @@ private:
     int history_ = 512;
     std::string listen_;
     int steps_per_epoch_ = 0;
+    std::map<std::string, Objective> objectives_;
 };
 
 class TRAINDX_PROBE_API Probe {
@@ -112,7 +120,27 @@ public:
     Probe(const Probe&) = delete;
     Probe& operator=(const Probe&) = delete;
 
-    // Learning rate and optimizer type for the learning-rate checks.
+    // Another model the same loop trains (a GAN's discriminator), before the first step:
+    // its layers join the probe's under `name` ("discriminator.fc1"); the first model's
+    // keep their own names.
+    template <typename ModuleType>
+    void add_model(const std::string& name, const torch::nn::ModuleHolder<ModuleType>& model)
+    {
+        add_model_ptr(name, std::static_pointer_cast<torch::nn::Module>(model.ptr()));
+    }
+    template <typename ModuleType, typename = std::enable_if_t<std::is_base_of_v<torch::nn::Module, ModuleType>>>
+    void add_model(const std::string& name, const std::shared_ptr<ModuleType>& model)
+    {
+        add_model_ptr(name, std::static_pointer_cast<torch::nn::Module>(model));
+    }
+    template <typename ModuleType, typename = std::enable_if_t<std::is_base_of_v<torch::nn::Module, ModuleType>>>
+    void add_model(const std::string& name, ModuleType& model)
+    {
+        add_model_ptr(name, std::shared_ptr<torch::nn::Module>(std::shared_ptr<torch::nn::Module>(), &model));
+    }
+
+    // Learning rate and optimizer type for the learning-rate checks; call it once per
+    // optimizer (the first one's learning rate is the one reported).
     void watch(const torch::optim::Optimizer& optimizer);
     // A sample of the training data: its ranges feed the data checks, and its first rows
     // are the fixed probe batch whose activations are captured at each epoch end.
@@ -121,6 +149,10 @@ public:
     // the loop at this batch boundary.
     void step(const torch::Tensor& loss, std::optional<double> accuracy = std::nullopt);
     void step(double loss, std::optional<double> accuracy = std::nullopt);
+    // Several named losses of one step: probe.step({{"d_loss", d}, {"g_loss", g}}). The
+    // curves follow the first one (by name) that is minimised, or the first one when all
+    // are adversarial; any loss that is not finite is reported as the step's loss.
+    void step(const std::map<std::string, torch::Tensor>& losses, std::optional<double> accuracy = std::nullopt);
     // At the end of each epoch, with any metrics the program computed ("val_loss", …).
     // May block while TrainDx holds the loop at this epoch boundary.
     void end_epoch(const std::map<std::string, double>& metrics = {});
@@ -140,6 +172,7 @@ public:
 
 private:
     Probe(std::shared_ptr<torch::nn::Module> model, ProbeOptions options, int);
+    void add_model_ptr(const std::string& name, std::shared_ptr<torch::nn::Module> model);
 
     std::unique_ptr<Impl> impl_;
 };
