@@ -1,4 +1,5 @@
 // traindx-cli: TrainDx without a window, for terminals and CI.
+#include "cli_compare.h"
 #include "cli_run.h"
 #include "rule.h"
 
@@ -13,6 +14,7 @@ const char* const kUsage = R"(usage:
   traindx-cli attach PID|SOCKET|tcp://HOST:PORT [OPTIONS]
                                                    diagnose a running training program
   traindx-cli replay FILE [OPTIONS]                diagnose a recorded run (.traindx)
+  traindx-cli compare A.traindx B.traindx          what run B fixed, broke and shares with run A
   traindx-cli thresholds                           list the diagnosis thresholds
   traindx-cli rules                                list the diagnosis rules
 
@@ -28,7 +30,8 @@ options:
   --show-output            pass the trainer's output through to stderr
   --token TOKEN            the token of a probe listening on TCP (default: $TRAINDX_TOKEN)
 
-exit code: 0 healthy, 1 findings, 2 usage or launch error, 3 trainer crashed
+exit code: 0 healthy, 1 findings, 2 usage or launch error, 3 trainer crashed,
+           4 not diagnosed; compare: 0 when B has no fault A lacked, 1 when it has
 )";
 
 } // namespace
@@ -71,6 +74,14 @@ int main(int argc, char** argv)
                 << (rule->thresholds.isEmpty() ? QString() : QStringLiteral(" [%1]").arg(rule->thresholds.join(QStringLiteral(", "))))
                 << "\n";
         return 0;
+    }
+    if (command == QLatin1String("compare")) {
+        if (arguments.size() != 3) {
+            err << "traindx-cli: compare takes two run files\n\n" << kUsage;
+            return traindx::cli::UsageError;
+        }
+        QTextStream out(stdout);
+        return traindx::cli::compareRuns(arguments[1], arguments[2], out, err);
     }
     if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
         QTextStream(stdout) << kUsage;

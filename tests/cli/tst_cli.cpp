@@ -474,6 +474,35 @@ private Q_SLOTS:
         QVERIFY2(last >= 6, qPrintable(QStringLiteral("the trainer stopped after epoch %1").arg(last)));
         QVERIFY(before >= 2);
     }
+
+    // A buggy zoo program and its fixed twin, recorded, then compared both ways round.
+    void compareNamesWhatTheFixedTwinFixed()
+    {
+        const QString buggy = m_dir.filePath(QStringLiteral("bce.traindx"));
+        const QString fixed = m_dir.filePath(QStringLiteral("bce_fixed.traindx"));
+        QCOMPARE(cli(zoo(json(QStringLiteral("bce")), {QStringLiteral("bce_on_counts")}, {QStringLiteral("--record"), buggy})).exitCode, 1);
+        QCOMPARE(cli(zoo(json(QStringLiteral("bce_fixed")), {QStringLiteral("bce_on_counts_fixed")}, {QStringLiteral("--record"), fixed}))
+                     .exitCode,
+                 0);
+
+        const Result better = cli({QStringLiteral("compare"), buggy, fixed});
+        QVERIFY2(better.exitCode == 0, qPrintable(better.out + better.err));
+        QVERIFY2(better.out.contains(QRegularExpression(QStringLiteral("fixed in B: out_of_range at layer 5 "))), qPrintable(better.out));
+        QVERIFY2(!better.out.contains(QStringLiteral("new in B:")), qPrintable(better.out));
+        QVERIFY2(better.out.contains(QStringLiteral("bce_on_counts_fixed")), qPrintable(better.out));
+
+        const Result worse = cli({QStringLiteral("compare"), fixed, buggy});
+        QCOMPARE(worse.exitCode, 1);
+        QVERIFY2(worse.out.contains(QStringLiteral("new in B:   out_of_range at layer 5 ")), qPrintable(worse.out));
+
+        const Result same = cli({QStringLiteral("compare"), buggy, buggy});
+        QCOMPARE(same.exitCode, 0);
+        QVERIFY2(same.out.contains(QStringLiteral("0 fixed, 0 new, ")), qPrintable(same.out));
+
+        const Result missing = cli({QStringLiteral("compare"), buggy, m_dir.filePath(QStringLiteral("none.traindx"))});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY2(missing.err.contains(QStringLiteral("no such run file")), qPrintable(missing.err));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)
