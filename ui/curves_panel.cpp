@@ -48,6 +48,10 @@ void CurvesPanel::setState(const RunStatePtr& state)
         else if (!accuracies.isEmpty())
             m_accuracy->setCurve(tr("batch accuracy"), accuracySteps, accuracies, 0);
     } else {
+        // A new run, or a history rewritten: nothing of what was drawn before may stay.
+        m_loss->clear();
+        m_accuracy->clear();
+        m_epochsShown = -1;
         m_loss->setCurve(tr("batch loss"), steps, losses, 0);
         if (!accuracies.isEmpty())
             m_accuracy->setCurve(tr("batch accuracy"), accuracySteps, accuracies, 0);

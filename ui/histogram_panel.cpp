@@ -74,6 +74,12 @@ void HistogramPanel::compareEpochs(const QVector<int>& epochs)
     refresh(true);
 }
 
+void HistogramPanel::clearEpochFilter()
+{
+    m_compareEdit->clear();
+    compareEpochs({});
+}
+
 void HistogramPanel::setLayer(int layerId)
 {
     m_layer = layerId;

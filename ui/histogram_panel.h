@@ -23,6 +23,8 @@ public:
     // Overlays these epochs (1 is the first, 0 the weights before training) instead of the
     // latest sample and the epochs before it; empty restores that default.
     void compareEpochs(const QVector<int>& epochs);
+    // A new run: the epochs typed for the last one mean nothing here.
+    void clearEpochFilter();
     void setState(const RunStatePtr& state);
     int layer() const { return m_layer; }
     widgets::HistogramPlot* plot(TensorKind kind) const;

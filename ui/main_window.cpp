@@ -279,6 +279,7 @@ void MainWindow::attach(const QString& socketPath, const QString& token)
     m_token = token;
     m_console->clear();
     m_findingsSeen = 0;
+    m_histograms->clearEpochFilter();
     applySessionOptions();
     appendConsole(tr("attached to %1; the trainer's own output stays where it was started\n").arg(socketPath), false);
     m_session->attach(socketPath);
@@ -296,6 +297,7 @@ void MainWindow::openRun(const QString& path)
 {
     m_console->clear();
     m_findingsSeen = 0;
+    m_histograms->clearEpochFilter();
     applySessionOptions();
     m_session->replay(path);
 }
@@ -329,6 +331,7 @@ void MainWindow::launch(const LaunchSpec& spec)
     m_attached = false;
     m_console->clear();
     m_findingsSeen = 0;
+    m_histograms->clearEpochFilter();
     applySessionOptions();
     appendConsole(tr("$ %1 %2\n").arg(spec.program, spec.arguments.join(QLatin1Char(' '))), false);
     m_session->launch(spec);

@@ -211,6 +211,38 @@ private Q_SLOTS:
         screenshot(window, QStringLiteral("not-diagnosed"));
     }
 
+    // A classifier with accuracy, then a regression without: the second run's views carry
+    // nothing of the first (no accuracy curve, no epoch metric, no epoch filter typed for it).
+    void aSecondRunShowsOnlyItsOwn()
+    {
+        MainWindow window;
+        window.show();
+        const auto run = [&window](const QString& scenario) {
+            LaunchSpec spec;
+            spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+            spec.arguments = {scenario, QStringLiteral("--epochs"), QStringLiteral("3")};
+            window.launch(spec);
+            return test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 60000);
+        };
+        const RunStatePtr first = run(QStringLiteral("healthy_sigmoid_binary"));
+        QVERIFY2(first, qPrintable(test::describe(*window.session()->state())));
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        auto* curves = window.curvesPanel();
+        QVERIFY(curves->accuracyPlot()->pointCount(QStringLiteral("batch accuracy")) > 0);
+        auto* epochs = window.histogramPanel()->findChild<QLineEdit*>(QStringLiteral("compare-epochs"));
+        QVERIFY(epochs);
+        epochs->setText(QStringLiteral("2, 3"));
+        QVERIFY(QMetaObject::invokeMethod(epochs, "editingFinished"));
+
+        const RunStatePtr second = run(QStringLiteral("healthy_regression"));
+        QVERIFY2(second, qPrintable(test::describe(*window.session()->state())));
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        QCOMPARE(curves->accuracyPlot()->pointCount(QStringLiteral("batch accuracy")), 0);
+        QCOMPARE(curves->lossPlot()->pointCount(QStringLiteral("batch loss")), window.session()->state()->points.size());
+        QCOMPARE(curves->accuracyPlot()->pointCount(QStringLiteral("train_accuracy")), 0);
+        QVERIFY(epochs->text().isEmpty());
+    }
+
     void graphHighlightsTheLayerTheDiagnosisNames()
     {
         MainWindow window;
