@@ -87,6 +87,9 @@ Model convert(const wire::Model& in)
     for (const auto& node : in.loss_graph())
         out.lossGraph.append(QString::fromStdString(node));
     out.lossAdversarial = in.loss_adversarial();
+    for (const auto& optimizer : in.optimizers())
+        out.optimizers.append({QString::fromStdString(optimizer.name()), QString::fromStdString(optimizer.type()),
+                               optimizer.learning_rate()});
     for (const auto& layer : in.layers()) {
         Layer l;
         l.id = layer.id();
@@ -108,6 +111,7 @@ Model convert(const wire::Model& in)
             l.parameters.append(shape);
         }
         l.outputShape = QVector<qint64>(layer.output_shape().begin(), layer.output_shape().end());
+        l.optimizer = layer.optimizer() >= 1 && layer.optimizer() <= out.optimizers.size() ? layer.optimizer() - 1 : -1;
         if (l.id != out.layers.size())
             continue; // ids are positions; a frame that breaks that is ignored rather than trusted
         out.layers.append(l);
@@ -263,7 +267,7 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         const auto& in = assembled ? *assembled : frame.snapshot();
         for (const auto& p : in.points())
             addPoint({stepCounter(p.step()), counter(p.epoch()), counter(p.batch()), p.loss(), p.accuracy(), p.has_accuracy(),
-                      p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated()},
+                      p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated(), p.accumulated_optimizer() - 1},
                      applied);
         state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
         state_.probeSeconds += in.probe_seconds();

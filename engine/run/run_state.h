@@ -75,6 +75,7 @@ struct BatchPoint {
     bool hasAccuracy = false;
     double gradNorm = -1; // L2 norm of all gradients of the step; < 0 when not measured
     double accumulated = 0; // ||p.grad|| / this step's gradient for one parameter: 1 when zeroed; 0 unknown
+    int accumulatedOptimizer = -1; // index in Model::optimizers of the one `accumulated` is about; -1 unknown
 };
 
 // The first NaN or infinite gradient backward produced, seen by the probe's gradient hooks
@@ -118,9 +119,16 @@ struct Layer {
     QString function; // a function applied in forward() and tapped ("torch::relu"); type is its module twin
     QVector<ParameterShape> parameters;
     QVector<qint64> outputShape;
+    int optimizer = -1; // index in Model::optimizers of the one updating its parameters; -1 none or unknown
 
     qint64 parameterCount() const;
     QString displayName() const; // "layer 7 (Softmax)", or the path when the forward order is unknown
+};
+
+struct WatchedOptimizer {
+    QString name; // "discriminator": given to watch(), or the model it updates
+    QString type; // "Adam"
+    double learningRate = 0;
 };
 
 struct Model {
@@ -134,6 +142,7 @@ struct Model {
     int probeBatchSize = 0;
     QStringList lossGraph; // autograd nodes from the loss back to a parameterised layer
     bool lossAdversarial = false; // the loss followed is one of several pushing against each other
+    QVector<WatchedOptimizer> optimizers; // every watched one; the first is also optimizer and learningRate
 
     const Layer* layer(int id) const { return id >= 0 && id < layers.size() ? &layers[id] : nullptr; }
     // The leaf layers in forward order (or discovery order when unknown).

@@ -1,8 +1,8 @@
 // A GAN on Fashion-MNIST written as such programs are: two models, two optimizers, two
 // losses, a DataLoader with workers. The lines marked TrainDx are all it takes to debug it.
-//   traindx-example-gan [--epochs 3] [--limit 8000] [--bug d_lr_x1000]
+//   traindx-example-gan [--epochs 3] [--limit 8000] [--bug d_lr_x1000|no_g_zero_grad]
 // --bug plants a bug for the tests: d_lr_x1000 multiplies the discriminator's learning rate
-// by 1000.
+// by 1000; no_g_zero_grad leaves out the generator's zero_grad().
 #include <traindx/probe.h> // TrainDx
 
 #include "fashion_mnist_data.h"
@@ -91,7 +91,8 @@ int main(int argc, char** argv)
             d_loss.backward();
             d_optimizer.step();
             // The generator: make the discriminator say 1 to its images.
-            g_optimizer.zero_grad();
+            if (bug != "no_g_zero_grad")
+                g_optimizer.zero_grad();
             const torch::Tensor g_loss =
                 torch::binary_cross_entropy_with_logits(discriminator->forward(fake), torch::ones({rows, 1}));
             g_loss.backward();

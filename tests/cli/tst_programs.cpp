@@ -83,11 +83,18 @@ private Q_SLOTS:
         QTest::addColumn<QString>("bug");
         QTest::addColumn<QString>("fix");
         QTest::addColumn<QString>("layer"); // empty: the bug is in no single layer
+        QTest::addColumn<QString>("optimizer"); // of several, the one the finding names; empty: not checked
         QTest::newRow("cnn lr_x100") << QStringLiteral("traindx-example-cnn") << QStringLiteral("lr_x100")
-                                     << QStringLiteral("change_learning_rate") << QString();
+                                     << QStringLiteral("change_learning_rate") << QString() << QString();
         QTest::newRow("regression relu_output") << QStringLiteral("traindx-example-regression")
                                                 << QStringLiteral("relu_output") << QStringLiteral("change_activation")
-                                                << QStringLiteral("fc3");
+                                                << QStringLiteral("fc3") << QString();
+        QTest::newRow("gan d_lr_x1000") << QStringLiteral("traindx-example-gan") << QStringLiteral("d_lr_x1000")
+                                        << QStringLiteral("change_learning_rate") << QString()
+                                        << QStringLiteral("discriminator");
+        QTest::newRow("gan no_g_zero_grad") << QStringLiteral("traindx-example-gan") << QStringLiteral("no_g_zero_grad")
+                                            << QStringLiteral("change_training_loop") << QString()
+                                            << QStringLiteral("generator");
     }
 
     void plantedBugIsFound()
@@ -96,6 +103,7 @@ private Q_SLOTS:
         QFETCH(QString, bug);
         QFETCH(QString, fix);
         QFETCH(QString, layer);
+        QFETCH(QString, optimizer);
         const Outcome outcome = diagnose(m_dir, program, {QStringLiteral("--bug"), bug});
         QVERIFY2(outcome.exitCode == 1, qPrintable(outcome.output));
         const QJsonArray findings = outcome.report.value(QStringLiteral("findings")).toArray();
@@ -104,6 +112,12 @@ private Q_SLOTS:
         QCOMPARE(first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("class")).toString(), fix);
         if (!layer.isEmpty())
             QCOMPARE(layerPath(first), layer);
+        if (!optimizer.isEmpty()) {
+            const QJsonObject evidence = first.value(QStringLiteral("evidence")).toObject();
+            QCOMPARE(evidence.value(QStringLiteral("optimizer_of")).toString(), optimizer);
+            QVERIFY2(first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("text")).toString().contains(optimizer),
+                     qPrintable(outcome.output));
+        }
     }
 };
 

@@ -107,15 +107,34 @@ private Q_SLOTS:
         torch::nn::Linear first(3, 3), second(3, 1);
         Reported reported;
         auto hooks = hook(first, second, reported);
-        hooks->sentinel = 3; // second->bias
+        hooks->set_sentinels({3}); // second->bias
         const torch::Tensor x = torch::randn({4, 3});
         second(first(x)).sum().backward();
-        QCOMPARE(hooks->accumulation_ratio(second->bias), 1.0);
+        QCOMPARE(hooks->accumulation_ratio(0, second->bias), 1.0);
         hooks->begin_step();
         second(first(x)).sum().backward(); // no zero_grad(): the same gradient added again
-        QVERIFY(std::abs(hooks->accumulation_ratio(second->bias) - 2.0) < 1e-6);
+        QVERIFY(std::abs(hooks->accumulation_ratio(0, second->bias) - 2.0) < 1e-6);
         hooks->begin_step();
-        QCOMPARE(hooks->accumulation_ratio(second->bias), 0.0); // nothing seen this step: unknown
+        QCOMPARE(hooks->accumulation_ratio(0, second->bias), 0.0); // nothing seen this step: unknown
+    }
+
+    // Two optimizers, one sentinel each: the one whose gradients are zeroed reads 1 while
+    // the other's keep adding up.
+    void eachOptimizersSentinelReadsItsOwnZeroing()
+    {
+        torch::manual_seed(3);
+        torch::nn::Linear first(3, 3), second(3, 1);
+        Reported reported;
+        auto hooks = hook(first, second, reported);
+        hooks->set_sentinels({1, 3}); // first->bias, second->bias
+        const torch::Tensor x = torch::randn({4, 3});
+        for (int step = 1; step <= 3; ++step) {
+            hooks->begin_step();
+            second->zero_grad(); // only the second "optimizer" zeroes its gradients
+            second(first(x)).sum().backward();
+            QCOMPARE(hooks->accumulation_ratio(1, second->bias), 1.0);
+            QVERIFY(std::abs(hooks->accumulation_ratio(0, first->bias) - double(step)) < 1e-5);
+        }
     }
 
     void hooksOfAGoneProbeDoNothing()

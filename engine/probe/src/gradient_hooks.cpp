@@ -49,8 +49,17 @@ void GradientHooks::begin_step()
     first_broken = false;
     step_sum_of_squares = 0;
     step_measured = false;
-    sentinel_norm = -1;
-    sentinel_sum = torch::Tensor();
+    for (auto& sentinel : sentinels) {
+        sentinel.norm = -1;
+        sentinel.sum = torch::Tensor();
+    }
+}
+
+void GradientHooks::set_sentinels(const std::vector<std::size_t>& indices)
+{
+    sentinels.clear();
+    for (std::size_t index : indices)
+        sentinels.push_back({index, -1, torch::Tensor()});
 }
 
 void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
@@ -63,27 +72,28 @@ void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
         first_broken = !finite;
     step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
     step_measured = true;
-    if (index == sentinel) {
-        // Every backward of the step counts (a GAN's generator loss reaches the discriminator
-        // after its optimizer stepped): only gradients older than the step are accumulation.
-        const torch::Tensor contribution = gradient.detach();
-        sentinel_sum = sentinel_sum.defined() ? sentinel_sum + contribution : contribution.clone();
-        sentinel_norm = std::sqrt(sum_of_squares(sentinel_sum));
-    }
+    for (auto& sentinel : sentinels)
+        if (index == sentinel.index) {
+            // Every backward of the step counts (a GAN's generator loss reaches the discriminator
+            // after its optimizer stepped): only gradients older than the step are accumulation.
+            const torch::Tensor contribution = gradient.detach();
+            sentinel.sum = sentinel.sum.defined() ? sentinel.sum + contribution : contribution.clone();
+            sentinel.norm = std::sqrt(sum_of_squares(sentinel.sum));
+        }
     if (!finite && !held && break_on_nonfinite.load() && on_nonfinite) {
         held = true;
         on_nonfinite(watch, first_broken);
     }
 }
 
-double GradientHooks::accumulation_ratio(const torch::Tensor& sentinel_parameter) const
+double GradientHooks::accumulation_ratio(std::size_t which, const torch::Tensor& sentinel_parameter) const
 {
-    if (!(sentinel_norm > 0))
+    if (which >= sentinels.size() || !(sentinels[which].norm > 0))
         return 0.0;
     const torch::Tensor& gradient = sentinel_parameter.grad();
     if (!gradient.defined())
         return 0.0;
-    const double ratio = std::sqrt(sum_of_squares(gradient)) / sentinel_norm;
+    const double ratio = std::sqrt(sum_of_squares(gradient)) / sentinels[which].norm;
     return std::isfinite(ratio) ? ratio : 0.0;
 }
 

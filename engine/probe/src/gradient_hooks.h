@@ -37,9 +37,11 @@ struct GradientHooks {
     void begin_step();
     // One parameter's gradient as backward produced it.
     void see(std::size_t index, const torch::Tensor& gradient);
-    // ||sentinel.grad|| over what this step's backward produced for the sentinel: 1 when
-    // .grad was zeroed before backward, 2 after two steps without zero_grad(); 0 unknown.
-    double accumulation_ratio(const torch::Tensor& sentinel_parameter) const;
+    // ||p.grad|| over what this step's backward produced for sentinel `which` (parameter p):
+    // 1 when .grad was zeroed before backward, 2 after two steps without zero_grad(); 0 unknown.
+    double accumulation_ratio(std::size_t which, const torch::Tensor& sentinel_parameter) const;
+    // One sentinel per optimizer: the watch index of one small parameter it updates.
+    void set_sentinels(const std::vector<std::size_t>& indices);
 
     std::atomic<bool> alive {true};
     std::atomic<bool> break_on_nonfinite {false};
@@ -49,9 +51,12 @@ struct GradientHooks {
     double step_sum_of_squares = 0;
     bool step_measured = false;
     bool held = false; // the run's first non-finite gradient was reported; later ones are not
-    std::size_t sentinel = kNone; // the smallest parameter the optimizer updates
-    double sentinel_norm = -1;     // of the sum of this step's contributions to the sentinel
-    torch::Tensor sentinel_sum;
+    struct Sentinel {
+        std::size_t index = kNone;
+        double norm = -1; // of the sum of this step's contributions to it
+        torch::Tensor sum;
+    };
+    std::vector<Sentinel> sentinels;
     std::function<void(const Watch& watch, bool forward)> on_nonfinite;
 };
 

@@ -119,7 +119,7 @@ public:
     // Serialises the public calls; recursive, because the model's forward() run by the
     // probe may call tap().
     std::recursive_mutex& api_mutex() { return api_mutex_; }
-    void watch(const torch::optim::Optimizer& optimizer);
+    void watch(const torch::optim::Optimizer& optimizer, const std::string& name);
     void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
     void step(double loss, std::optional<double> accuracy);
     void observe_loss(const torch::Tensor& loss);
@@ -150,10 +150,17 @@ private:
     void send_initial_snapshot();
     // Hooks on the trainable parameters of the layers from `first_layer` on.
     void watch_gradients(std::size_t first_layer = 0);
-    // Picks the sentinel among the parameters the optimizer updates (all, when none is watched).
-    void choose_sentinel();
-    // ||p.grad|| of the sentinel over what this step's backward produced for it; 0 when unknown.
-    double accumulation_ratio() const;
+    // Picks one sentinel per watched optimizer among the parameters it updates (one among
+    // all, when none is watched).
+    void choose_sentinels();
+    // ||p.grad|| over what this step's backward produced, for the sentinel where it is
+    // largest; 0 when unknown. Sets `optimizer` to 1 + that sentinel's optimizer (0: none watched).
+    double accumulation_ratio(int* optimizer) const;
+    // Weights before the first step, when the program has not described its data before
+    // watch(): the first optimizer step must not be taken for the initialisation.
+    void remember_initial_weights();
+    // The name of the model whose parameters `parameters` are, when exactly one is.
+    std::string model_of(const std::unordered_set<const void*>& parameters) const;
     // Inside backward, at the run's first non-finite gradient: tell the client, send the
     // weights as they still are, and hold.
     void hold_at_nonfinite(const probe::GradientHooks::Watch& watch, bool forward);
@@ -164,7 +171,9 @@ private:
     void collect_parameters(wire::Snapshot& snapshot, bool with_update_ratio, bool epoch_end = false,
                             bool keep_reference = false);
     void capture_activations(wire::Snapshot& snapshot);
-    void attach_taps(wire::Snapshot& snapshot);
+    // The taps recorded since the last sample; with `or_latest`, when none were, the
+    // latest ones attached before (an epoch end between samples).
+    void attach_taps(wire::Snapshot& snapshot, bool or_latest = false);
     void remember_weights();
     wire::LayerStats& layer_stats(wire::Snapshot& snapshot, int layer);
     // Whether the watched optimizer updates `parameter` (true when none is watched).
@@ -180,13 +189,21 @@ private:
     std::shared_ptr<torch::nn::Module> model_;
     std::vector<std::shared_ptr<torch::nn::Module>> models_ {model_}; // model_ and those added
     ProbeOptions options_;
+    std::vector<std::string> model_names_ {options_.name()}; // by models_ index
     probe::ModelWalk walk_;
     probe::HoldGate gate_;
     probe::Server server_;
 
-    const torch::optim::Optimizer* optimizer_ = nullptr;
-    std::unordered_set<const void*> optimized_; // the optimizer's parameters, by tensor
-    std::string optimizer_name_;
+    struct WatchedOptimizer {
+        const torch::optim::Optimizer* optimizer = nullptr;
+        std::string name; // given to watch(), or the model it updates
+        std::string type;
+        std::unordered_set<const void*> parameters; // by tensor
+    };
+    std::vector<WatchedOptimizer> optimizers_; // in the order of the watch() calls
+    std::unordered_set<const void*> optimized_; // every watched optimizer's parameters
+    std::vector<int> sentinel_optimizer_;       // per sentinel: 1 + optimizer index, 0 when none is watched
+    std::optional<wire::Snapshot> pending_initial_; // taken at watch(), sent at the first step
     torch::Tensor probe_batch_;
 
     int epoch_ = 0;
@@ -209,6 +226,7 @@ private:
     bool eval_mode_seen_ = false;
 
     probe::Taps taps_ {walk_};
+    std::map<int, wire::LayerStats> latest_taps_; // by layer id
 
     std::recursive_mutex api_mutex_;
     bool initial_sent_ = false;
@@ -260,21 +278,47 @@ void Probe::Impl::watch_gradients(std::size_t first_layer)
                 watched_.push_back(tensor);
             }
     hooks_->on_nonfinite = [this](const probe::GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
-    choose_sentinel();
+    choose_sentinels();
 }
 
-void Probe::Impl::choose_sentinel()
+void Probe::Impl::choose_sentinels()
 {
-    std::size_t best = probe::GradientHooks::kNone;
-    for (std::size_t i = 0; i < watched_.size(); ++i)
-        if (optimizes(watched_[i]) && (best == probe::GradientHooks::kNone || watched_[i].numel() < watched_[best].numel()))
-            best = i;
-    hooks_->sentinel = best;
+    const auto smallest = [this](const std::function<bool(const torch::Tensor&)>& among) {
+        std::size_t best = probe::GradientHooks::kNone;
+        for (std::size_t i = 0; i < watched_.size(); ++i)
+            if (among(watched_[i]) && (best == probe::GradientHooks::kNone || watched_[i].numel() < watched_[best].numel()))
+                best = i;
+        return best;
+    };
+    std::vector<std::size_t> sentinels;
+    sentinel_optimizer_.clear();
+    if (optimizers_.empty()) {
+        sentinels.push_back(smallest([](const torch::Tensor&) { return true; }));
+        sentinel_optimizer_.push_back(0);
+    }
+    for (std::size_t o = 0; o < optimizers_.size(); ++o) {
+        const auto& parameters = optimizers_[o].parameters;
+        sentinels.push_back(smallest([&parameters](const torch::Tensor& t) { return parameters.count(t.unsafeGetTensorImpl()) > 0; }));
+        sentinel_optimizer_.push_back(int(o) + 1);
+    }
+    hooks_->set_sentinels(sentinels);
 }
 
-double Probe::Impl::accumulation_ratio() const
+double Probe::Impl::accumulation_ratio(int* optimizer) const
 {
-    return hooks_->sentinel == probe::GradientHooks::kNone ? 0.0 : hooks_->accumulation_ratio(watched_[hooks_->sentinel]);
+    double largest = 0;
+    *optimizer = 0;
+    for (std::size_t i = 0; i < hooks_->sentinels.size(); ++i) {
+        const std::size_t index = hooks_->sentinels[i].index;
+        if (index == probe::GradientHooks::kNone)
+            continue;
+        const double ratio = hooks_->accumulation_ratio(i, watched_[index]);
+        if (ratio > largest) {
+            largest = ratio;
+            *optimizer = sentinel_optimizer_[i];
+        }
+    }
+    return largest;
 }
 
 void Probe::Impl::hold_at_nonfinite(const probe::GradientHooks::Watch& watch, bool forward)
@@ -391,16 +435,27 @@ void Probe::Impl::send_model()
     model->set_loss_adversarial(loss_adversarial_);
     for (const auto& node : loss_graph_)
         model->add_loss_graph(node);
-    if (optimizer_) {
+    if (!optimizers_.empty()) {
         for (auto& layer : *model->mutable_layers()) {
             const auto& info = walk_.layers()[std::size_t(layer.id())];
-            for (int i = 0; i < layer.parameters_size() && std::size_t(i) < info.parameters.size(); ++i)
-                layer.mutable_parameters(i)->set_optimizer(optimized_.count(info.parameters[i].second.unsafeGetTensorImpl())
-                                                               ? wire::TensorShape::IN_OPTIMIZER
-                                                               : wire::TensorShape::NOT_IN_OPTIMIZER);
+            for (int i = 0; i < layer.parameters_size() && std::size_t(i) < info.parameters.size(); ++i) {
+                const void* tensor = info.parameters[i].second.unsafeGetTensorImpl();
+                layer.mutable_parameters(i)->set_optimizer(optimized_.count(tensor) ? wire::TensorShape::IN_OPTIMIZER
+                                                                                    : wire::TensorShape::NOT_IN_OPTIMIZER);
+                for (std::size_t o = 0; o < optimizers_.size() && layer.optimizer() == 0; ++o)
+                    if (optimizers_[o].parameters.count(tensor))
+                        layer.set_optimizer(int(o) + 1);
+            }
         }
+        model->set_optimizer(optimizers_.front().type);
     }
-    model->set_optimizer(optimizer_name_);
+    for (const auto& watched : optimizers_) {
+        auto* optimizer = model->add_optimizers();
+        optimizer->set_name(watched.name);
+        optimizer->set_type(watched.type);
+        if (!watched.optimizer->param_groups().empty())
+            optimizer->set_learning_rate(watched.optimizer->param_groups().front().options().get_lr());
+    }
     model->set_learning_rate(learning_rate());
     model->set_probe_batch_size(probe_batch_.defined() ? int(probe_batch_.size(0)) : 0);
     server_.set_state(probe::Server::State::Model, frame);
@@ -408,23 +463,57 @@ void Probe::Impl::send_model()
 
 double Probe::Impl::learning_rate() const
 {
-    if (!optimizer_ || optimizer_->param_groups().empty())
+    if (optimizers_.empty() || optimizers_.front().optimizer->param_groups().empty())
         return 0.0;
-    return optimizer_->param_groups().front().options().get_lr();
+    return optimizers_.front().optimizer->param_groups().front().options().get_lr();
 }
 
-void Probe::Impl::watch(const torch::optim::Optimizer& optimizer)
+std::string Probe::Impl::model_of(const std::unordered_set<const void*>& parameters) const
+{
+    std::string found;
+    for (std::size_t m = 0; m < models_.size(); ++m)
+        for (const auto& parameter : models_[m]->parameters())
+            if (parameters.count(parameter.unsafeGetTensorImpl())) {
+                if (!found.empty() && found != model_names_[m])
+                    return "";
+                found = model_names_[m];
+                break;
+            }
+    return found;
+}
+
+void Probe::Impl::watch(const torch::optim::Optimizer& optimizer, const std::string& name)
 {
     Meter meter(*this);
-    if (!optimizer_) { // the first optimizer's learning rate and type are the ones reported
-        optimizer_ = &optimizer;
-        optimizer_name_ = optimizer_name(optimizer);
-    }
+    for (const auto& watched : optimizers_)
+        if (watched.optimizer == &optimizer)
+            return;
+    WatchedOptimizer watched {&optimizer, name, optimizer_name(optimizer), {}};
     for (const auto& group : optimizer.param_groups())
-        for (const auto& parameter : group.params())
+        for (const auto& parameter : group.params()) {
+            watched.parameters.insert(parameter.unsafeGetTensorImpl());
             optimized_.insert(parameter.unsafeGetTensorImpl());
-    choose_sentinel();
+        }
+    if (watched.name.empty())
+        watched.name = model_of(watched.parameters);
+    if (watched.name.empty())
+        watched.name = "optimizer " + std::to_string(optimizers_.size() + 1);
+    optimizers_.push_back(std::move(watched));
+    choose_sentinels();
     send_model();
+    remember_initial_weights();
+}
+
+void Probe::Impl::remember_initial_weights()
+{
+    if (initial_sent_ || step_ > 0)
+        return;
+    wire::Snapshot snapshot;
+    collect_parameters(snapshot, false);
+    pending_initial_ = std::move(snapshot);
+    epoch_start_weights_ = copy_weights();
+    remember_weights();
+    taps_.arm();
 }
 
 void Probe::Impl::describe_data(const torch::Tensor& inputs, const torch::Tensor& targets)
@@ -453,6 +542,7 @@ void Probe::Impl::send_initial_snapshot()
     if (initial_sent_ || step_ > 0)
         return;
     initial_sent_ = true;
+    pending_initial_.reset();
     epoch_start_weights_ = copy_weights();
     wire::Snapshot snapshot;
     collect_parameters(snapshot, false);
@@ -480,7 +570,7 @@ wire::LayerStats& Probe::Impl::layer_stats(wire::Snapshot& snapshot, int layer)
 
 bool Probe::Impl::optimizes(const torch::Tensor& parameter) const
 {
-    return !optimizer_ || optimized_.count(parameter.unsafeGetTensorImpl()) > 0;
+    return optimizers_.empty() || optimized_.count(parameter.unsafeGetTensorImpl()) > 0;
 }
 
 namespace {
@@ -571,9 +661,13 @@ void Probe::Impl::capture_activations(wire::Snapshot& snapshot)
     });
 }
 
-void Probe::Impl::attach_taps(wire::Snapshot& snapshot)
+void Probe::Impl::attach_taps(wire::Snapshot& snapshot, bool or_latest)
 {
-    for (const auto& [layer, tap] : taps_.recorded()) {
+    if (!taps_.recorded().empty())
+        latest_taps_ = taps_.recorded();
+    else if (!or_latest)
+        return;
+    for (const auto& [layer, tap] : latest_taps_) {
         auto& stats = layer_stats(snapshot, layer);
         *stats.mutable_activation() = tap.activation();
         stats.set_dead_fraction(tap.dead_fraction());
@@ -633,8 +727,13 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
 {
     {
         Meter meter(*this);
-        if (!initial_sent_)
-            send_initial_snapshot(); // without describe_data(): weights only, after one step
+        if (!initial_sent_ && pending_initial_) { // without describe_data(): the weights at watch()
+            initial_sent_ = true;
+            flush(wire::Snapshot::INITIAL, std::move(*pending_initial_));
+            pending_initial_.reset();
+        } else if (!initial_sent_) {
+            send_initial_snapshot(); // neither describe_data() nor watch(): weights after one step
+        }
         const auto start = Clock::now();
         wire::BatchPoint point;
         point.set_step(step_);
@@ -644,7 +743,9 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
         if (hooks_->step_measured) {
             point.set_grad_norm(std::sqrt(hooks_->step_sum_of_squares));
             point.set_has_grad_norm(true);
-            point.set_accumulated(accumulation_ratio());
+            int optimizer = 0;
+            point.set_accumulated(accumulation_ratio(&optimizer));
+            point.set_accumulated_optimizer(optimizer);
         }
         hooks_->begin_step();
         if (accuracy) {
@@ -717,7 +818,7 @@ void Probe::Impl::end_epoch(const std::map<std::string, double>& metrics, int wi
         collect_parameters(snapshot, false, true);
         epoch_start_weights_ = copy_weights();
         capture_activations(snapshot);
-        attach_taps(snapshot);
+        attach_taps(snapshot, true);
         flush(wire::Snapshot::EPOCH_END, std::move(snapshot));
         taps_.arm();
     }
@@ -752,9 +853,12 @@ void Probe::Impl::add_model(const std::string& name, std::shared_ptr<torch::nn::
     const std::size_t first = walk_.layers().size();
     walk_.add_model(name, model);
     models_.push_back(std::move(model));
+    model_names_.push_back(name);
     update_ratio_.resize(walk_.layers().size(), -1.0);
     watch_gradients(first);
     send_model();
+    if (pending_initial_)
+        remember_initial_weights(); // the added model's weights too
 }
 
 void Probe::Impl::step_named(const std::map<std::string, torch::Tensor>& losses, std::optional<double> accuracy)
@@ -889,9 +993,9 @@ Probe::~Probe()
     }
 }
 
-void Probe::watch(const torch::optim::Optimizer& optimizer)
+void Probe::watch(const torch::optim::Optimizer& optimizer, const std::string& name)
 {
-    TRAINDX_GUARDED("watch()", impl_->watch(optimizer));
+    TRAINDX_GUARDED("watch()", impl_->watch(optimizer, name));
 }
 
 void Probe::describe_data(const torch::Tensor& inputs, const torch::Tensor& targets)

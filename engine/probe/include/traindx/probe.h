@@ -140,8 +140,9 @@ public:
     }
 
     // Learning rate and optimizer type for the learning-rate checks; call it once per
-    // optimizer (the first one's learning rate is the one reported).
-    void watch(const torch::optim::Optimizer& optimizer);
+    // optimizer, before the first step. Findings name it `name`, or by default the model
+    // whose parameters it updates ("discriminator").
+    void watch(const torch::optim::Optimizer& optimizer, const std::string& name = "");
     // A sample of the training data: its ranges feed the data checks, and its first rows
     // are the fixed probe batch whose activations are captured at each epoch end.
     void describe_data(const torch::Tensor& inputs, const torch::Tensor& targets);
