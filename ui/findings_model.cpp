@@ -85,7 +85,7 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
         switch (index.column()) {
         case Symptom: return symptomName(f.symptom);
         case Layer: return f.layerLabel();
-        case When: return tr("epoch %1, batch %2").arg(f.epoch + 1).arg(f.batch);
+        case When: return f.when();
         case Fix: return fixClassName(f.fixClass);
         case Summary:
             return f.explainedBy.isEmpty() ? f.summary : tr("%1 (follows from %2)").arg(f.summary, f.causeLabel(m_findings));

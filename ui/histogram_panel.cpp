@@ -25,8 +25,9 @@ widgets::HistogramSeries seriesOf(const Snapshot& snapshot, int layer, TensorKin
         series.note = QObject::tr("%1 NaN and %2 infinite values not shown").arg(stats.nan).arg(stats.inf);
     else if (stats.min == stats.max)
         series.note = QObject::tr("all %1 values are exactly %2").arg(stats.count).arg(stats.min);
-    series.label = snapshot.epochEnd ? QObject::tr("epoch %1").arg(snapshot.epoch + 1)
-                                     : QObject::tr("epoch %1, batch %2").arg(snapshot.epoch + 1).arg(snapshot.batch);
+    series.label = snapshot.initial ? positionText(0, 0, false)
+                                    : positionText(snapshot.epoch, snapshot.epochEnd ? snapshot.batch : snapshot.batch + 1,
+                                                   snapshot.epochEnd);
     return series;
 }
 

@@ -180,12 +180,11 @@ void InspectorPanel::refresh()
         if (f.layer != m_layer)
             continue;
         const bool cause = f.isCause();
-        html += QStringLiteral("<p><b style='color:%1'>%2</b> — %3<br>%4<br><span style='color:#555'>first seen in epoch %5 "
-                               "after %6 batches, in the %7</span></p>")
+        html += QStringLiteral("<p><b style='color:%1'>%2</b> — %3<br>%4<br><span style='color:#555'>first seen: %5 "
+                               "(step %6), in the %7</span></p>")
                     .arg(cause ? QStringLiteral("#c62828") : QStringLiteral("#b7791f"), symptomName(f.symptom),
-                         describeSymptom(f.symptom).toHtmlEscaped(), f.summary.toHtmlEscaped())
-                    .arg(f.epoch + 1)
-                    .arg(f.batch)
+                         describeSymptom(f.symptom).toHtmlEscaped(), f.summary.toHtmlEscaped(), f.when())
+                    .arg(f.step)
                     .arg(locationName(f.location));
         html += QStringLiteral("<p><b>Fix — %1:</b> %2<br><i>Why: %3</i></p>")
                     .arg(fixClassName(f.fixClass), f.fixText.toHtmlEscaped(), f.checker.toHtmlEscaped());

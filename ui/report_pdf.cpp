@@ -227,11 +227,9 @@ void compose(Composer& page, const ReportContent& report)
         timeline += QStringLiteral("<table cellspacing='0' width='100%'><tr><th>When</th><th>Symptom</th><th>Where</th>"
                                    "<th>Fix</th><th>What was seen</th></tr>");
         for (const auto& f : report.timeline)
-            timeline += QStringLiteral("<tr><td>epoch %1, batch %2</td><td style='color:%3'>%4</td><td>%5</td><td>%6</td>"
-                                       "<td>%7</td></tr>")
-                            .arg(f.epoch + 1)
-                            .arg(f.batch)
-                            .arg(severityColor(int(f.health())), symptomName(f.symptom), escape(f.layerLabel()), fixClassName(f.fixClass),
+            timeline += QStringLiteral("<tr><td>%1</td><td style='color:%2'>%3</td><td>%4</td><td>%5</td>"
+                                       "<td>%6</td></tr>")
+                            .arg(f.when(), severityColor(int(f.health())), symptomName(f.symptom), escape(f.layerLabel()), fixClassName(f.fixClass),
                                  escape(f.summary) + (f.explainedBy.isEmpty() ? QString()
                                                                                : QStringLiteral(" <i>(follows from %1)</i>")
                                                                                      .arg(escape(f.causeLabel(report.timeline)))));

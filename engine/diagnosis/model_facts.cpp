@@ -167,6 +167,12 @@ ModelFacts::ModelFacts(const Model& model, const DataDescription& data)
             m_parametric.append(id);
 
     m_graph = LossGraphFacts::read(model.lossGraph);
+    // Without a graph (step() got a number), the output activation the program declared.
+    if (!m_graph.known && activationOf(model.outputActivation) != ActivationKind::None) {
+        m_graph.declared = true;
+        m_graph.activation = activationOf(model.outputActivation);
+        m_graph.activationFunction = model.outputFunction;
+    }
     m_loss = model.loss;
     if (m_loss == LossKind::Unspecified && m_graph.known) {
         m_lossObserved = true;
@@ -275,7 +281,7 @@ ActivationKind ModelFacts::moduleOutputActivation() const
 ActivationKind ModelFacts::outputActivation() const
 {
     const ActivationKind module = moduleOutputActivation();
-    if (module != ActivationKind::None || !m_graph.known)
+    if (module != ActivationKind::None || !(m_graph.known || m_graph.declared))
         return module;
     // Under a cross-entropy read from the graph, its own log-softmax is not the model's.
     return m_graph.activation;
@@ -283,7 +289,8 @@ ActivationKind ModelFacts::outputActivation() const
 
 bool ModelFacts::outputActivationIsFunction() const
 {
-    return moduleOutputActivation() == ActivationKind::None && m_graph.known && m_graph.activation != ActivationKind::None;
+    return moduleOutputActivation() == ActivationKind::None && (m_graph.known || m_graph.declared)
+        && m_graph.activation != ActivationKind::None;
 }
 
 QString ModelFacts::outputDescription() const

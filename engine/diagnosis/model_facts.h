@@ -21,6 +21,7 @@ struct LossGraphFacts {
     LossKind loss = LossKind::Unspecified;
     ActivationKind activation = ActivationKind::None;
     QString activationFunction; // "torch::sigmoid"
+    bool declared = false;      // no graph: the activation is the one the program declared (ProbeOptions::output)
 
     static LossGraphFacts read(const QStringList& nodes);
 };

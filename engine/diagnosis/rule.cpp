@@ -77,6 +77,7 @@ Finding findingAt(const Observation& observation, Symptom symptom, int layer, Lo
         finding.epoch = s.epoch;
         // Batches completed in that epoch: a sample is taken after its batch's step.
         finding.batch = s.epochEnd || s.initial ? s.batch : s.batch + 1;
+        finding.atEpochEnd = s.epochEnd;
         finding.step = s.step;
     } else if (!observation.run.points.isEmpty()) {
         const BatchPoint& last = observation.run.points.last();

@@ -143,6 +143,8 @@ QJsonObject Finding::toJson() const
     object.insert(QStringLiteral("location"), locationName(location));
     object.insert(QStringLiteral("epoch"), epoch + 1);
     object.insert(QStringLiteral("batch"), batch);
+    object.insert(QStringLiteral("at_epoch_end"), atEpochEnd);
+    object.insert(QStringLiteral("when"), when());
     object.insert(QStringLiteral("step"), step);
     if (seconds >= 0)
         object.insert(QStringLiteral("seconds"), seconds);
@@ -171,6 +173,7 @@ bool Finding::fromJson(const QJsonObject& o, Finding* f)
     f->location = locationFromName(o.value(QStringLiteral("location")).toString()).value_or(Location::Forward);
     f->epoch = o.value(QStringLiteral("epoch")).toInt() - 1;
     f->batch = o.value(QStringLiteral("batch")).toInt();
+    f->atEpochEnd = o.value(QStringLiteral("at_epoch_end")).toBool();
     f->step = o.value(QStringLiteral("step")).toInteger();
     f->seconds = o.value(QStringLiteral("seconds")).toDouble(-1);
     f->severity = o.value(QStringLiteral("severity")).toString() == QLatin1String("warning") ? Severity::Warning
@@ -208,11 +211,23 @@ QString Finding::layerLabel() const
 
 QString Finding::oneLine() const
 {
-    return QStringLiteral("%1%2 at %3, epoch %4 batch %5: %6 -> %7")
-        .arg(isFault() ? QString() : QStringLiteral("warning: "), symptomName(symptom), layerLabel())
-        .arg(epoch + 1)
-        .arg(batch)
-        .arg(summary, fixClassName(fixClass));
+    return QStringLiteral("%1%2 at %3, %4: %5 -> %6")
+        .arg(isFault() ? QString() : QStringLiteral("warning: "), symptomName(symptom), layerLabel(), when(), summary,
+             fixClassName(fixClass));
+}
+
+QString positionText(int epoch, int batchesDone, bool epochEnd)
+{
+    if (epochEnd)
+        return QStringLiteral("end of epoch %1").arg(epoch + 1);
+    if (epoch == 0 && batchesDone <= 0)
+        return QStringLiteral("before the first step");
+    return QStringLiteral("epoch %1, batch %2").arg(epoch + 1).arg(batchesDone);
+}
+
+QString Finding::when() const
+{
+    return positionText(epoch, batch, atEpochEnd);
 }
 
 QString Finding::causeLabel(const QVector<Finding>& all) const

@@ -84,6 +84,11 @@ struct Evidence {
     QString text; // when the evidence is not a number
 };
 
+// Where in training something was seen, said the same way in every view: "before the first
+// step", "epoch 3, batch 42" (both counted from 1: the 42nd batch was done) or "end of
+// epoch 3". `epoch` counts from 0, `batchesDone` the batches completed in it.
+QString positionText(int epoch, int batchesDone, bool epochEnd);
+
 struct Finding {
     Symptom symptom = Symptom::NumericalError;
     int layer = -1; // layer id; -1 when the finding is about the whole model (metrics)
@@ -93,6 +98,7 @@ struct Finding {
     Location location = Location::Forward;
     int epoch = 0; // first seen, counted from 0
     int batch = 0; // batches completed in that epoch when first seen
+    bool atEpochEnd = false; // first seen in the statistics of an epoch's end
     qint64 step = 0;
     double seconds = -1; // from the start of the session to the finding, when known
     Severity severity = Severity::Fault;
@@ -116,6 +122,8 @@ struct Finding {
     static bool fromJson(const QJsonObject& object, Finding* finding);
     // One line for a terminal: symptom, layer, when, fix.
     QString oneLine() const;
+    // "epoch 2, batch 17", "end of epoch 2", "before the first step" (positionText()).
+    QString when() const;
     QString layerLabel() const; // "layer 7 Softmax (7)" or "the model"
 
     // "out_of_range at layer 7 Softmax": the finding `explainedBy` names, found in `all`.

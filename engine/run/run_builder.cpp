@@ -87,6 +87,8 @@ Model convert(const wire::Model& in)
     for (const auto& node : in.loss_graph())
         out.lossGraph.append(QString::fromStdString(node));
     out.lossAdversarial = in.loss_adversarial();
+    out.outputActivation = QString::fromStdString(in.output_activation());
+    out.outputFunction = QString::fromStdString(in.output_function());
     for (const auto& optimizer : in.optimizers())
         out.optimizers.append({QString::fromStdString(optimizer.name()), QString::fromStdString(optimizer.type()),
                                optimizer.learning_rate()});

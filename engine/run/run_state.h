@@ -143,6 +143,8 @@ struct Model {
     QStringList lossGraph; // autograd nodes from the loss back to a parameterised layer
     bool lossAdversarial = false; // the loss followed is one of several pushing against each other
     QVector<WatchedOptimizer> optimizers; // every watched one; the first is also optimizer and learningRate
+    QString outputActivation; // declared: the module twin ("Sigmoid") of a function forward() applies to the output
+    QString outputFunction;   // "torch::sigmoid"
 
     const Layer* layer(int id) const { return id >= 0 && id < layers.size() ? &layers[id] : nullptr; }
     // The leaf layers in forward order (or discovery order when unknown).

@@ -177,8 +177,17 @@ private Q_SLOTS:
         QVERIFY(r.json.value(QStringLiteral("first_finding_s")).toDouble() > 0);
         QCOMPARE(r.json.value(QStringLiteral("epochs_run")).toInt(), 20);
         // One readable line per finding as it arrives, and a summary.
-        QVERIFY2(r.out.contains(QStringLiteral("out_of_range at layer 7 Softmax, epoch 1")), qPrintable(r.out));
+        // Seen in the weights and outputs before training, said so.
+        QVERIFY2(r.out.contains(QStringLiteral("out_of_range at layer 7 Softmax, before the first step")), qPrintable(r.out));
         QVERIFY(r.out.contains(QStringLiteral("faulty: ")));
+        // The JSON says "when" as the terminal does; an epoch-end finding is at the end of its epoch.
+        QVERIFY(r.out.contains(first.value(QStringLiteral("when")).toString()));
+        for (const QJsonValue& value : r.json.value(QStringLiteral("findings")).toArray()) {
+            const QJsonObject finding = value.toObject();
+            if (finding.value(QStringLiteral("at_epoch_end")).toBool())
+                QCOMPARE(finding.value(QStringLiteral("when")).toString(),
+                         QStringLiteral("end of epoch %1").arg(finding.value(QStringLiteral("epoch")).toInt()));
+        }
     }
 
     void healthyFashionMnistExitsZero()

@@ -1008,6 +1008,29 @@ private Q_SLOTS:
         QVERIFY2(s.first()->fixText.contains(advice), qPrintable(s.first()->fixText));
     }
 
+    // step() given a number: no loss graph. A custom model's forward() ends in
+    // torch::sigmoid, declared with ProbeOptions().output(): BCE on its output is sound, and
+    // without the declaration the raw Linear output under BCE is out of range.
+    void declaredOutputActivationStandsInForTheGraph_data()
+    {
+        QTest::addColumn<QString>("declared");
+        QTest::addColumn<bool>("fault");
+        QTest::newRow("torch::sigmoid declared") << QStringLiteral("Sigmoid") << false;
+        QTest::newRow("nothing declared") << QString() << true;
+    }
+    void declaredOutputActivationStandsInForTheGraph()
+    {
+        QFETCH(QString, declared);
+        QFETCH(bool, fault);
+        Stream s(reluMlp(), QStringLiteral("bce"));
+        s.run.model.outputActivation = declared;
+        s.run.model.outputFunction = declared.isEmpty() ? QString() : QStringLiteral("torch::sigmoid");
+        s.feed(s.snapshot(false, true), 0);
+        s.feed(s.snapshot(false), 0.6);
+        s.feed(s.snapshot(true), 0.5, 0.7);
+        QVERIFY2(s.has(Symptom::OutOfRange) == fault, qPrintable(s.symptoms()));
+    }
+
     void declaredNllWithAFunctionalLogSoftmaxIsSound()
     {
         Stream s(reluMlp(), QStringLiteral("nll"));

@@ -8,6 +8,7 @@
 #include "histogram_grid.h"
 #include "plot_export.h"
 #include "histogram_panel.h"
+#include "findings_model.h"
 #include "graph_panel.h"
 #include "histogram_plot.h"
 #include "inspector_panel.h"
@@ -272,6 +273,19 @@ private Q_SLOTS:
                 QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(QString::number(f.layer)), 1, 5000);
             }
         QVERIFY(window.inspector()->findingsText().contains(QStringLiteral("change_initialization")));
+        // One way of counting in every panel: the findings table, the inspector, the status bar.
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        const QString when = cause.when();
+        static const QRegularExpression position(QStringLiteral("^(before the first step|epoch \\d+, batch \\d+|end of epoch \\d+)$"));
+        QVERIFY2(position.match(when).hasMatch(), qPrintable(when));
+        auto* findings = window.findingsView()->model();
+        QCOMPARE(findings->index(0, FindingsModel::When).data().toString(), when);
+        QVERIFY2(window.inspector()->findingsText().contains(QStringLiteral("first seen: ") + when), qPrintable(window.inspector()->findingsText()));
+        auto* state = window.findChild<QLabel*>(QStringLiteral("trainer-state"));
+        const RunStatePtr now = window.session()->state();
+        QVERIFY2(state->text().startsWith(now->heldAtEpochEnd ? QStringLiteral("Held at the end of epoch %1").arg(now->epoch)
+                                                              : QStringLiteral("Held after batch %1 of epoch %2").arg(now->batch).arg(now->epoch + 1)),
+                 qPrintable(state->text()));
         screenshot(window, QStringLiteral("dead-relu"));
         window.session()->send(Command::Stop);
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 20000));

@@ -252,13 +252,15 @@ private Q_SLOTS:
         const std::string socket = dir.filePath(QStringLiteral("gan.sock")).toStdString();
         PlainNet generator, discriminator;
         traindx::Probe probe(generator, traindx::ProbeOptions().name("generator").listen(socket)
-                                            .objective("d_loss", traindx::Objective::Adversarial));
+                                            .objective("d_loss", traindx::Objective::Adversarial)
+                                            .output(traindx::Activation::Tanh));
         QVERIFY(probe.active());
         probe.add_model("discriminator", discriminator);
         torch::optim::SGD g_optimizer(generator.parameters(), torch::optim::SGDOptions(0.01));
         torch::optim::SGD d_optimizer(discriminator.parameters(), torch::optim::SGDOptions(0.01));
         probe.watch(g_optimizer);
-        probe.watch(d_optimizer);
+        probe.watch(d_optimizer, "critic");
+        probe.watch(d_optimizer); // once is enough
         for (int i = 0; i < 3; ++i) {
             g_optimizer.zero_grad();
             d_optimizer.zero_grad();
@@ -292,6 +294,16 @@ private Q_SLOTS:
         for (double loss : losses)
             QVERIFY(loss > 100);
         QVERIFY(!description.loss_adversarial());
+        // Each optimizer, named after its model or as the program said, and which updates what.
+        QCOMPARE(description.optimizers_size(), 2);
+        QCOMPARE(description.optimizers(0).name(), std::string("generator"));
+        QCOMPARE(description.optimizers(1).name(), std::string("critic"));
+        QCOMPARE(description.optimizers(1).learning_rate(), 0.01);
+        QCOMPARE(description.layers(1).optimizer(), 1);
+        QCOMPARE(description.layers(4).optimizer(), 2);
+        QCOMPARE(description.layers(0).optimizer(), 0); // no parameters of its own
+        QCOMPARE(description.output_activation(), std::string("Tanh"));
+        QCOMPARE(description.output_function(), std::string("torch::tanh"));
     }
 
     void aSecondProbeInTheProcessSaysItIsOff()

@@ -20,7 +20,7 @@ public:
         examineOneUnitSoftmax(o, candidates);
         // Without a known forward order or a loss graph the output activation is unknown,
         // not absent.
-        const bool outputKnown = o.facts.knowsForwardOrder() || o.facts.lossGraph().known;
+        const bool outputKnown = o.facts.knowsForwardOrder() || o.facts.lossGraph().known || o.facts.lossGraph().declared;
         if (candidates.isEmpty() && o.facts.outputLayer() >= 0 && outputKnown
             && (o.run.data.present || o.facts.lossObserved())) {
             examineOutput(o, candidates);

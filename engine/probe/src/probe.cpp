@@ -435,6 +435,9 @@ void Probe::Impl::send_model()
     model->set_loss_adversarial(loss_adversarial_);
     for (const auto& node : loss_graph_)
         model->add_loss_graph(node);
+    const auto [output_type, output_function] = probe::activation_names(options_.output());
+    model->set_output_activation(output_type);
+    model->set_output_function(output_function);
     if (!optimizers_.empty()) {
         for (auto& layer : *model->mutable_layers()) {
             const auto& info = walk_.layers()[std::size_t(layer.id())];

@@ -60,6 +60,12 @@ std::string percent(double fraction)
 
 } // namespace
 
+std::pair<std::string, std::string> activation_names(Activation activation)
+{
+    const FunctionNames names = names_of(activation, 2);
+    return {names.type, names.function};
+}
+
 void activation_stats(const torch::Tensor& output, const std::string& type, wire::LayerStats* stats)
 {
     tensor_stats(output, true, stats->mutable_activation());

@@ -24,6 +24,10 @@ void activation_stats(const torch::Tensor& output, const std::string& type, wire
 // otherwise; `evidence` says what decided.
 Activation infer_activation(const torch::Tensor& tensor, std::string& evidence);
 
+// The torch::nn module computing what `activation` computes ("Sigmoid") and the function a
+// program writes for it ("torch::sigmoid"); empty for None and Unspecified.
+std::pair<std::string, std::string> activation_names(Activation activation);
+
 class Taps {
 public:
     explicit Taps(ModelWalk& walk) : walk_(walk) {}

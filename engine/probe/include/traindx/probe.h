@@ -73,6 +73,10 @@ public:
     ProbeOptions& steps_per_epoch(int steps) { steps_per_epoch_ = steps; return *this; }
     // A named loss not expected to fall (Objective::Adversarial): the progress checks leave it out.
     ProbeOptions& objective(const std::string& loss, Objective value) { objectives_[loss] = value; return *this; }
+    // The activation a custom forward() applies to the model's output as a function
+    // (`return torch::sigmoid(fc3(x));`), for the output range checks. Needed only when
+    // step() gets a plain number: from a loss tensor the probe reads it off the autograd graph.
+    ProbeOptions& output(Activation value) { output_ = value; return *this; }
 
     const std::string& name() const { return name_; }
     Loss loss() const { return loss_; }
@@ -82,6 +86,7 @@ public:
     const std::string& listen() const { return listen_; }
     int steps_per_epoch() const { return steps_per_epoch_; }
     const std::map<std::string, Objective>& objectives() const { return objectives_; }
+    Activation output() const { return output_; }
 
 private:
     std::string name_;
@@ -92,6 +97,7 @@ private:
     std::string listen_;
     int steps_per_epoch_ = 0;
     std::map<std::string, Objective> objectives_;
+    Activation output_ = Activation::Unspecified;
 };
 
 class TRAINDX_PROBE_API Probe {
