@@ -127,6 +127,8 @@ void OverviewPanel::refresh()
             cell.lo = t.histLo;
             cell.hi = t.histHi;
             cell.bins = t.bins;
+            cell.count = t.count;
+            cell.nonFinite = t.nonFinite();
         }
         cells.append(cell);
     }

@@ -184,7 +184,7 @@ void InspectorPanel::refresh()
                                "(step %6), in the %7</span></p>")
                     .arg(cause ? QStringLiteral("#c62828") : QStringLiteral("#b7791f"), symptomName(f.symptom),
                          describeSymptom(f.symptom).toHtmlEscaped(), f.summary.toHtmlEscaped(), f.when())
-                    .arg(f.step)
+                    .arg(f.stepsDone())
                     .arg(locationName(f.location));
         html += QStringLiteral("<p><b>Fix — %1:</b> %2<br><i>Why: %3</i></p>")
                     .arg(fixClassName(f.fixClass), f.fixText.toHtmlEscaped(), f.checker.toHtmlEscaped());

@@ -460,7 +460,9 @@ void MainWindow::updateStatus()
     m_stateLabel->setText(text);
     m_stateLabel->setToolTip(text); // the status bar may cut it
     const bool live = s.state == TrainerState::Running || s.state == TrainerState::Held;
-    if (live && !(s.state == TrainerState::Held && s.heldAtEpochEnd))
+    if (s.state == TrainerState::Held && s.heldInBackward) // inside the batch, as the state says
+        m_positionLabel->setText(tr("epoch %1 · batch %2 · step %3").arg(s.epoch + 1).arg(s.batch + 1).arg(s.step + 1));
+    else if (live && !(s.state == TrainerState::Held && s.heldAtEpochEnd))
         m_positionLabel->setText(tr("epoch %1 · batch %2 · step %3").arg(s.epoch + 1).arg(s.batch).arg(s.step));
     else if (s.state != TrainerState::Idle && s.state != TrainerState::Failed)
         m_positionLabel->setText(tr("%1 epochs done · step %2").arg(s.epoch).arg(s.step));

@@ -84,6 +84,11 @@ void HistogramGrid::paintEvent(QPaintEvent* event)
             quint32 peak = 0;
             for (auto count : cell.bins)
                 peak = std::max(peak, count);
+            if (cell.count > 0 && cell.nonFinite == cell.count) {
+                painter.setPen(QColor(severityStroke(2)));
+                painter.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, tr("all %1 values NaN or infinite").arg(cell.count));
+                continue;
+            }
             if (cell.bins.isEmpty() || peak == 0) {
                 painter.setPen(QColor(0x99, 0x99, 0x99));
                 painter.drawText(area, Qt::AlignCenter, tr("no data"));

@@ -13,6 +13,8 @@ struct GridCell {
     QVector<quint32> bins;
     int severity = 0;
     int id = -1;
+    qint64 count = 0;     // values, finite or not
+    qint64 nonFinite = 0; // NaN or infinite among them
 };
 
 class HistogramGrid : public QWidget {
@@ -21,6 +23,7 @@ public:
     explicit HistogramGrid(QWidget* parent = nullptr);
     void setCells(const QVector<GridCell>& cells);
     int cellCount() const { return m_cells.size(); }
+    const QVector<GridCell>& cells() const { return m_cells; }
     // Cells drawn by the last paint: what "only the visible ones" amounted to.
     int lastPaintedCells() const { return m_painted; }
     QSize sizeHint() const override;

@@ -124,6 +124,9 @@ struct Finding {
     QString oneLine() const;
     // "epoch 2, batch 17", "end of epoch 2", "before the first step" (positionText()).
     QString when() const;
+    // The steps done when it was seen, as the status bar counts them: a batch sample's
+    // `step` is the index of the step just done, an epoch end's the count.
+    qint64 stepsDone() const { return atEpochEnd || (epoch == 0 && batch == 0) ? step : step + 1; }
     QString layerLabel() const; // "layer 7 Softmax (7)" or "the model"
 
     // "out_of_range at layer 7 Softmax": the finding `explainedBy` names, found in `all`.

@@ -136,7 +136,27 @@ Health RunState::layerHealth(int layer) const
     for (const auto& finding : findings)
         if (finding.layer == layer)
             health = std::max(health, finding.health());
-    return health;
+    // Nothing finite left to compute with is red whatever was found first elsewhere.
+    return nonFiniteKind(layer) ? Health::Faulty : health;
+}
+
+std::optional<TensorKind> RunState::nonFiniteKind(int layer) const
+{
+    // The newest few snapshots only: this runs for every layer at every publish.
+    constexpr int kLookBack = 8;
+    for (TensorKind kind : {TensorKind::Weight, TensorKind::Activation, TensorKind::WeightGrad}) {
+        int looked = 0;
+        for (auto it = snapshots.crbegin(); it != snapshots.crend() && looked < kLookBack; ++it, ++looked) {
+            const LayerSample* sample = (*it)->layer(layer);
+            if (!sample || !sample->stats(kind).present)
+                continue;
+            const TensorStats& t = sample->stats(kind);
+            if (t.count > 0 && t.nonFinite() == t.count)
+                return kind;
+            break;
+        }
+    }
+    return std::nullopt;
 }
 
 QString lossKindName(LossKind loss)

@@ -232,6 +232,8 @@ struct RunState {
     QString notDiagnosedReason() const;
     // The worst finding on this layer.
     Health layerHealth(int layer) const;
+    // The first of weights, outputs and gradients whose latest values are all NaN or infinite.
+    std::optional<TensorKind> nonFiniteKind(int layer) const;
     SnapshotPtr latestWith(int layer, TensorKind kind) const;
     // Snapshots at epoch ends that carry `kind` for `layer`, newest last.
     QVector<SnapshotPtr> epochHistory(int layer, TensorKind kind) const;

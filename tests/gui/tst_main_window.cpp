@@ -7,12 +7,14 @@
 #include "distribution_panel.h"
 #include "histogram_grid.h"
 #include "plot_export.h"
+#include "plot_style.h"
 #include "histogram_panel.h"
 #include "findings_model.h"
 #include "graph_panel.h"
 #include "histogram_plot.h"
 #include "inspector_panel.h"
 #include "network_graph_view.h"
+#include "layer_list_model.h"
 #include "main_window.h"
 #include "session_waiter.h"
 #include "thresholds_dialog.h"
@@ -289,6 +291,64 @@ private Q_SLOTS:
         screenshot(window, QStringLiteral("dead-relu"));
         window.session()->send(Command::Stop);
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 20000));
+    }
+
+    // Trained on past the first NaN: the layers with nothing finite left are red in the
+    // graph, the layer list and the All-layers grid, whose tile counts them.
+    void layersWithNothingFiniteAreRedEverywhere()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+        spec.arguments = {QStringLiteral("high_lr_nan"), QStringLiteral("--epochs"), QStringLiteral("3")};
+        window.launch(spec);
+        RunStatePtr over;
+        for (int holds = 0; holds < 50 && !over; ++holds) {
+            const RunStatePtr s = test::waitForState(*window.session(), [](const RunState& s) {
+                return s.state == TrainerState::Held || s.state == TrainerState::Finished || s.state == TrainerState::Crashed;
+            });
+            QVERIFY2(s, qPrintable(test::describe(*window.session()->state())));
+            if (s->state != TrainerState::Held) {
+                over = s;
+                break;
+            }
+            const quint64 before = s->revision;
+            window.session()->send(Command::Continue);
+            QVERIFY(test::waitForState(*window.session(), [before](const RunState& now) { return now.revision > before; }));
+        }
+        QVERIFY(over);
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        const RunStatePtr state = window.session()->state();
+        int nonFinite = -1;
+        for (const Layer& layer : state->model.layers)
+            if (layer.id > 0 && state->nonFiniteKind(layer.id) == TensorKind::Weight && state->layerHealth(layer.id) == Health::Faulty
+                && !std::any_of(state->findings.begin(), state->findings.end(), [&layer](const Finding& f) { return f.layer == layer.id && f.isCause(); }))
+                nonFinite = layer.id;
+        QVERIFY2(nonFinite > 0, "no layer whose weights are all NaN or infinite and that no cause names");
+        auto* graph = window.graphPanel()->view();
+        QTRY_VERIFY_WITH_TIMEOUT(graph->nodeCount() > 0 && !graph->isLayingOut(), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(QString::number(nonFinite)), 2, 5000);
+        auto* layers = window.layerView()->model();
+        bool listed = false;
+        for (int r = 0; r < layers->rowCount(); ++r)
+            if (layers->index(r, 0).data(LayerListModel::LayerIdRole).toInt() == nonFinite) {
+                QCOMPARE(layers->index(r, LayerListModel::Path).data(Qt::DecorationRole).value<QColor>(), widgets::healthColor(2));
+                listed = true;
+            }
+        QVERIFY(listed);
+        auto* overview = window.overviewPanel();
+        window.plotTabs()->setCurrentWidget(overview);
+        QTRY_VERIFY_WITH_TIMEOUT(overview->grid()->cellCount() > 0, 5000);
+        bool counted = false;
+        for (const auto& cell : overview->grid()->cells())
+            if (cell.id == nonFinite) {
+                QCOMPARE(cell.severity, 2);
+                counted = cell.count > 0 && cell.nonFinite == cell.count;
+            }
+        QVERIFY(counted);
+        screenshot(window, QStringLiteral("nothing-finite"));
     }
 
     void breakHoldsInsideBackwardAndSaysSo()
