@@ -2,7 +2,14 @@
 
 #include "curve_plot.h"
 
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
 #include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace traindx {
 
@@ -12,8 +19,34 @@ CurvesPanel::CurvesPanel(QWidget* parent)
     , m_accuracy(new widgets::CurvePlot(this))
 {
     auto* layout = new QVBoxLayout(this);
+    auto* top = new QHBoxLayout;
+    auto* slider = new QSlider(Qt::Horizontal, this);
+    slider->setObjectName(QStringLiteral("loss-smoothing"));
+    slider->setRange(0, 99);
+    slider->setToolTip(tr("Weight of the past in a moving average of the batch loss; 0 shows the raw curve only"));
+    auto* value = new QLabel(tr("off"), this);
+    value->setMinimumWidth(value->fontMetrics().horizontalAdvance(QStringLiteral("0.99")) + 8);
+    top->addWidget(new QLabel(tr("Smoothing:"), this));
+    top->addWidget(slider, 1);
+    top->addWidget(value);
+    layout->addLayout(top);
+    connect(slider, &QSlider::valueChanged, this, [this, value](int v) {
+        value->setText(v == 0 ? tr("off") : QString::number(v / 100.0, 'f', 2));
+        setSmoothing(v / 100.0);
+    });
     layout->addWidget(m_loss, 1);
     layout->addWidget(m_accuracy, 1);
+    // Zooming or panning one plot's steps moves the other's with it.
+    const auto link = [](widgets::CurvePlot* from, widgets::CurvePlot* to) {
+        connect(from->plot()->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), to, [to](const QCPRange& range) {
+            if (to->plot()->xAxis->range() != range) {
+                to->plot()->xAxis->setRange(range);
+                to->plot()->replot(QCustomPlot::rpQueuedReplot);
+            }
+        });
+    };
+    link(m_loss, m_accuracy);
+    link(m_accuracy, m_loss);
     m_loss->setObjectName(QStringLiteral("curve-loss"));
     m_accuracy->setObjectName(QStringLiteral("curve-accuracy"));
     m_loss->setTitle(tr("Loss"));
@@ -22,8 +55,43 @@ CurvesPanel::CurvesPanel(QWidget* parent)
     m_accuracy->setAxisLabels(tr("step"), tr("accuracy"));
 }
 
+QString CurvesPanel::smoothedName()
+{
+    return tr("batch loss, smoothed");
+}
+
+void CurvesPanel::setSmoothing(double weight)
+{
+    m_smoothing = std::clamp(weight, 0.0, 0.999);
+    m_loss->removeCurve(smoothedName());
+    m_loss->setCurveFaint(tr("batch loss"), m_smoothing > 0);
+    m_ema = 0;
+    m_emaCount = 0;
+    if (m_smoothing > 0 && m_state)
+        smoothFrom(0);
+}
+
+void CurvesPanel::smoothFrom(int first)
+{
+    const auto& points = m_state->points;
+    QVector<double> steps, values;
+    for (int i = first; i < points.size(); ++i) {
+        if (!std::isfinite(points[i].loss))
+            continue;
+        m_ema = m_smoothing * m_ema + (1 - m_smoothing) * points[i].loss;
+        ++m_emaCount;
+        steps.append(points[i].step);
+        values.append(m_ema / (1 - std::pow(m_smoothing, m_emaCount)));
+    }
+    if (first == 0 || m_loss->pointCount(smoothedName()) == 0)
+        m_loss->setCurve(smoothedName(), steps, values, 0);
+    else
+        m_loss->appendToCurve(smoothedName(), steps, values);
+}
+
 void CurvesPanel::setState(const RunStatePtr& state)
 {
+    m_state = state;
     const auto& points = state->points;
     if (points.size() == m_pointsShown && state->epochEnds.size() == m_epochsShown)
         return;
@@ -55,6 +123,14 @@ void CurvesPanel::setState(const RunStatePtr& state)
         m_loss->setCurve(tr("batch loss"), steps, losses, 0);
         if (!accuracies.isEmpty())
             m_accuracy->setCurve(tr("batch accuracy"), accuracySteps, accuracies, 0);
+    }
+    if (m_smoothing > 0) {
+        if (!onlyAppended) {
+            m_ema = 0;
+            m_emaCount = 0;
+        }
+        m_loss->setCurveFaint(tr("batch loss"), true);
+        smoothFrom(from);
     }
     m_pointsShown = points.size();
     m_lastStepShown = points.isEmpty() ? -1 : points.last().step;

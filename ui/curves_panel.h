@@ -1,4 +1,6 @@
-// Training curves: loss and accuracy per batch, epoch means and validation metrics.
+// Training curves: loss and accuracy per batch, epoch means and validation metrics. The
+// two plots share their step axis; the batch loss can be smoothed (an exponential moving
+// average with TensorBoard's start-up correction) over the raw curve, which stays faint.
 #pragma once
 
 #include "run_state.h"
@@ -17,12 +19,20 @@ public:
     explicit CurvesPanel(QWidget* parent = nullptr);
 
     void setState(const RunStatePtr& state);
+    // 0 (off) to 0.999: the weight of the past in the moving average.
+    void setSmoothing(double weight);
+    static QString smoothedName();
     widgets::CurvePlot* lossPlot() const { return m_loss; }
     widgets::CurvePlot* accuracyPlot() const { return m_accuracy; }
 
 private:
     widgets::CurvePlot* m_loss;
     widgets::CurvePlot* m_accuracy;
+    void smoothFrom(int first);
+    RunStatePtr m_state;
+    double m_smoothing = 0;
+    double m_ema = 0;      // biased average over the points smoothed so far
+    int m_emaCount = 0;    // finite points in it
     int m_pointsShown = -1;
     int m_epochsShown = -1;
     qint64 m_lastStepShown = -1;

@@ -4,6 +4,8 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QVBoxLayout>
@@ -44,7 +46,26 @@ HistogramPanel::HistogramPanel(QWidget* parent)
     m_compareEdit->setClearButtonEnabled(true);
     top->addWidget(new QLabel(tr("Epochs:"), this));
     top->addWidget(m_compareEdit, 1);
+    auto* scale = new QComboBox(this);
+    scale->setObjectName(QStringLiteral("histogram-scale"));
+    scale->addItem(tr("count"), int(widgets::HistogramScale::Count));
+    scale->addItem(tr("fraction"), int(widgets::HistogramScale::Fraction));
+    scale->addItem(tr("density"), int(widgets::HistogramScale::Density));
+    scale->setToolTip(tr("Values per bin, their share of all values, or a density (to compare samples of different ranges)"));
+    auto* logScale = new QCheckBox(tr("log"), this);
+    logScale->setObjectName(QStringLiteral("histogram-log"));
+    logScale->setToolTip(tr("Logarithmic vertical axis: the tails of a distribution become visible"));
+    top->addWidget(scale);
+    top->addWidget(logScale);
     layout->addLayout(top);
+    connect(scale, &QComboBox::currentIndexChanged, this, [this, scale] {
+        for (auto& slot : m_slots)
+            slot.plot->setScale(widgets::HistogramScale(scale->currentData().toInt()));
+    });
+    connect(logScale, &QCheckBox::toggled, this, [this](bool on) {
+        for (auto& slot : m_slots)
+            slot.plot->setLogScale(on);
+    });
     connect(m_compareEdit, &QLineEdit::editingFinished, this, [this] {
         QVector<int> epochs;
         for (const QString& part : m_compareEdit->text().split(QRegularExpression(QStringLiteral("[,\\s]+")), Qt::SkipEmptyParts))

@@ -4,6 +4,8 @@
 #include "plot_style.h"
 
 #include <QLabel>
+#include <QMouseEvent>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -24,6 +26,53 @@ CurvePlot::CurvePlot(QWidget* parent)
     m_plot->legend->setFont(QFont(font().family(), 8));
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setMinimumHeight(120);
+    // Once the user drags or zooms, new points no longer move the view; a double-click
+    // brings back the whole curve and following it.
+    connect(m_plot, &QCustomPlot::mousePress, this, [this] { m_following = false; });
+    connect(m_plot, &QCustomPlot::mouseWheel, this, [this] { m_following = false; });
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { resetView(); });
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+        const QString text = valueAt(m_plot->xAxis->pixelToCoord(event->position().x()));
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
+    });
+}
+
+void CurvePlot::resetView()
+{
+    m_following = true;
+    fitToData();
+}
+
+void CurvePlot::fitToData()
+{
+    m_plot->rescaleAxes();
+    m_plot->yAxis->scaleRange(1.1, m_plot->yAxis->range().center());
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString CurvePlot::valueAt(double x) const
+{
+    QStringList lines;
+    double at = std::nan("");
+    for (auto it = m_graphs.cbegin(); it != m_graphs.cend(); ++it) {
+        const auto& data = *it.value()->data();
+        if (data.isEmpty())
+            continue;
+        auto nearest = data.findBegin(x, true);
+        if (nearest == data.constEnd())
+            continue;
+        if (std::next(nearest) != data.constEnd() && std::abs(std::next(nearest)->key - x) < std::abs(nearest->key - x))
+            ++nearest;
+        if (std::isnan(at))
+            at = nearest->key;
+        lines.append(QStringLiteral("%1: %2 (step %3)")
+                         .arg(it.key(), QString::number(nearest->value, 'g', 5), QString::number(nearest->key, 'f', 0)));
+    }
+    lines.sort();
+    return lines.join(QLatin1Char('\n'));
 }
 
 void CurvePlot::setTitle(const QString& title)
@@ -87,9 +136,10 @@ void CurvePlot::appendToCurve(const QString& name, const QVector<double>& xs, co
     graph->addData(finiteX, finiteY, true);
     if (graph->dataCount() > kMaxPoints)
         coarsen(name, graph);
-    m_plot->rescaleAxes();
-    m_plot->yAxis->scaleRange(1.1, m_plot->yAxis->range().center());
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    if (m_following)
+        fitToData();
+    else
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void CurvePlot::coarsen(const QString& name, QCPGraph* graph)
@@ -117,11 +167,35 @@ int CurvePlot::pointCount(const QString& name) const
     return graph ? graph->dataCount() : 0;
 }
 
+void CurvePlot::removeCurve(const QString& name)
+{
+    if (QCPGraph* graph = m_graphs.take(name))
+        m_plot->removeGraph(graph);
+    m_bounds.remove(name);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CurvePlot::setCurveFaint(const QString& name, bool faint)
+{
+    QCPGraph* graph = m_graphs.value(name);
+    if (!graph)
+        return;
+    QPen pen = graph->pen();
+    QColor color = pen.color();
+    if ((color.alpha() < 255) == faint)
+        return;
+    color.setAlpha(faint ? 70 : 255);
+    pen.setColor(color);
+    graph->setPen(pen);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void CurvePlot::clear()
 {
     m_plot->clearGraphs();
     m_graphs.clear();
     m_bounds.clear();
+    m_following = true;
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

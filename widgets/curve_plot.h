@@ -29,7 +29,16 @@ public:
     static constexpr int kMaxPoints = 20000;
     int stride(const QString& name) const { return m_bounds.value(name).stride; }
     void clear();
+    void removeCurve(const QString& name);
+    // Drawn faint behind the others (the raw curve under its smoothed twin), or as set.
+    void setCurveFaint(const QString& name, bool faint);
     void setLogScale(bool on);
+
+    // Back to the whole of every curve, following new points again (as a double-click does).
+    void resetView();
+    bool following() const { return m_following; }
+    // "batch loss: 0.412 (step 120)", a line per curve, at the point nearest x.
+    QString valueAt(double x) const;
 
     int curveCount() const { return m_graphs.size(); }
     int pointCount(const QString& name) const;
@@ -44,6 +53,8 @@ private:
         double sumY = 0;
     };
     void coarsen(const QString& name, QCPGraph* graph);
+    void fitToData();
+    bool m_following = true;
 
     QHash<QString, QCPGraph*> m_graphs;
     QHash<QString, Bound> m_bounds;

@@ -4,18 +4,37 @@
 #include "plot_style.h"
 
 #include <QLabel>
+#include <QMouseEvent>
+#include <QToolTip>
 #include <QStackedLayout>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace traindx::widgets {
 
 namespace {
 
-// Step outline of a density histogram: x at bin edges, y = count / (total * width).
-void outline(const HistogramSeries& series, QVector<double>& xs, QVector<double>& ys)
+QString number(double value)
+{
+    return QString::number(value, 'g', 4);
+}
+
+QString axisLabel(HistogramScale scale)
+{
+    switch (scale) {
+    case HistogramScale::Count: return QObject::tr("values per bin");
+    case HistogramScale::Fraction: return QObject::tr("fraction of values");
+    case HistogramScale::Density: return QObject::tr("density");
+    }
+    return {};
+}
+
+// Step outline of a histogram, x at bin edges; y the bin's count, its share of the values,
+// or count / (total * width).
+void outline(const HistogramSeries& series, HistogramScale scale, QVector<double>& xs, QVector<double>& ys)
 {
     const int n = series.bins.size();
     double total = 0;
@@ -26,8 +45,11 @@ void outline(const HistogramSeries& series, QVector<double>& xs, QVector<double>
         const double half = std::max(std::abs(lo) * 0.01, 1e-6);
         const double barHalf = half / n;
         xs = {lo - half, lo - barHalf, lo - barHalf, lo + barHalf, lo + barHalf, lo + half};
-        const double density = total > 0 ? 1.0 / (2 * barHalf) : 0;
-        ys = {0, 0, density, density, 0, 0};
+        const double height = total <= 0                         ? 0
+            : scale == HistogramScale::Count                        ? total
+            : scale == HistogramScale::Fraction                     ? 1.0
+                                                                     : 1.0 / (2 * barHalf);
+        ys = {0, 0, height, height, 0, 0};
         return;
     }
     const double width = (hi - lo) / std::max(1, n);
@@ -36,11 +58,14 @@ void outline(const HistogramSeries& series, QVector<double>& xs, QVector<double>
     xs.append(lo);
     ys.append(0);
     for (int i = 0; i < n; ++i) {
-        const double density = total > 0 ? series.bins[i] / (total * width) : 0;
+        const double height = total <= 0                         ? 0
+            : scale == HistogramScale::Count                        ? double(series.bins[i])
+            : scale == HistogramScale::Fraction                     ? series.bins[i] / total
+                                                                     : series.bins[i] / (total * width);
         xs.append(lo + i * width);
-        ys.append(density);
+        ys.append(height);
         xs.append(lo + (i + 1) * width);
-        ys.append(density);
+        ys.append(height);
     }
     xs.append(hi);
     ys.append(0);
@@ -80,9 +105,69 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     m_note->setColor(QColor(0xb0, 0x30, 0x20));
     m_note->setBrush(QColor(255, 255, 255, 220));
     m_note->setPadding(QMargins(6, 3, 6, 3));
-    m_plot->yAxis->setLabel(tr("density"));
+    m_plot->yAxis->setLabel(axisLabel(m_scale));
     m_plot->setMinimumHeight(120);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { resetView(); });
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+        const QString text = valueAt(m_plot->xAxis->pixelToCoord(event->position().x()));
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
+    });
     setPlaceholder(tr("No data yet"));
+}
+
+void HistogramPlot::setScale(HistogramScale scale)
+{
+    m_scale = scale;
+    m_plot->yAxis->setLabel(axisLabel(scale));
+    draw();
+}
+
+QString HistogramPlot::valueAt(double x) const
+{
+    if (m_series.isEmpty() || m_series.last().bins.isEmpty())
+        return {};
+    const HistogramSeries& latest = m_series.last();
+    const int n = latest.bins.size();
+    if (!(latest.hi > latest.lo)) {
+        quint64 total = 0;
+        for (auto count : latest.bins)
+            total += count;
+        return tr("all %1 values are %2 (%3)").arg(total).arg(number(latest.lo), latest.label);
+    }
+    if (x < latest.lo || x > latest.hi)
+        return {};
+    const double width = (latest.hi - latest.lo) / n;
+    const int bin = std::clamp(int((x - latest.lo) / width), 0, n - 1);
+    return tr("[%1, %2): %3 values (%4)")
+        .arg(number(latest.lo + bin * width), number(latest.lo + (bin + 1) * width))
+        .arg(latest.bins[bin])
+        .arg(latest.label);
+}
+
+void HistogramPlot::resetView()
+{
+    if (m_seriesCount == 0)
+        return;
+    m_plot->rescaleAxes();
+    m_plot->yAxis->setRangeLower(!m_log ? 0 : m_scale == HistogramScale::Count ? 0.5 : 1e-6);
+    m_plot->yAxis->scaleRange(1.08, m_plot->yAxis->range().lower);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// In the top corner over the side of the latest histogram that holds less of its values.
+void HistogramPlot::placeLegend()
+{
+    if (m_series.isEmpty())
+        return;
+    const auto& bins = m_series.last().bins;
+    double left = 0, right = 0;
+    for (int i = 0; i < bins.size(); ++i)
+        (2 * i < bins.size() ? left : right) += bins[i];
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | (right > left ? Qt::AlignLeft : Qt::AlignRight));
 }
 
 void HistogramPlot::setTitle(const QString& title)
@@ -106,11 +191,18 @@ void HistogramPlot::setLogScale(bool on)
 {
     m_log = on;
     m_plot->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    resetView();
 }
 
 void HistogramPlot::setSeries(const QVector<HistogramSeries>& series)
 {
+    m_series = series;
+    draw();
+}
+
+void HistogramPlot::draw()
+{
+    const QVector<HistogramSeries>& series = m_series;
     m_plot->clearGraphs();
     m_seriesCount = 0;
     QVector<double> xs, ys;
@@ -118,7 +210,7 @@ void HistogramPlot::setSeries(const QVector<HistogramSeries>& series)
     for (int i = 0; i < count; ++i) {
         if (series[i].bins.isEmpty())
             continue;
-        outline(series[i], xs, ys);
+        outline(series[i], m_scale, xs, ys);
         QCPGraph* graph = m_plot->addGraph();
         graph->setData(xs, ys, true);
         graph->setName(series[i].label);
@@ -144,10 +236,8 @@ void HistogramPlot::setSeries(const QVector<HistogramSeries>& series)
     stack->setCurrentWidget(m_plot);
     m_note->setText(series.last().note);
     m_note->setVisible(!series.last().note.isEmpty());
-    m_plot->rescaleAxes();
-    m_plot->yAxis->setRangeLower(m_log ? 1e-6 : 0);
-    m_plot->yAxis->scaleRange(1.08, m_plot->yAxis->range().lower);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    placeLegend();
+    resetView();
 }
 
 } // namespace traindx::widgets

@@ -1,5 +1,7 @@
 // A histogram of one tensor over time: the latest sample drawn bold and filled, a few
-// earlier ones faded behind it, each normalised to a density so ranges can differ.
+// earlier ones faded behind it. Counts per bin by default; as fractions of the values, or
+// as densities when samples of different ranges are compared. Drag and wheel zoom,
+// double-click resets, the bin under the cursor is said in a tooltip.
 #pragma once
 
 #include <QVector>
@@ -19,10 +21,19 @@ struct HistogramSeries {
     QString note;  // said over the plot when this is the latest series: "every value is 0"
 };
 
+enum class HistogramScale { Count, Fraction, Density };
+
 class HistogramPlot : public QWidget {
     Q_OBJECT
 public:
     explicit HistogramPlot(QWidget* parent = nullptr);
+
+    void setScale(HistogramScale scale);
+    HistogramScale scale() const { return m_scale; }
+    // "[-0.12, -0.1): 37 values (epoch 3)" for the latest series' bin at x; empty outside it.
+    QString valueAt(double x) const;
+    // Back to the whole of the data, as a double-click does.
+    void resetView();
 
     void setTitle(const QString& title);
     // Oldest first; the last one is the latest and is emphasised.
@@ -42,6 +53,10 @@ private:
     QCPItemText* m_note;
     int m_seriesCount = 0;
     bool m_log = false;
+    HistogramScale m_scale = HistogramScale::Count;
+    QVector<HistogramSeries> m_series; // as last set, to redraw in another scale
+    void draw();
+    void placeLegend();
 };
 
 } // namespace traindx::widgets

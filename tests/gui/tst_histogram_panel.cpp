@@ -5,6 +5,7 @@
 
 #include <QApplication>
 #include <QTest>
+#include <qcustomplot.h>
 
 #include <limits>
 
@@ -14,6 +15,36 @@ class TestHistogramPanel : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // Values per bin by default (a spike reads as its count, not 3e7), fractions that sum
+    // to 1, the bin under the cursor, and the legend over the emptier side.
+    void binsReadAsCountsOrFractions()
+    {
+        widgets::HistogramPlot plot;
+        widgets::HistogramSeries series;
+        series.lo = 0;
+        series.hi = 4;
+        series.bins = {1, 2, 3, 10};
+        series.label = QStringLiteral("epoch 3");
+        plot.setSeries({series});
+        QCOMPARE(plot.scale(), widgets::HistogramScale::Count);
+        QCOMPARE(plot.plot()->yAxis->label(), QStringLiteral("values per bin"));
+        double highest = 0;
+        for (auto it = plot.plot()->graph(0)->data()->constBegin(); it != plot.plot()->graph(0)->data()->constEnd(); ++it)
+            highest = std::max(highest, it->value);
+        QCOMPARE(highest, 10.0);
+        QCOMPARE(plot.valueAt(3.5), QStringLiteral("[3, 4): 10 values (epoch 3)"));
+        QVERIFY(plot.valueAt(5).isEmpty());
+        QCOMPARE(plot.plot()->axisRect()->insetLayout()->insetAlignment(0), Qt::AlignTop | Qt::AlignLeft);
+
+        plot.setScale(widgets::HistogramScale::Fraction);
+        double sum = 0;
+        const auto data = plot.plot()->graph(0)->data();
+        for (int i = 1; i + 1 < data->size(); i += 2) // each bin's top is drawn twice, at both edges
+            sum += data->at(i)->value;
+        QVERIFY(std::abs(sum - 1.0) < 1e-9);
+    }
+
+
     void anAllNaNLayerIsSaidWithItsCounts()
     {
         auto state = std::make_shared<RunState>();
