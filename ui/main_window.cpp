@@ -1,6 +1,8 @@
 #include "main_window.h"
 
 #include "curves_panel.h"
+#include "compare_dialog.h"
+#include "runs_dialog.h"
 #include "distribution_panel.h"
 #include "attach_dialog.h"
 #include "findings_model.h"
@@ -53,10 +55,15 @@ MainWindow::MainWindow(QWidget* parent)
     , m_recordingLabel(new QLabel(this))
 {
     setWindowTitle(tr("TrainDx"));
-    m_tabs->addTab(m_histograms, tr("Layer histograms"));
-    m_tabs->addTab(m_distribution, tr("Distributions over time"));
-    m_tabs->addTab(m_curves, tr("Training curves"));
+    // Short names: on a small screen every tab stays in sight.
+    m_tabs->addTab(m_histograms, tr("Histograms"));
+    m_tabs->addTab(m_distribution, tr("Over time"));
+    m_tabs->addTab(m_curves, tr("Curves"));
     m_tabs->addTab(m_overview, tr("All layers"));
+    m_tabs->setTabToolTip(0, tr("The selected layer's weights, gradients and outputs, latest and earlier epochs"));
+    m_tabs->setTabToolTip(1, tr("The selected layer's distributions over the epochs, as a heat map"));
+    m_tabs->setTabToolTip(2, tr("Loss and accuracy per batch and per epoch"));
+    m_tabs->setTabToolTip(3, tr("Every layer's latest histogram at a glance"));
     connect(m_overview, &OverviewPanel::layerClicked, this, &MainWindow::selectLayer);
     setCentralWidget(m_tabs);
     createActions();
@@ -94,6 +101,8 @@ void MainWindow::createActions()
                     &MainWindow::showAttachDialog);
     file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open run…"), QKeySequence::Open, this,
                     &MainWindow::showOpenRunDialog);
+    file->addAction(QIcon::fromTheme(QStringLiteral("view-list-details")), tr("Recorded &runs…"), QKeySequence(tr("Ctrl+R")),
+                    this, [this] { showRunsDialog(); });
     m_exportAction = file->addAction(QIcon::fromTheme(QStringLiteral("document-export")), tr("&Export report…"), this,
                                      &MainWindow::showExportReportDialog);
     m_exportAction->setShortcut(tr("Ctrl+E"));
@@ -159,7 +168,7 @@ void MainWindow::createDocks()
     m_layerView->verticalHeader()->hide();
     m_layerView->horizontalHeader()->setStretchLastSection(true);
     m_layerView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_layerView->setMinimumWidth(380);
+    m_layerView->setMinimumWidth(240);
     m_layerView->setShowGrid(false);
     m_layerView->setAlternatingRowColors(true);
     connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
@@ -188,7 +197,7 @@ void MainWindow::createDocks()
     auto* inspectorDock = new QDockWidget(tr("Inspector"), this);
     inspectorDock->setObjectName(QStringLiteral("inspector-dock"));
     inspectorDock->setWidget(m_inspector);
-    inspectorDock->setMinimumWidth(340);
+    inspectorDock->setMinimumWidth(280);
     addDockWidget(Qt::RightDockWidgetArea, inspectorDock);
 
     m_console = new QPlainTextEdit(this);
@@ -300,6 +309,38 @@ void MainWindow::openRun(const QString& path)
     m_histograms->clearEpochFilter();
     applySessionOptions();
     m_session->replay(path);
+}
+
+RunsDialog* MainWindow::showRunsDialog(const QString& directory)
+{
+    if (!m_runsDialog) {
+        m_runsDialog = new RunsDialog(directory.isEmpty() ? defaultRunsDirectory() : directory, this);
+        connect(m_runsDialog, &RunsDialog::openRequested, this, [this](const QString& path) { openRun(path); });
+        connect(m_runsDialog, &RunsDialog::compareRequested, this,
+                [this](const QString& before, const QString& after) { compareRuns(before, after); });
+    } else {
+        m_runsDialog->reload();
+    }
+    m_runsDialog->show();
+    m_runsDialog->raise();
+    return m_runsDialog;
+}
+
+CompareDialog* MainWindow::compareRuns(const QString& before, const QString& after)
+{
+    QString error;
+    statusBar()->showMessage(tr("Replaying both runs…"));
+    const RunStatePtr a = replayRunFile(before, &error);
+    const RunStatePtr b = a ? replayRunFile(after, &error) : nullptr;
+    statusBar()->clearMessage();
+    if (!a || !b) {
+        QMessageBox::warning(this, tr("Compare runs"), error);
+        return nullptr;
+    }
+    auto* dialog = new CompareDialog(before, a, after, b, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
 }
 
 void MainWindow::showExportReportDialog()

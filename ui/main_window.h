@@ -14,6 +14,9 @@ class QTabWidget;
 
 namespace traindx {
 
+class CompareDialog;
+class RunsDialog;
+
 class CurvesPanel;
 class DistributionPanel;
 class OverviewPanel;
@@ -45,6 +48,10 @@ public:
     OverviewPanel* overviewPanel() const { return m_overview; }
     QTabWidget* plotTabs() const { return m_tabs; }
     void selectLayer(int layerId);
+    // File ▸ Recorded runs (the user's runs folder unless told another).
+    RunsDialog* showRunsDialog(const QString& directory = QString());
+    // Both runs replayed and shown side by side; nullptr (said in a message box) when a file cannot be read.
+    CompareDialog* compareRuns(const QString& before, const QString& after);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -96,6 +103,7 @@ private:
     QAction* m_breakOnSymptomAction = nullptr;
     QString m_token; // for a probe on TCP, as File > Attach was given it
     bool m_attached = false; // the trainer of this session was running before TrainDx came
+    RunsDialog* m_runsDialog = nullptr;
 };
 
 } // namespace traindx

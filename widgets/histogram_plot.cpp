@@ -234,8 +234,11 @@ void HistogramPlot::draw()
         return;
     }
     stack->setCurrentWidget(m_plot);
-    m_note->setText(series.last().note);
+    // A lone sample with a note says its label in the note: a legend would cover it.
+    const bool lone = m_seriesCount == 1 && !series.last().note.isEmpty();
+    m_note->setText(lone ? QStringLiteral("%1 (%2)").arg(series.last().note, series.last().label) : series.last().note);
     m_note->setVisible(!series.last().note.isEmpty());
+    m_plot->legend->setVisible(!lone);
     placeLegend();
     resetView();
 }

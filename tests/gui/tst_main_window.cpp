@@ -16,6 +16,8 @@
 #include "network_graph_view.h"
 #include "layer_list_model.h"
 #include "main_window.h"
+#include "compare_dialog.h"
+#include "runs_dialog.h"
 #include "session_waiter.h"
 #include "thresholds_dialog.h"
 
@@ -24,6 +26,8 @@
 #include <QAction>
 #include <QTabWidget>
 #include <QApplication>
+#include <QComboBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -244,6 +248,99 @@ private Q_SLOTS:
         QCOMPARE(curves->lossPlot()->pointCount(QStringLiteral("batch loss")), window.session()->state()->points.size());
         QCOMPARE(curves->accuracyPlot()->pointCount(QStringLiteral("train_accuracy")), 0);
         QVERIFY(epochs->text().isEmpty());
+    }
+
+    // File ▸ Recorded runs on a folder with a buggy program's run and its fixed twin's:
+    // both listed with their verdicts, filtered, compared (the fix named, the curves and a
+    // layer's histograms overlaid), opened and deleted.
+    void runsAreFoundComparedOpenedAndDeleted()
+    {
+        QTemporaryDir dir;
+        const auto record = [&dir](const QString& scenario) {
+            const QString path = dir.filePath(scenario + QStringLiteral(".traindx"));
+            QProcess cli;
+            cli.start(test::builtProgram(QStringLiteral("traindx-cli")),
+                      {QStringLiteral("run"), QStringLiteral("--record"), path, QStringLiteral("--"),
+                       test::builtProgram(QStringLiteral("traindx-zoo")), scenario, QStringLiteral("--epochs"), QStringLiteral("3")});
+            return cli.waitForFinished(120000) ? path : QString();
+        };
+        const QString buggy = record(QStringLiteral("relu_before_cross_entropy"));
+        QTest::qWait(20); // distinct start times
+        const QString fixed = record(QStringLiteral("relu_before_cross_entropy_fixed"));
+        QVERIFY(QFileInfo::exists(buggy) && QFileInfo::exists(fixed));
+
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        RunsDialog* runs = window.showRunsDialog(dir.path());
+        QVERIFY(runs);
+        auto* table = runs->table();
+        QCOMPARE(table->model()->rowCount(), 2);
+        const auto rowOf = [table](const QString& text) {
+            for (int r = 0; r < table->model()->rowCount(); ++r)
+                if (table->model()->index(r, RunsDialog::Program).data().toString().endsWith(text))
+                    return r;
+            return -1;
+        };
+        const int buggyRow = rowOf(QStringLiteral("relu_before_cross_entropy --epochs 3"));
+        const int fixedRow = rowOf(QStringLiteral("relu_before_cross_entropy_fixed --epochs 3"));
+        QVERIFY(buggyRow >= 0 && fixedRow >= 0);
+        QCOMPARE(table->model()->index(buggyRow, RunsDialog::Verdict).data().toString(), QStringLiteral("faulty"));
+        QVERIFY(table->model()->index(buggyRow, RunsDialog::TopFinding).data().toString().startsWith(QStringLiteral("out_of_range")));
+        QCOMPARE(table->model()->index(fixedRow, RunsDialog::Verdict).data().toString(), QStringLiteral("healthy"));
+        QCOMPARE(table->model()->index(fixedRow, RunsDialog::Epochs).data().toString(), QStringLiteral("3"));
+        runs->filter()->setText(QStringLiteral("_FIXED"));
+        QCOMPARE(table->model()->rowCount(), 1);
+        runs->filter()->clear();
+        screenshot(*runs, QStringLiteral("runs-browser"));
+
+        table->selectAll();
+        auto* compare = runs->findChild<QPushButton*>(QString(), Qt::FindChildrenRecursively);
+        for (auto* button : runs->findChildren<QPushButton*>())
+            if (button->text() == QLatin1String("&Compare"))
+                compare = button;
+        QVERIFY(compare && compare->isEnabled());
+        compare->click();
+        auto* dialog = window.findChild<CompareDialog*>();
+        QVERIFY(dialog);
+        QVERIFY2(dialog->findingsText().contains(QStringLiteral("Fixed in B")), qPrintable(dialog->findingsText()));
+        QVERIFY(dialog->findingsText().contains(QStringLiteral("out_of_range")));
+        QVERIFY(!dialog->findingsText().contains(QStringLiteral("New in B")));
+        QCOMPARE(dialog->lossPlot()->curveCount(), 2);
+        QVERIFY(dialog->layerChoice()->count() > 0);
+        QCOMPARE(dialog->histogramPlot()->seriesCount(), 2);
+        screenshot(*dialog, QStringLiteral("compared-runs"));
+        dialog->close();
+
+        table->clearSelection();
+        table->selectRow(rowOf(QStringLiteral("relu_before_cross_entropy --epochs 3")));
+        runs->deleteSelected(true);
+        QVERIFY(!QFileInfo::exists(buggy));
+        QCOMPARE(table->model()->rowCount(), 1);
+
+        Q_EMIT runs->openRequested(fixed);
+        QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Replay; }, 30000));
+    }
+
+    // A laptop at 150 % scaling: the whole window, docks and tabs included, fits 1024×700.
+    void fitsASmallScreen()
+    {
+        MainWindow window;
+        window.resize(1024, 700);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+        spec.arguments = {QStringLiteral("so31880720")};
+        window.launch(spec);
+        QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Held; }));
+        QTest::qWait(3 * Session::kPublishIntervalMs);
+        QVERIFY2(window.minimumSizeHint().width() <= 1024 && window.minimumSizeHint().height() <= 700,
+                 qPrintable(QStringLiteral("%1×%2").arg(window.minimumSizeHint().width()).arg(window.minimumSizeHint().height())));
+        QVERIFY2(window.width() <= 1024 && window.height() <= 700, qPrintable(QStringLiteral("%1×%2").arg(window.width()).arg(window.height())));
+        screenshot(window, QStringLiteral("small-screen"));
+        window.session()->send(Command::Stop);
+        QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state != TrainerState::Held; }, 20000));
     }
 
     void graphHighlightsTheLayerTheDiagnosisNames()
