@@ -2,6 +2,7 @@
 
 #include "network_graph_view.h"
 
+#include <QLocale>
 #include <QVBoxLayout>
 
 namespace traindx {
@@ -47,6 +48,30 @@ GraphPanel::GraphPanel(QWidget* parent)
     });
 }
 
+// Type, shape and health, with the layer's most important finding.
+QString GraphPanel::toolTipFor(const RunState& state, const Layer& layer)
+{
+    QStringList lines {layer.displayName() + (layer.path.isEmpty() ? QString() : QStringLiteral(" — %1").arg(layer.path)),
+                       layer.options};
+    if (!layer.outputShape.isEmpty())
+        lines.append(QObject::tr("output %1").arg(shapeText(layer.outputShape)));
+    if (layer.parameterCount() > 0)
+        lines.append(QObject::tr("%1 parameters").arg(QLocale().toString(layer.parameterCount())));
+    const Health health = state.layerHealth(layer.id);
+    if (const auto kind = state.nonFiniteKind(layer.id))
+        lines.append(QObject::tr("faulty: every value of its %1 is NaN or infinite").arg(tensorKindName(*kind)));
+    for (const auto& f : state.findings)
+        if (f.layer == layer.id) {
+            lines.append(QObject::tr("%1: %2 (%3) — fix: %4")
+                             .arg(health == Health::Faulty ? QObject::tr("faulty") : QObject::tr("warning"), symptomName(f.symptom),
+                                  f.when(), fixClassName(f.fixClass)));
+            break; // findings are ranked: the first is the one to read
+        }
+    if (health == Health::Healthy)
+        lines.append(QObject::tr("healthy so far"));
+    return lines.join(QLatin1Char('\n'));
+}
+
 widgets::GraphSpec GraphPanel::specFor(const RunState& state, const QSet<int>& collapsed)
 {
     widgets::GraphSpec spec;
@@ -87,6 +112,7 @@ widgets::GraphSpec GraphPanel::specFor(const RunState& state, const QSet<int>& c
                 node.detail = shapeText(layer.outputShape);
             else if (!layer.parameters.isEmpty())
                 node.detail = shapeText(layer.parameters.first().dims);
+            node.toolTip = toolTipFor(state, layer);
             const int container = topContainer(model, layer.id);
             if (container >= 0) {
                 node.cluster = QString::number(container);

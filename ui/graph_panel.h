@@ -26,6 +26,7 @@ public:
 
     // The graph of a model, with these modules collapsed; ids are layer ids as text.
     static widgets::GraphSpec specFor(const RunState& state, const QSet<int>& collapsed);
+    static QString toolTipFor(const RunState& state, const Layer& layer);
 
 Q_SIGNALS:
     void layerClicked(int layer);

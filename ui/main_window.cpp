@@ -7,6 +7,7 @@
 #include "attach_dialog.h"
 #include "findings_model.h"
 #include "graph_panel.h"
+#include "network_graph_view.h"
 #include "inspector_panel.h"
 #include "histogram_panel.h"
 #include "launch_dialog.h"
@@ -16,6 +17,9 @@
 #include "thresholds_dialog.h"
 
 #include <QAction>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QVBoxLayout>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
@@ -80,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_session, &Session::stateChanged, this, &MainWindow::onStateChanged);
     connect(m_session, &Session::consoleOutput, this, &MainWindow::appendConsole);
 
+    m_defaultLayout = saveState(); // for View ▸ Reset layout
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
@@ -147,6 +152,37 @@ void MainWindow::createActions()
         toolbar->addAction(action);
     toolbar->addSeparator();
     toolbar->addAction(m_breakOnSymptomAction);
+    // Every button says what it does and its key.
+    for (QAction* action : toolbar->actions())
+        if (!action->isSeparator() && !action->shortcut().isEmpty())
+            action->setToolTip(QStringLiteral("%1 (%2)").arg(action->toolTip(), action->shortcut().toString(QKeySequence::NativeText)));
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, [this] { showShortcuts(); });
+}
+
+QString MainWindow::shortcutsText() const
+{
+    QString rows;
+    for (QAction* menu : menuBar()->actions())
+        if (menu->menu())
+            for (QAction* action : menu->menu()->actions())
+                if (!action->shortcut().isEmpty())
+                    rows += QStringLiteral("<tr><td>%1</td><td>&nbsp;&nbsp;<b>%2</b></td></tr>")
+                                .arg(action->text().remove(QLatin1Char('&')).toHtmlEscaped(),
+                                     action->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped());
+    return QStringLiteral("<table>%1</table><p>In the plots: drag to pan, the wheel to zoom, a double-click shows "
+                          "the whole again. In the network: a double-click collapses or expands a module.</p>")
+        .arg(rows);
+}
+
+void MainWindow::showShortcuts()
+{
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard shortcuts"));
+    box.setTextFormat(Qt::RichText);
+    box.setText(shortcutsText());
+    box.exec();
 }
 
 void MainWindow::applySessionOptions()
@@ -162,7 +198,11 @@ void MainWindow::createDocks()
 {
     m_layerView = new QTableView(this);
     m_layerView->setObjectName(QStringLiteral("layer-list"));
-    m_layerView->setModel(m_layers);
+    m_layerFilter = new QSortFilterProxyModel(this);
+    m_layerFilter->setSourceModel(m_layers);
+    m_layerFilter->setFilterKeyColumn(-1);
+    m_layerFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_layerView->setModel(m_layerFilter);
     m_layerView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_layerView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_layerView->verticalHeader()->hide();
@@ -172,16 +212,28 @@ void MainWindow::createDocks()
     m_layerView->setShowGrid(false);
     m_layerView->setAlternatingRowColors(true);
     connect(m_layerView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
-        const int layer = m_layers->layerId(current.row());
+        if (!current.isValid())
+            return;
+        const int layer = m_layers->layerId(m_layerFilter->mapToSource(current).row());
         m_histograms->setLayer(layer);
         m_distribution->setLayer(layer);
         m_inspector->setLayer(layer);
         m_graph->setSelectedLayer(layer);
     });
 
+    auto* layerFilterEdit = new QLineEdit(this);
+    layerFilterEdit->setObjectName(QStringLiteral("layer-filter"));
+    layerFilterEdit->setPlaceholderText(tr("Filter layers: path, type, shape"));
+    layerFilterEdit->setClearButtonEnabled(true);
+    connect(layerFilterEdit, &QLineEdit::textChanged, m_layerFilter, &QSortFilterProxyModel::setFilterFixedString);
+    auto* layerPane = new QWidget(this);
+    auto* layerPaneLayout = new QVBoxLayout(layerPane);
+    layerPaneLayout->setContentsMargins(0, 0, 0, 0);
+    layerPaneLayout->addWidget(layerFilterEdit);
+    layerPaneLayout->addWidget(m_layerView, 1);
     auto* layerDock = new QDockWidget(tr("Layers"), this);
     layerDock->setObjectName(QStringLiteral("layers-dock"));
-    layerDock->setWidget(m_layerView);
+    layerDock->setWidget(layerPane);
     addDockWidget(Qt::LeftDockWidgetArea, layerDock);
 
     m_graph = new GraphPanel(this);
@@ -245,6 +297,9 @@ void MainWindow::createDocks()
     view->addAction(layerDock->toggleViewAction());
     view->addAction(findingsDock->toggleViewAction());
     view->addAction(consoleDock->toggleViewAction());
+    view->addSeparator();
+    view->addAction(tr("&Fit graph"), QKeySequence(tr("Ctrl+0")), this, [this] { m_graph->view()->fitAll(); });
+    view->addAction(tr("&Reset layout"), this, [this] { restoreState(m_defaultLayout); });
 }
 
 void MainWindow::showLaunchDialog()
@@ -381,8 +436,9 @@ void MainWindow::launch(const LaunchSpec& spec)
 void MainWindow::selectLayer(int layerId)
 {
     const int row = m_layers->rowOf(layerId);
-    if (row >= 0)
-        m_layerView->selectionModel()->setCurrentIndex(m_layers->index(row, 0),
+    const QModelIndex shown = row >= 0 ? m_layerFilter->mapFromSource(m_layers->index(row, 0)) : QModelIndex();
+    if (shown.isValid()) // a layer the filter hides is still shown everywhere else
+        m_layerView->selectionModel()->setCurrentIndex(shown,
                                                        QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     m_inspector->setLayer(layerId);
     m_graph->setSelectedLayer(layerId);
@@ -465,7 +521,9 @@ void MainWindow::updateStatus()
             text += tr(" — %1 at %2").arg(symptomName(s.findings.first().symptom), s.findings.first().layerLabel());
         break;
     case TrainerState::Running:
-        text = tr("Running");
+        text = !s.findings.isEmpty() ? tr("Running — %n finding(s)", nullptr, int(s.findings.size()))
+            : s.points.isEmpty()     ? tr("Running")
+                                     : tr("Running — healthy so far");
         break;
     case TrainerState::Finished:
         text = tr("Finished") + (s.message.isEmpty() ? QString() : QStringLiteral(": ") + s.message);

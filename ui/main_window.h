@@ -9,6 +9,7 @@
 class QAction;
 class QLabel;
 class QPlainTextEdit;
+class QSortFilterProxyModel;
 class QTableView;
 class QTabWidget;
 
@@ -52,6 +53,9 @@ public:
     RunsDialog* showRunsDialog(const QString& directory = QString());
     // Both runs replayed and shown side by side; nullptr (said in a message box) when a file cannot be read.
     CompareDialog* compareRuns(const QString& before, const QString& after);
+    // Help ▸ Keyboard shortcuts: every menu action with a key, and the mouse in plots and graph.
+    QString shortcutsText() const;
+    void showShortcuts();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -104,6 +108,8 @@ private:
     QString m_token; // for a probe on TCP, as File > Attach was given it
     bool m_attached = false; // the trainer of this session was running before TrainDx came
     RunsDialog* m_runsDialog = nullptr;
+    QSortFilterProxyModel* m_layerFilter = nullptr;
+    QByteArray m_defaultLayout;
 };
 
 } // namespace traindx

@@ -19,6 +19,7 @@ struct GraphNode {
     int severity = 0; // 0 healthy, 1 warning, 2 faulty
     bool emphasised = false;
     QString cluster;  // nodes with the same cluster are drawn inside one box (a module)
+    QString toolTip;  // shown on hover; title and detail when empty
 };
 
 struct GraphEdge {

@@ -17,7 +17,14 @@ public:
         : m_node(node)
         , m_rect(rect)
     {
-        setToolTip(node.detail.isEmpty() ? node.title : node.title + QLatin1Char('\n') + node.detail);
+        applyToolTip();
+    }
+
+    void applyToolTip()
+    {
+        setToolTip(!m_node.toolTip.isEmpty() ? m_node.toolTip
+                   : m_node.detail.isEmpty() ? m_node.title
+                                             : m_node.title + QLatin1Char('\n') + m_node.detail);
     }
 
     QRectF boundingRect() const override { return m_rect.adjusted(-4, -4, 4, 4); }
@@ -47,6 +54,7 @@ public:
     void setNode(const GraphNode& node)
     {
         m_node = node;
+        applyToolTip();
         update();
     }
     void setSelected(bool on)
@@ -192,6 +200,18 @@ void NetworkGraphView::highlight(const QString& id)
 int NetworkGraphView::nodeCount() const
 {
     return m_nodes.size();
+}
+
+void NetworkGraphView::fitAll()
+{
+    if (!m_scene->items().isEmpty())
+        fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
+}
+
+QString NetworkGraphView::nodeToolTip(const QString& id) const
+{
+    const NodeItem* item = m_nodes.value(id);
+    return item ? item->toolTip() : QString();
 }
 
 int NetworkGraphView::drawnSeverity(const QString& id) const

@@ -27,6 +27,9 @@ public:
     int nodeCount() const;
     // The colour a node is drawn with, for tests: its severity as drawn.
     int drawnSeverity(const QString& id) const;
+    QString nodeToolTip(const QString& id) const;
+    // The whole network in view (View ▸ Fit graph).
+    void fitAll();
 
 Q_SIGNALS:
     void nodeClicked(const QString& id);

@@ -41,6 +41,7 @@
 #include <QTimer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <qcustomplot.h>
 
 using namespace traindx;
 
@@ -115,6 +116,26 @@ private Q_SLOTS:
             QCOMPARE(stepped->epoch, expected);
         }
         screenshot(window, QStringLiteral("stepped-two-epochs"));
+
+        // F11 steps one batch: the weights shown are those at the new hold, labelled as the
+        // status bar counts it.
+        {
+            const quint64 before = window.session()->state()->revision;
+            QTest::keyClick(&window, Qt::Key_F11);
+            const RunStatePtr stepped = test::waitForState(*window.session(), [before](const RunState& s) {
+                return s.revision > before && s.state == TrainerState::Held && !s.heldAtEpochEnd;
+            });
+            QVERIFY2(stepped, qPrintable(test::describe(*window.session()->state())));
+            window.selectLayer(1);
+            const QString at = QStringLiteral("epoch %1, batch %2").arg(stepped->epoch + 1).arg(stepped->batch);
+            QTRY_VERIFY_WITH_TIMEOUT(window.histogramPanel()->plot(TensorKind::Weight)->plot()->graphCount() > 0
+                                         && window.histogramPanel()->plot(TensorKind::Weight)->plot()->graph(
+                                                window.histogramPanel()->plot(TensorKind::Weight)->plot()->graphCount() - 1)->name() == at,
+                                     5000);
+            auto* status = window.findChild<QLabel*>(QStringLiteral("trainer-state"));
+            QVERIFY2(status->text().startsWith(QStringLiteral("Held after batch %1 of epoch %2").arg(stepped->batch).arg(stepped->epoch + 1)),
+                     qPrintable(status->text()));
+        }
 
         // Let it run to the end without breaking again.
         SessionOptions options;
@@ -372,6 +393,23 @@ private Q_SLOTS:
                 QTRY_COMPARE_WITH_TIMEOUT(graph->drawnSeverity(QString::number(f.layer)), 1, 5000);
             }
         QVERIFY(window.inspector()->findingsText().contains(QStringLiteral("change_initialization")));
+        // Hovering the red node says what it is and what is wrong with it.
+        const QString tip = graph->nodeToolTip(linear);
+        QVERIFY2(tip.contains(QStringLiteral("Linear")) && tip.contains(QStringLiteral("poor_initialization"))
+                     && tip.contains(QStringLiteral("change_initialization")),
+                 qPrintable(tip));
+        // The layer filter narrows the list; a filtered-out layer is still selectable elsewhere.
+        auto* filter = window.findChild<QLineEdit*>(QStringLiteral("layer-filter"));
+        QVERIFY(filter);
+        filter->setText(QStringLiteral("relu"));
+        QCOMPARE(window.layerView()->model()->rowCount(), 1);
+        window.selectLayer(cause.layer);
+        QCOMPARE(window.inspector()->layer(), cause.layer);
+        filter->clear();
+        QCOMPARE(window.layerView()->model()->rowCount(), 3);
+        // Help > Keyboard shortcuts lists the debugger's keys.
+        const QString keys = window.shortcutsText();
+        QVERIFY2(keys.contains(QStringLiteral("Step batch")) && keys.contains(QStringLiteral("F11")), qPrintable(keys));
         // One way of counting in every panel: the findings table, the inspector, the status bar.
         QTest::qWait(2 * Session::kPublishIntervalMs);
         const QString when = cause.when();
@@ -386,6 +424,13 @@ private Q_SLOTS:
                                                               : QStringLiteral("Held after batch %1 of epoch %2").arg(now->batch).arg(now->epoch + 1)),
                  qPrintable(state->text()));
         screenshot(window, QStringLiteral("dead-relu"));
+        // Zoomed into the outputs of the Linear in front of the dead ReLU: all below zero.
+        window.selectLayer(cause.layer);
+        auto* outputs = window.histogramPanel()->plot(TensorKind::Activation);
+        QVERIFY(outputs->seriesCount() > 0);
+        outputs->plot()->xAxis->setRange(-4, -2);
+        outputs->plot()->replot();
+        screenshot(*window.histogramPanel(), QStringLiteral("zoomed-histogram"));
         window.session()->send(Command::Stop);
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 20000));
     }

@@ -237,6 +237,7 @@ private:
     bool program_ends_epochs_ = false;
     bool loss_adversarial_ = false; // the loss the curves follow is not expected to fall
     int auto_window_ = 0;
+    long long held_snapshot_step_ = -1; // the step whose state a hold last sent
     static constexpr long long kAutoWindowMostSteps = 5000;
     static constexpr long long kAutoWindowFewestSteps = 200;
     static constexpr double kAutoWindowSeconds = 20.0;
@@ -901,6 +902,21 @@ void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
     event->set_at_epoch_end(position.boundary == probe::Boundary::Epoch);
     event->set_in_backward(position.boundary == probe::Boundary::Gradient);
     server_.send(std::move(frame), probe::Server::Keep::Nothing);
+    // Held between batches (a pause, a step of one batch): the weights and gradients as they
+    // are now, so every view shows the state at the hold. An epoch end and a hold inside
+    // backward have just sent theirs.
+    if (held && position.boundary == probe::Boundary::Batch && held_snapshot_step_ != position.step && step_ > 0
+        && batch_ > 0) {
+        held_snapshot_step_ = position.step;
+        wire::Snapshot snapshot;
+        collect_parameters(snapshot, false, false, /*keep_reference=*/true);
+        // A batch sample names the step just done, as one taken inside step() does.
+        --step_;
+        --batch_;
+        flush(wire::Snapshot::BATCH, std::move(snapshot));
+        ++step_;
+        ++batch_;
+    }
 }
 
 void Probe::Impl::boundary(probe::Boundary where)
