@@ -55,8 +55,21 @@ HistogramPanel::HistogramPanel(QWidget* parent)
     auto* logScale = new QCheckBox(tr("log"), this);
     logScale->setObjectName(QStringLiteral("histogram-log"));
     logScale->setToolTip(tr("Logarithmic vertical axis: the tails of a distribution become visible"));
+    auto* biases = new QCheckBox(tr("biases"), this);
+    biases->setObjectName(QStringLiteral("histogram-biases"));
+    biases->setToolTip(tr("Show the biases and their gradients instead of the weights and theirs"));
     top->addWidget(scale);
     top->addWidget(logScale);
+    top->addWidget(biases);
+    connect(biases, &QCheckBox::toggled, this, [this](bool on) {
+        for (auto& slot : m_slots) {
+            if (slot.kind == TensorKind::Weight || slot.kind == TensorKind::Bias)
+                slot.kind = on ? TensorKind::Bias : TensorKind::Weight;
+            else if (slot.kind == TensorKind::WeightGrad || slot.kind == TensorKind::BiasGrad)
+                slot.kind = on ? TensorKind::BiasGrad : TensorKind::WeightGrad;
+        }
+        refresh(true);
+    });
     layout->addLayout(top);
     connect(scale, &QComboBox::currentIndexChanged, this, [this, scale] {
         for (auto& slot : m_slots)
@@ -149,13 +162,14 @@ void HistogramPanel::refresh(bool force)
             if (t.count > 0 && t.nonFinite() == t.count) {
                 slot.plot->setSeries({});
                 slot.plot->setPlaceholder(
-                    tr("<span style='color:#c62828'><b>All %1 %2 are not finite</b>: %3 NaN, %4 infinite (epoch %5, step %6).</span>")
+                    tr("<span style='color:#c62828'><b>All %1 %2 are not finite</b>: %3 NaN, %4 infinite (%5).</span>")
                         .arg(t.count)
                         .arg(kindName)
                         .arg(t.nan)
                         .arg(t.inf)
-                        .arg(latest->epoch + 1)
-                        .arg(latest->step + 1));
+                        .arg(latest->initial ? positionText(0, 0, false)
+                                             : positionText(latest->epoch, latest->epochEnd ? latest->batch : latest->batch + 1,
+                                                            latest->epochEnd)));
                 continue;
             }
         }
@@ -168,7 +182,7 @@ void HistogramPanel::refresh(bool force)
                     if (match && sample && sample->stats(slot.kind).present) {
                         widgets::HistogramSeries one = seriesOf(*s, m_layer, slot.kind);
                         if (s->initial)
-                            one.label = tr("before training");
+                            one.label = positionText(0, 0, false);
                         series.append(one);
                     }
                 }

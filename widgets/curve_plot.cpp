@@ -50,7 +50,24 @@ void CurvePlot::fitToData()
 {
     m_plot->rescaleAxes();
     m_plot->yAxis->scaleRange(1.1, m_plot->yAxis->range().center());
+    placeLegend();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// The legend goes in the right-hand corner the curves leave free at their end: top for a
+// falling loss, bottom for a rising accuracy.
+void CurvePlot::placeLegend()
+{
+    const QCPRange x = m_plot->xAxis->range(), y = m_plot->yAxis->range();
+    double sum = 0;
+    int count = 0;
+    for (QCPGraph* graph : std::as_const(m_graphs))
+        for (auto it = graph->data()->findBegin(x.upper - 0.3 * x.size()); it != graph->data()->constEnd(); ++it) {
+            sum += (it->value - y.lower) / std::max(y.size(), 1e-300);
+            ++count;
+        }
+    const bool high = count > 0 && sum / count > 0.55;
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | (high ? Qt::AlignBottom : Qt::AlignTop));
 }
 
 QString CurvePlot::valueAt(double x) const

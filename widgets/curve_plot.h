@@ -54,6 +54,7 @@ private:
     };
     void coarsen(const QString& name, QCPGraph* graph);
     void fitToData();
+    void placeLegend();
     bool m_following = true;
 
     QHash<QString, QCPGraph*> m_graphs;

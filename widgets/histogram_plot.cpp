@@ -203,6 +203,20 @@ void HistogramPlot::setSeries(const QVector<HistogramSeries>& series)
 void HistogramPlot::draw()
 {
     const QVector<HistogramSeries>& series = m_series;
+    // Exported as the bins themselves: a row per bin of each series.
+    QString csv = QStringLiteral("series,bin_low,bin_high,count\n");
+    for (const auto& one : series) {
+        const int n = one.bins.size();
+        QString name = one.label;
+        name.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+        for (int i = 0; i < n; ++i) {
+            const double width = (one.hi - one.lo) / n;
+            csv += QStringLiteral("\"%1\",%2,%3,%4\n")
+                       .arg(name, QString::number(one.lo + i * width, 'g', 10), QString::number(one.lo + (i + 1) * width, 'g', 10))
+                       .arg(one.bins[i]);
+        }
+    }
+    m_plot->setProperty(kCsvProperty, csv);
     m_plot->clearGraphs();
     m_seriesCount = 0;
     QVector<double> xs, ys;

@@ -21,6 +21,10 @@ bool writeCsv(QCustomPlot* plot, const QString& path, QString* error)
         return false;
     }
     QTextStream out(&file);
+    if (const QVariant own = plot->property(kCsvProperty); own.isValid()) {
+        out << own.toString();
+        return true;
+    }
     out << "series,x,y\n";
     for (int g = 0; g < plot->graphCount(); ++g) {
         QCPGraph* graph = plot->graph(g);

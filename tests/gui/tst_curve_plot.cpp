@@ -26,6 +26,23 @@ private Q_SLOTS:
         QCOMPARE(plot.valueAt(17), QStringLiteral("batch loss: 0.75 (step 20)"));
     }
 
+    // The legend keeps out of the curve's way: top right over a falling loss, bottom right
+    // under a rising accuracy.
+    void theLegendSitsWhereTheCurveIsNot()
+    {
+        CurvePlot loss, accuracy;
+        QVector<double> steps, falling, rising;
+        for (int i = 0; i < 100; ++i) {
+            steps.append(i);
+            falling.append(2.0 / (1 + i));
+            rising.append(1.0 - 0.5 / (1 + i));
+        }
+        loss.setCurve(QStringLiteral("batch loss"), steps, falling, 0);
+        accuracy.setCurve(QStringLiteral("batch accuracy"), steps, rising, 0);
+        QCOMPARE(loss.plot()->axisRect()->insetLayout()->insetAlignment(0), Qt::AlignRight | Qt::AlignTop);
+        QCOMPARE(accuracy.plot()->axisRect()->insetLayout()->insetAlignment(0), Qt::AlignRight | Qt::AlignBottom);
+    }
+
     void aZoomStaysUntilADoubleClick()
     {
         CurvePlot plot;

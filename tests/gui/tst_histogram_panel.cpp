@@ -2,8 +2,11 @@
 // counts, where an empty plot would say nothing.
 #include "histogram_panel.h"
 #include "histogram_plot.h"
+#include "plot_export.h"
 
 #include <QApplication>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 #include <qcustomplot.h>
 
@@ -35,6 +38,18 @@ private Q_SLOTS:
         QCOMPARE(plot.valueAt(3.5), QStringLiteral("[3, 4): 10 values (epoch 3)"));
         QVERIFY(plot.valueAt(5).isEmpty());
         QCOMPARE(plot.plot()->axisRect()->insetLayout()->insetAlignment(0), Qt::AlignTop | Qt::AlignLeft);
+
+        // CSV export writes the bins, not the outline drawn from them.
+        QTemporaryDir dir;
+        QString error;
+        const QString csv = dir.filePath(QStringLiteral("bins.csv"));
+        QVERIFY2(widgets::exportPlot(plot.plot(), csv, &error), qPrintable(error));
+        QFile file(csv);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 5);
+        QCOMPARE(lines.first(), QStringLiteral("series,bin_low,bin_high,count"));
+        QCOMPARE(lines.last(), QStringLiteral("\"epoch 3\",3,4,10"));
 
         plot.setScale(widgets::HistogramScale::Fraction);
         double sum = 0;

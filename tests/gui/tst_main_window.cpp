@@ -26,6 +26,7 @@
 #include <QAction>
 #include <QTabWidget>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QLabel>
@@ -364,6 +365,50 @@ private Q_SLOTS:
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state != TrainerState::Held; }, 20000));
     }
 
+    // Under a dark system palette the plots keep their own light canvas and dark ink.
+    void plotsStayLegibleInADarkPalette()
+    {
+        const QPalette original = QApplication::palette();
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        dark.setColor(QPalette::WindowText, QColor(0xee, 0xee, 0xee));
+        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        dark.setColor(QPalette::Text, QColor(0xee, 0xee, 0xee));
+        dark.setColor(QPalette::AlternateBase, QColor(0x35, 0x35, 0x35));
+        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+        dark.setColor(QPalette::ButtonText, QColor(0xee, 0xee, 0xee));
+        dark.setColor(QPalette::ToolTipBase, QColor(0x35, 0x35, 0x35));
+        dark.setColor(QPalette::ToolTipText, QColor(0xee, 0xee, 0xee));
+        dark.setColor(QPalette::Highlight, QColor(0x2a, 0x82, 0xda));
+        dark.setColor(QPalette::HighlightedText, Qt::white);
+        dark.setColor(QPalette::PlaceholderText, QColor(0x99, 0x99, 0x99));
+        for (auto role : {QPalette::Light, QPalette::Midlight, QPalette::Mid, QPalette::Dark, QPalette::Shadow})
+            dark.setColor(role, QColor(0x20, 0x20, 0x20));
+        QApplication::setPalette(dark);
+        {
+            MainWindow window;
+            window.resize(1280, 800);
+            window.show();
+            LaunchSpec spec;
+            spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+            spec.arguments = {QStringLiteral("so31880720")};
+            window.launch(spec);
+            QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Held; }));
+            QTest::qWait(3 * Session::kPublishIntervalMs);
+            window.selectLayer(1);
+            auto* weights = window.histogramPanel()->plot(TensorKind::Weight);
+            QTRY_VERIFY_WITH_TIMEOUT(weights->seriesCount() > 0, 5000);
+            const QImage image = weights->plot()->toPixmap().toImage();
+            const QColor canvas = image.pixelColor(image.width() / 2, 4);
+            QVERIFY2(canvas.lightness() > 200, qPrintable(canvas.name()));
+            QVERIFY(weights->plot()->xAxis->tickLabelColor().lightness() < 120);
+            screenshot(window, QStringLiteral("dark-palette"));
+            window.session()->send(Command::Stop);
+            QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state != TrainerState::Held; }, 20000));
+        }
+        QApplication::setPalette(original);
+    }
+
     void graphHighlightsTheLayerTheDiagnosisNames()
     {
         MainWindow window;
@@ -431,6 +476,15 @@ private Q_SLOTS:
         outputs->plot()->xAxis->setRange(-4, -2);
         outputs->plot()->replot();
         screenshot(*window.histogramPanel(), QStringLiteral("zoomed-histogram"));
+        // The biases behind the finding, on a switch: every one near -3.
+        auto* biases = window.histogramPanel()->findChild<QCheckBox*>(QStringLiteral("histogram-biases"));
+        QVERIFY(biases);
+        biases->setChecked(true);
+        QVERIFY(window.histogramPanel()->plot(TensorKind::Bias));
+        QVERIFY(window.histogramPanel()->plot(TensorKind::Bias)->seriesCount() > 0);
+        QVERIFY(window.histogramPanel()->plot(TensorKind::Bias)->plot()->xAxis->range().upper < -2);
+        biases->setChecked(false);
+        QVERIFY(window.histogramPanel()->plot(TensorKind::Weight));
         window.session()->send(Command::Stop);
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 20000));
     }
