@@ -31,13 +31,7 @@ CurvePlot::CurvePlot(QWidget* parent)
     connect(m_plot, &QCustomPlot::mousePress, this, [this] { m_following = false; });
     connect(m_plot, &QCustomPlot::mouseWheel, this, [this] { m_following = false; });
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { resetView(); });
-    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
-        const QString text = valueAt(m_plot->xAxis->pixelToCoord(event->position().x()));
-        if (text.isEmpty())
-            QToolTip::hideText();
-        else
-            QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
-    });
+    showValueOnHover(m_plot, [this](double x) { return valueAt(x); });
 }
 
 void CurvePlot::resetView()

@@ -109,13 +109,7 @@ HistogramPlot::HistogramPlot(QWidget* parent)
     m_plot->setMinimumHeight(120);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { resetView(); });
-    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
-        const QString text = valueAt(m_plot->xAxis->pixelToCoord(event->position().x()));
-        if (text.isEmpty())
-            QToolTip::hideText();
-        else
-            QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
-    });
+    showValueOnHover(m_plot, [this](double x) { return valueAt(x); });
     setPlaceholder(tr("No data yet"));
 }
 

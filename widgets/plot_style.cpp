@@ -1,6 +1,8 @@
 #include "plot_style.h"
 
 #include <QLabel>
+#include <QMouseEvent>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -22,6 +24,17 @@ void applyPlotStyle(QCustomPlot* plot)
     plot->setBackground(Qt::white);
     plot->axisRect()->setBackground(Qt::white);
     plot->setNoAntialiasingOnDrag(true);
+}
+
+void showValueOnHover(QCustomPlot* plot, const std::function<QString(double x)>& valueAt)
+{
+    QObject::connect(plot, &QCustomPlot::mouseMove, plot, [plot, valueAt](QMouseEvent* event) {
+        const QString text = valueAt(plot->xAxis->pixelToCoord(event->position().x()));
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), text, plot);
+    });
 }
 
 QVBoxLayout* framePlot(QWidget* owner, QLabel* title)

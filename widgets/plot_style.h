@@ -2,6 +2,9 @@
 #pragma once
 
 #include <QColor>
+#include <QString>
+
+#include <functional>
 
 class QCustomPlot;
 class QLabel;
@@ -17,6 +20,8 @@ void applyPlotStyle(QCustomPlot* plot);
 QVBoxLayout* framePlot(QWidget* owner, QLabel* title);
 
 QColor seriesColor(int index);
-QColor healthColor(int severity); // 0 healthy, 1 warning, 2 faulty
+QColor healthColor(int severity);
+// A tooltip that follows the mouse over `plot`, saying valueAt(x) for the x under it.
+void showValueOnHover(QCustomPlot* plot, const std::function<QString(double x)>& valueAt); // 0 healthy, 1 warning, 2 faulty
 
 } // namespace traindx::widgets

@@ -58,6 +58,15 @@ private:
             QVERIFY(window.grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png")));
     }
 
+    // Launches a zoo program in the window.
+    static void launchZoo(MainWindow& window, const QStringList& arguments)
+    {
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
+        spec.arguments = arguments;
+        window.launch(spec);
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -247,10 +256,7 @@ private Q_SLOTS:
         MainWindow window;
         window.show();
         const auto run = [&window](const QString& scenario) {
-            LaunchSpec spec;
-            spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
-            spec.arguments = {scenario, QStringLiteral("--epochs"), QStringLiteral("3")};
-            window.launch(spec);
+            launchZoo(window, {scenario, QStringLiteral("--epochs"), QStringLiteral("3")});
             return test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Finished; }, 60000);
         };
         const RunStatePtr first = run(QStringLiteral("healthy_sigmoid_binary"));
@@ -351,10 +357,7 @@ private Q_SLOTS:
         window.resize(1024, 700);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        LaunchSpec spec;
-        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
-        spec.arguments = {QStringLiteral("so31880720")};
-        window.launch(spec);
+        launchZoo(window, {QStringLiteral("so31880720")});
         QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Held; }));
         QTest::qWait(3 * Session::kPublishIntervalMs);
         QVERIFY2(window.minimumSizeHint().width() <= 1024 && window.minimumSizeHint().height() <= 700,
@@ -389,10 +392,7 @@ private Q_SLOTS:
             MainWindow window;
             window.resize(1280, 800);
             window.show();
-            LaunchSpec spec;
-            spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
-            spec.arguments = {QStringLiteral("so31880720")};
-            window.launch(spec);
+            launchZoo(window, {QStringLiteral("so31880720")});
             QVERIFY(test::waitForState(*window.session(), [](const RunState& s) { return s.state == TrainerState::Held; }));
             QTest::qWait(3 * Session::kPublishIntervalMs);
             window.selectLayer(1);
@@ -496,10 +496,7 @@ private Q_SLOTS:
         MainWindow window;
         window.resize(1400, 900);
         window.show();
-        LaunchSpec spec;
-        spec.program = test::builtProgram(QStringLiteral("traindx-zoo"));
-        spec.arguments = {QStringLiteral("high_lr_nan"), QStringLiteral("--epochs"), QStringLiteral("3")};
-        window.launch(spec);
+        launchZoo(window, {QStringLiteral("high_lr_nan"), QStringLiteral("--epochs"), QStringLiteral("3")});
         RunStatePtr over;
         for (int holds = 0; holds < 50 && !over; ++holds) {
             const RunStatePtr s = test::waitForState(*window.session(), [](const RunState& s) {
