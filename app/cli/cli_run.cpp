@@ -130,6 +130,11 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
                 return false;
         } else if (a == QLatin1String("--stop-on-symptom")) {
             options->stopOnSymptom = true;
+        } else if (a == QLatin1String("--apply")) {
+            LiveChange change;
+            if (!value(&v) || !parseLiveChange(v, &change, error))
+                return false;
+            options->changes.append(change);
         } else if (a == QLatin1String("--show-output")) {
             options->showOutput = true;
         } else if (a == QLatin1String("--threshold")) {
@@ -205,7 +210,25 @@ void HeadlessRun::start()
               << "\n";
         m_session.launch(m_options.launch);
     }
+    m_changeAsked = QVector<bool>(m_options.changes.size(), false);
+    askChanges(nullptr);
     out().flush();
+}
+
+// Before training (asked at once; the probe applies them before the first step) or once
+// the run has reached the step or epoch the change names.
+void HeadlessRun::askChanges(const RunState* state)
+{
+    for (int i = 0; i < m_options.changes.size(); ++i) {
+        const LiveChange& change = m_options.changes[i];
+        const bool now = (change.atStep == 0 && change.atEpoch == 0)
+            || (state && state->connected
+                && ((change.atStep > 0 && state->step >= change.atStep) || (change.atEpoch > 0 && state->epoch >= change.atEpoch)));
+        if (m_changeAsked[i] || !now)
+            continue;
+        m_changeAsked[i] = true;
+        m_session.change(change);
+    }
 }
 
 void HeadlessRun::onState(const RunStatePtr& state)
@@ -216,6 +239,13 @@ void HeadlessRun::onState(const RunStatePtr& state)
         m_recordingProblemSaid = true; // at once: a full disk should not wait for the end of the run
         err() << "traindx-cli: recording: " << state->recordingProblem << "\n";
         err().flush();
+    }
+    askChanges(state.get());
+    for (; m_changesPrinted < state->changes.size(); ++m_changesPrinted) {
+        const ChangeRecord& c = state->changes[m_changesPrinted];
+        const QString when = positionText(c.epoch, c.batch, false);
+        out() << (c.applied ? "changed " : "change refused ") << (c.step == 0 ? when : QStringLiteral("at ") + when) << ": "
+              << c.text << "\n";
     }
     for (const auto& finding : state->findings) {
         if (m_printed.contains(finding.key()))
@@ -355,6 +385,13 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     root.insert(QStringLiteral("epochs_run"), state.epochEnds.size());
     root.insert(QStringLiteral("first_finding_s"), first >= 0 ? QJsonValue(first) : QJsonValue(QJsonValue::Null));
     root.insert(QStringLiteral("findings"), findings);
+    QJsonArray changes;
+    for (const ChangeRecord& c : state.changes)
+        changes.append(QJsonObject {{QStringLiteral("step"), c.step},
+                                    {QStringLiteral("when"), positionText(c.epoch, c.batch, false)},
+                                    {QStringLiteral("applied"), c.applied},
+                                    {QStringLiteral("text"), c.text}});
+    root.insert(QStringLiteral("changes"), changes);
     root.insert(QStringLiteral("trainer"), trainerStateName(state.state));
     if (state.state == TrainerState::Crashed)
         root.insert(QStringLiteral("crash"), state.message);

@@ -19,6 +19,7 @@ struct Options {
     int maxEpochs = -1;
     bool stopOnSymptom = false;
     bool showOutput = false;
+    QVector<LiveChange> changes; // --apply, in the order given
     SessionOptions session;
     // One of these:
     LaunchSpec launch;
@@ -54,6 +55,9 @@ private:
     int m_interruptedBy = 0;
     bool m_recordingProblemSaid = false;
     bool m_windowsSaid = false;
+    QVector<bool> m_changeAsked; // by m_options.changes index
+    int m_changesPrinted = 0;
+    void askChanges(const RunState* state);
     QuitSignals m_quitSignals;
 };
 

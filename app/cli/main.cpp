@@ -25,6 +25,9 @@ options:
   --no-record              do not record the run
   --max-epochs N           stop the trainer after N epochs
   --stop-on-symptom        stop the trainer at the first fault
+  --apply CHANGE           change the live training (repeatable): lr=VALUE, lr*FACTOR,
+                           reinit=LAYER[:SCHEME], reset_optimizer, freeze=LAYER, unfreeze=LAYER;
+                           before training, or at @step:N or @epoch:N
   --threshold NAME=VALUE   override a diagnosis threshold (repeatable)
   --thresholds-file FILE   read "name = value" lines
   --show-output            pass the trainer's output through to stderr

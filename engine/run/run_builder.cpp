@@ -340,6 +340,11 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
                 n.text = QString::fromStdString(event.text());
             }
             break;
+        case wire::Event::CHANGE_APPLIED:
+        case wire::Event::CHANGE_REFUSED:
+            state_.changes.append({event.change_id(), stepCounter(event.step()), counter(event.epoch()), counter(event.batch()),
+                                   event.kind() == wire::Event::CHANGE_APPLIED, QString::fromStdString(event.text())});
+            break;
         case wire::Event::ERROR:
         case wire::Event::STOPPING:
             state_.message = QString::fromStdString(event.text());

@@ -190,6 +190,16 @@ QString formatNumber(double value);
 // "[256, 50]"
 QString shapeText(const QVector<qint64>& dims);
 
+// A change made to the live training at a client's request, as the probe answered it.
+struct ChangeRecord {
+    qint64 id = 0;
+    qint64 step = 0; // steps done when it was applied (or refused)
+    int epoch = 0;
+    int batch = 0;
+    bool applied = false;
+    QString text;    // what changed, or why nothing did
+};
+
 struct RunState {
     ProgramInfo program;
     Model model;
@@ -199,6 +209,7 @@ struct RunState {
     QVector<int> epochEnds;          // indices into snapshots
     QHash<QString, QVector<double>> epochMetrics; // each metric at the epoch ends that carry it
     QVector<Finding> findings;       // ranked, most important first
+    QVector<ChangeRecord> changes;   // live changes, in the order the probe answered them
 
     TrainerState state = TrainerState::Idle;
     bool connected = false;

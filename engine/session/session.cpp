@@ -53,6 +53,11 @@ void Session::setOptions(const SessionOptions& options)
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, options] { worker->setOptions(options); });
 }
 
+void Session::change(const LiveChange& change)
+{
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, change] { worker->change(change); });
+}
+
 void Session::send(Command command)
 {
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, command] { worker->send(command); });

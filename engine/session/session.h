@@ -4,6 +4,7 @@
 #pragma once
 
 #include "launcher.h"
+#include "live_change.h"
 #include "run_state.h"
 #include "thresholds.h"
 
@@ -44,6 +45,10 @@ public:
     void replay(const QString& runFilePath);
     void detach();
     void send(Command command);
+    // Asks the probe to change the live training at its next boundary (before training, if
+    // it has not started); the answer arrives in RunState::changes. Asked before the probe
+    // is connected, it is sent when it is.
+    void change(const LiveChange& change);
     // Applies to the next launch or attach.
     void setOptions(const SessionOptions& options);
 

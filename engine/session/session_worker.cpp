@@ -56,6 +56,7 @@ void SessionWorker::reset(TrainerState state)
     m_sinceLaunch.start();
     m_finishedByProbe = false;
     m_stopRequested = false;
+    m_unsentChanges.clear();
     m_stopTimer.stop();
     m_publishTimer.start();
     changed();
@@ -237,6 +238,28 @@ void SessionWorker::setOptions(const SessionOptions& options)
     sendBreakSetting();
 }
 
+void SessionWorker::change(const LiveChange& change)
+{
+    wire::Frame frame;
+    auto* control = frame.mutable_control();
+    control->set_command(wire::Control::CHANGE);
+    auto* c = control->mutable_change();
+    static const wire::Change::Kind kinds[] = {wire::Change::SET_LEARNING_RATE, wire::Change::SCALE_LEARNING_RATE,
+                                               wire::Change::REINITIALISE,      wire::Change::RESET_OPTIMIZER_STATE,
+                                               wire::Change::FREEZE,            wire::Change::UNFREEZE};
+    c->set_kind(kinds[int(change.kind)]);
+    c->set_id(++m_changesAsked);
+    c->set_value(change.value);
+    c->set_optimizer(change.optimizer);
+    c->set_layer_name(change.layer.toStdString());
+    c->set_scheme(change.scheme.toStdString());
+    c->set_seed(change.seed);
+    if (m_connection && m_connection->isReady())
+        m_connection->send(frame);
+    else
+        m_unsentChanges.append(frame);
+}
+
 void SessionWorker::sendBreakSetting()
 {
     if (!m_connection || !m_connection->isReady())
@@ -273,6 +296,9 @@ void SessionWorker::onReady(const wire::Hello& hello)
     state.connected = true;
     if (state.state == TrainerState::Starting)
         state.state = TrainerState::Running;
+    for (const auto& frame : std::as_const(m_unsentChanges)) // before the settings, which end the probe's wait
+        m_connection->send(frame);
+    m_unsentChanges.clear();
     sendBreakSetting();
     changed();
 }

@@ -7,6 +7,7 @@
 #include "run_builder.h"
 #include "run_file.h"
 #include "session.h"
+#include "live_change.h"
 
 #include <QElapsedTimer>
 #include <QTimer>
@@ -23,6 +24,7 @@ public:
     void replay(const QString& runFilePath);
     void detach();
     void send(Command command);
+    void change(const LiveChange& change);
     void shutdown();
     void setOptions(const SessionOptions& options);
 
@@ -66,6 +68,8 @@ private:
     bool m_dirty = false;
     bool m_finishedByProbe = false;
     bool m_stopRequested = false;
+    qint64 m_changesAsked = 0;
+    QVector<wire::Frame> m_unsentChanges; // asked before the probe answered
     quint64 m_revision = 0;
 };
 

@@ -484,6 +484,61 @@ private Q_SLOTS:
         QVERIFY(before >= 2);
     }
 
+    // Changes to the live training, asked for on the command line: the fix applied before
+    // the first step turns each buggy program healthy; a change the probe cannot apply is
+    // refused with the reason and training goes on.
+    void liveChangesAreAppliedOrRefused_data()
+    {
+        QTest::addColumn<QString>("scenario");
+        QTest::addColumn<QString>("change");
+        QTest::addColumn<bool>("applied");
+        QTest::addColumn<QString>("said");
+        QTest::addColumn<int>("exitCode");
+        QTest::newRow("tiny learning rate raised") << "tiny_learning_rate" << "lr=0.05" << true << "learning rate 1e-09 -> 0.05" << 0;
+        QTest::newRow("high learning rate lowered") << "high_lr_nan" << "lr*0.0002" << true << "learning rate 0.5 -> 0.0001" << 0;
+        QTest::newRow("dead ReLU's biases re-initialised") << "dead_relu_negative_bias" << "reinit=0" << true << "bias mean -3 -> 0" << 0;
+        QTest::newRow("unknown layer refused") << "healthy_regression" << "reinit=fc9" << false << "there is no layer \"fc9\"" << 0;
+    }
+
+    void liveChangesAreAppliedOrRefused()
+    {
+        QFETCH(QString, scenario);
+        QFETCH(QString, change);
+        QFETCH(bool, applied);
+        QFETCH(QString, said);
+        QFETCH(int, exitCode);
+        const QString path = json(QStringLiteral("change-") + scenario);
+        const Result r = cli(zoo(path, {scenario}, {QStringLiteral("--no-record"), QStringLiteral("--apply"), change}), path);
+        QVERIFY2(r.exitCode == exitCode, qPrintable(r.out + r.err));
+        const QJsonArray changes = r.json.value(QStringLiteral("changes")).toArray();
+        QCOMPARE(changes.size(), 1);
+        const QJsonObject first = changes.first().toObject();
+        QCOMPARE(first.value(QStringLiteral("applied")).toBool(), applied);
+        QVERIFY2(first.value(QStringLiteral("text")).toString().contains(said), qPrintable(first.value(QStringLiteral("text")).toString()));
+        QCOMPARE(first.value(QStringLiteral("when")).toString(), QStringLiteral("before the first step"));
+        QVERIFY2(r.out.contains(applied ? QStringLiteral("changed before the first step: ") : QStringLiteral("change refused before the first step: ")),
+                 qPrintable(r.out));
+        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
+        QVERIFY(r.json.value(QStringLiteral("epochs_run")).toInt() >= 3); // training went on
+    }
+
+    void aChangeAtAStepWaitsForIt()
+    {
+        const QString path = json(QStringLiteral("change-later"));
+        const Result r = cli(zoo(path, {QStringLiteral("healthy_regression"), QStringLiteral("--epochs"), QStringLiteral("40")},
+                                 {QStringLiteral("--no-record"), QStringLiteral("--apply"), QStringLiteral("lr*2@epoch:2")}),
+                             path);
+        QCOMPARE(r.exitCode, 0);
+        const QJsonObject change = r.json.value(QStringLiteral("changes")).toArray().first().toObject();
+        QVERIFY(change.value(QStringLiteral("applied")).toBool());
+        QVERIFY2(change.value(QStringLiteral("when")).toString().startsWith(QStringLiteral("epoch 3, batch ")),
+                 qPrintable(change.value(QStringLiteral("when")).toString()));
+        const Result bad = cli({QStringLiteral("run"), QStringLiteral("--apply"), QStringLiteral("lr=fast"), QStringLiteral("--"),
+                                builtProgram(QStringLiteral("traindx-zoo")), QStringLiteral("healthy_regression")});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QStringLiteral("cannot read the change \"lr=fast\"")), qPrintable(bad.err));
+    }
+
     // A buggy zoo program and its fixed twin, recorded, then compared both ways round.
     void compareNamesWhatTheFixedTwinFixed()
     {

@@ -6,6 +6,7 @@
 #include "loss_graph.h"
 #include "model_walk.h"
 #include "parameter_sample.h"
+#include "live_changes.h"
 #include "sample_clock.h"
 #include "server.h"
 #include "snapshot_parts.h"
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -185,6 +187,9 @@ private:
     // automatic windows for a loop that ends none), else 0.
     int window_steps();
     void on_hold(bool held, const probe::HoldGate::Position& position);
+    // On the training thread, at a boundary or before training: the changes a client asked
+    // for, each answered with an event.
+    void apply_changes();
 
     std::shared_ptr<torch::nn::Module> model_;
     std::vector<std::shared_ptr<torch::nn::Module>> models_ {model_}; // model_ and those added
@@ -226,6 +231,10 @@ private:
     bool eval_mode_seen_ = false;
 
     probe::Taps taps_ {walk_};
+    probe::LiveChanges changes_;
+    std::mutex settled_mutex_;
+    std::condition_variable settled_changed_;
+    bool settled_ = false; // the waited-for client has sent its settings
     std::map<int, wire::LayerStats> latest_taps_; // by layer id
 
     std::recursive_mutex api_mutex_;
@@ -256,7 +265,15 @@ Probe::Impl::Impl(std::shared_ptr<torch::nn::Module> model, ProbeOptions options
                    case wire::Control::STEP_EPOCH: gate_.command(C::StepEpoch); break;
                    case wire::Control::STEP_BATCH: gate_.command(C::StepBatch); break;
                    case wire::Control::STOP: gate_.command(C::Stop); break;
-                   case wire::Control::SET_BREAK: hooks_->break_on_nonfinite = control.break_on_nonfinite(); break;
+                   case wire::Control::SET_BREAK: {
+                       hooks_->break_on_nonfinite = control.break_on_nonfinite();
+                       // A client sends its settings, changes first, as soon as it connects.
+                       std::lock_guard lock(settled_mutex_);
+                       settled_ = true;
+                       settled_changed_.notify_all();
+                       break;
+                   }
+                   case wire::Control::CHANGE: changes_.request(control.change()); break;
                    default: break; // commands of a newer client are ignored
                    }
                },
@@ -410,8 +427,13 @@ bool Probe::Impl::start()
 
     if (env_is("TRAINDX_WAIT", "1")) {
         const int timeout = env_int("TRAINDX_WAIT_TIMEOUT", 30);
-        if (!server_.wait_for_client(std::chrono::seconds(timeout)))
+        if (!server_.wait_for_client(std::chrono::seconds(timeout))) {
             std::fprintf(stderr, "traindx: no TrainDx client connected within %d s; training goes on\n", timeout);
+        } else {
+            // Its settings and the changes it asks for before training are in before the first step.
+            std::unique_lock lock(settled_mutex_);
+            settled_changed_.wait_for(lock, std::chrono::seconds(2), [this] { return settled_; });
+        }
     }
     clock_.restart(Clock::now());
     return true;
@@ -504,6 +526,8 @@ void Probe::Impl::watch(const torch::optim::Optimizer& optimizer, const std::str
         watched.name = "optimizer " + std::to_string(optimizers_.size() + 1);
     optimizers_.push_back(std::move(watched));
     choose_sentinels();
+    apply_changes(); // asked for before training: applied before the first step, and before the
+                     // initial weights are taken
     send_model();
     remember_initial_weights();
 }
@@ -537,6 +561,7 @@ void Probe::Impl::describe_data(const torch::Tensor& inputs, const torch::Tensor
     const auto rows = std::min<std::int64_t>(inputs.size(0), std::max(1, options_.probe_batch_size()));
     probe_batch_ = inputs.detach().slice(0, 0, rows).clone();
     walk_.capture(probe_batch_, [](const probe::LayerInfo&, const torch::Tensor&) {}); // learns the output shapes
+    apply_changes();
     send_model();
     send_initial_snapshot();
 }
@@ -919,11 +944,34 @@ void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
     }
 }
 
+void Probe::Impl::apply_changes()
+{
+    if (!changes_.pending())
+        return;
+    std::vector<const torch::optim::Optimizer*> optimizers;
+    for (const auto& watched : optimizers_)
+        optimizers.push_back(watched.optimizer);
+    for (auto& event : changes_.apply(walk_.layers(), optimizers)) {
+        event.set_epoch(epoch_);
+        event.set_batch(batch_);
+        event.set_step(step_);
+        if (event.kind() == wire::Event::CHANGE_APPLIED)
+            std::fprintf(stderr, "traindx: changed by TrainDx at step %lld: %s\n", step_, event.text().c_str());
+        wire::Frame frame;
+        *frame.mutable_event() = std::move(event);
+        server_.send(std::move(frame), probe::Server::Keep::Nothing);
+    }
+    if (weights_remembered_)
+        remember_weights(); // a sample in progress measures the steps, not the change
+    send_model();           // rates, frozen layers
+}
+
 void Probe::Impl::boundary(probe::Boundary where)
 {
     const auto start = Clock::now();
     gate_.pass({epoch_, batch_, step_, where});
     clock_.add_held_time(Clock::now() - start);
+    apply_changes();
     if (gate_.stop_requested() && !stop_polled_) {
         // The loop does not check stop_requested(): end the program as a debugger's stop does.
         wire::Frame frame;

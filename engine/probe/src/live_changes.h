@@ -1,0 +1,36 @@
+// Changes a TrainDx client asks for while the program trains: a learning rate set or
+// scaled, a layer re-initialised, frozen or unfrozen, an optimizer's state reset. Asked
+// for from the server's thread, applied on the training thread at a boundary, each answered
+// with what was actually changed or why nothing was.
+#pragma once
+
+#include "model_walk.h"
+#include "traindx.pb.h"
+
+#include <torch/torch.h>
+
+#include <mutex>
+#include <vector>
+
+namespace traindx::probe {
+
+class LiveChanges {
+public:
+    // Any thread.
+    void request(const wire::Change& change);
+    bool pending() const;
+    // Training thread: applies every change asked for so far, in order; one CHANGE_APPLIED
+    // or CHANGE_REFUSED event for each.
+    std::vector<wire::Event> apply(const std::vector<LayerInfo>& layers,
+                                   const std::vector<const torch::optim::Optimizer*>& optimizers);
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<wire::Change> queue_;
+};
+
+// One change; `event` says what happened. Exposed for tests.
+wire::Event apply_change(const wire::Change& change, const std::vector<LayerInfo>& layers,
+                         const std::vector<const torch::optim::Optimizer*>& optimizers);
+
+} // namespace traindx::probe

@@ -1,0 +1,46 @@
+#include "live_change.h"
+
+#include <QRegularExpression>
+
+namespace traindx {
+
+bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
+{
+    static const QRegularExpression form(QStringLiteral(
+        "^(?:(lr)([=*])([0-9.eE+-]+)|(reinit)=([A-Za-z0-9_.]+)(?::([a-z_]+))?|(reset_optimizer)|(freeze|unfreeze)=([A-Za-z0-9_.]+))(?:@(step|epoch):(\\d+))?$"));
+    const QRegularExpressionMatch m = form.match(text.trimmed());
+    if (!m.hasMatch()) {
+        *error = QStringLiteral("cannot read the change \"%1\": write lr=VALUE, lr*FACTOR, reinit=LAYER[:SCHEME], "
+                                "reset_optimizer, freeze=LAYER or unfreeze=LAYER, optionally @step:N or @epoch:N")
+                     .arg(text);
+        return false;
+    }
+    LiveChange c;
+    c.text = text.trimmed();
+    if (!m.captured(1).isEmpty()) {
+        bool ok = false;
+        c.value = m.captured(3).toDouble(&ok);
+        if (!ok || !(c.value > 0)) {
+            *error = QStringLiteral("%1: the learning rate or factor must be a positive number").arg(text);
+            return false;
+        }
+        c.kind = m.captured(2) == QLatin1String("=") ? LiveChange::Kind::SetLearningRate : LiveChange::Kind::ScaleLearningRate;
+    } else if (!m.captured(4).isEmpty()) {
+        c.kind = LiveChange::Kind::Reinitialise;
+        c.layer = m.captured(5);
+        c.scheme = m.captured(6);
+    } else if (!m.captured(7).isEmpty()) {
+        c.kind = LiveChange::Kind::ResetOptimizerState;
+    } else {
+        c.kind = m.captured(8) == QLatin1String("freeze") ? LiveChange::Kind::Freeze : LiveChange::Kind::Unfreeze;
+        c.layer = m.captured(9);
+    }
+    if (m.captured(10) == QLatin1String("step"))
+        c.atStep = m.captured(11).toLongLong();
+    else if (m.captured(10) == QLatin1String("epoch"))
+        c.atEpoch = m.captured(11).toInt();
+    *change = c;
+    return true;
+}
+
+} // namespace traindx

@@ -1,0 +1,26 @@
+// A change to the live training as a client asks for it, and the short form traindx-cli
+// takes: "lr=0.001", "lr*10", "reinit=3[:xavier_uniform]", "reset_optimizer", "freeze=3",
+// "unfreeze=3", each optionally "@step:N" or "@epoch:N" (asked once the run gets there;
+// without it, before training).
+#pragma once
+
+#include <QString>
+
+namespace traindx {
+
+struct LiveChange {
+    enum class Kind { SetLearningRate, ScaleLearningRate, Reinitialise, ResetOptimizerState, Freeze, Unfreeze };
+    Kind kind = Kind::SetLearningRate;
+    double value = 0;  // the rate, or the factor
+    int optimizer = 0; // 1 + index in Model::optimizers; 0: every watched optimizer
+    QString layer;     // as findings name it: its path ("fc1") or forward index ("3")
+    QString scheme;    // Reinitialise: "kaiming_normal" (default), "kaiming_uniform", "xavier_normal", "xavier_uniform"
+    quint64 seed = 1;
+    qint64 atStep = 0;  // ask once this many steps are done (0: before training)
+    int atEpoch = 0;    // or once this many epochs have ended
+    QString text;       // as written
+};
+
+bool parseLiveChange(const QString& text, LiveChange* change, QString* error);
+
+} // namespace traindx
