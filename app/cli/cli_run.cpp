@@ -12,6 +12,7 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cstring>
 
 namespace traindx::cli {
@@ -135,6 +136,9 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
             if (!value(&v) || !parseLiveChange(v, &change, error))
                 return false;
             options->changes.append(change);
+        } else if (a == QLatin1String("--auto-fix")) {
+            options->autoFix = true;
+            options->session.breakOnSymptom = true; // held at the fault, fixed there
         } else if (a == QLatin1String("--show-output")) {
             options->showOutput = true;
         } else if (a == QLatin1String("--threshold")) {
@@ -215,20 +219,15 @@ void HeadlessRun::start()
     out().flush();
 }
 
-// Before training (asked at once; the probe applies them before the first step) or once
-// the run has reached the step or epoch the change names.
-void HeadlessRun::askChanges(const RunState* state)
+// All asked for at once: the probe applies each before the first step, or at the first
+// boundary where its step or epoch has come.
+void HeadlessRun::askChanges(const RunState*)
 {
-    for (int i = 0; i < m_options.changes.size(); ++i) {
-        const LiveChange& change = m_options.changes[i];
-        const bool now = (change.atStep == 0 && change.atEpoch == 0)
-            || (state && state->connected
-                && ((change.atStep > 0 && state->step >= change.atStep) || (change.atEpoch > 0 && state->epoch >= change.atEpoch)));
-        if (m_changeAsked[i] || !now)
-            continue;
-        m_changeAsked[i] = true;
-        m_session.change(change);
-    }
+    for (int i = 0; i < m_options.changes.size(); ++i)
+        if (!m_changeAsked[i]) {
+            m_changeAsked[i] = true;
+            m_session.change(m_options.changes[i]);
+        }
 }
 
 void HeadlessRun::onState(const RunStatePtr& state)
@@ -241,9 +240,11 @@ void HeadlessRun::onState(const RunStatePtr& state)
         err().flush();
     }
     askChanges(state.get());
+    if (m_options.autoFix)
+        autoFix(*state);
     for (; m_changesPrinted < state->changes.size(); ++m_changesPrinted) {
         const ChangeRecord& c = state->changes[m_changesPrinted];
-        const QString when = positionText(c.epoch, c.batch, false);
+        const QString when = positionText(c.epoch, c.batch, c.atEpochEnd);
         out() << (c.applied ? "changed " : "change refused ") << (c.step == 0 ? when : QStringLiteral("at ") + when) << ": "
               << c.text << "\n";
     }
@@ -274,6 +275,39 @@ void HeadlessRun::onState(const RunStatePtr& state)
     }
     if (ended(state->state))
         finish(*state);
+}
+
+void HeadlessRun::autoFix(const RunState& state)
+{
+    if (state.state != TrainerState::Held)
+        return;
+    if (!m_fixAsked) {
+        const auto cause = std::find_if(state.findings.begin(), state.findings.end(), [](const Finding& f) { return f.isCause(); });
+        if (cause == state.findings.end())
+            return;
+        m_fixAsked = true;
+        m_fixedFinding = cause->key();
+        if (const auto change = liveFixFor(*cause)) {
+            m_fixText = change->text;
+            out() << "auto-fix: " << change->text << " for " << symptomName(cause->symptom) << " at " << cause->layerLabel() << "\n";
+            m_session.change(*change);
+        } else {
+            out() << "auto-fix: the fix for " << symptomName(cause->symptom) << " (" << fixClassName(cause->fixClass)
+                  << ") needs the program's code; training goes on unchanged\n";
+        }
+    }
+    m_session.send(Command::Continue); // the change is made at this boundary, as the trainer resumes
+}
+
+int HeadlessRun::faultsAfterFix(const RunState& state) const
+{
+    const auto applied = std::find_if(state.changes.begin(), state.changes.end(), [](const ChangeRecord& c) { return c.applied; });
+    if (applied == state.changes.end())
+        return -1;
+    int faults = 0;
+    for (const auto& f : state.findings)
+        faults += f.isFault() && f.stepsDone() > applied->step;
+    return faults;
 }
 
 void HeadlessRun::interrupted(int signal)
@@ -357,10 +391,20 @@ void HeadlessRun::finish(const RunState& state)
         out() << "report written to " << m_options.reportPath << "\n";
         out().flush();
     }
-    const int code = verdict.faults > 0                          ? Findings
+    int code = verdict.faults > 0                                ? Findings
         : verdict.name == QLatin1String("crashed")               ? TrainerCrashed
         : verdict.name == QLatin1String("not_diagnosed")         ? NotDiagnosed
                                                                  : Healthy;
+    if (m_options.autoFix && m_fixAsked) {
+        // Judged on what followed the change: the faults seen before it are what it answered.
+        const int after = faultsAfterFix(state);
+        if (after < 0)
+            out() << "auto-fix: no change was applied\n";
+        else
+            out() << "auto-fix: " << (after == 0 ? QStringLiteral("no fault after the change") : QStringLiteral("%1 fault(s) after the change").arg(after))
+                  << "\n";
+        code = after == 0 && verdict.name != QLatin1String("crashed") ? Healthy : Findings;
+    }
     QMetaObject::invokeMethod(qApp, [code] { QCoreApplication::exit(code); }, Qt::QueuedConnection);
 }
 
@@ -388,10 +432,14 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     QJsonArray changes;
     for (const ChangeRecord& c : state.changes)
         changes.append(QJsonObject {{QStringLiteral("step"), c.step},
-                                    {QStringLiteral("when"), positionText(c.epoch, c.batch, false)},
+                                    {QStringLiteral("when"), positionText(c.epoch, c.batch, c.atEpochEnd)},
                                     {QStringLiteral("applied"), c.applied},
                                     {QStringLiteral("text"), c.text}});
     root.insert(QStringLiteral("changes"), changes);
+    if (m_options.autoFix)
+        root.insert(QStringLiteral("auto_fix"), QJsonObject {{QStringLiteral("finding"), m_fixedFinding},
+                                                             {QStringLiteral("change"), m_fixText},
+                                                             {QStringLiteral("faults_after_change"), faultsAfterFix(state)}});
     root.insert(QStringLiteral("trainer"), trainerStateName(state.state));
     if (state.state == TrainerState::Crashed)
         root.insert(QStringLiteral("crash"), state.message);

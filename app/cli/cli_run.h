@@ -20,6 +20,7 @@ struct Options {
     bool stopOnSymptom = false;
     bool showOutput = false;
     QVector<LiveChange> changes; // --apply, in the order given
+    bool autoFix = false;        // apply the first fault's fix live when it can be, and judge what follows
     SessionOptions session;
     // One of these:
     LaunchSpec launch;
@@ -58,6 +59,13 @@ private:
     QVector<bool> m_changeAsked; // by m_options.changes index
     int m_changesPrinted = 0;
     void askChanges(const RunState* state);
+    // --auto-fix: at the first fault, its fix as a live change; holds after it are continued.
+    void autoFix(const RunState& state);
+    // After an auto-fix: the faults first seen after the change; -1 when no change was applied.
+    int faultsAfterFix(const RunState& state) const;
+    QString m_fixedFinding;   // key of the finding the auto-fix answered
+    QString m_fixText;
+    bool m_fixAsked = false;
     QuitSignals m_quitSignals;
 };
 

@@ -28,6 +28,9 @@ options:
   --apply CHANGE           change the live training (repeatable): lr=VALUE, lr*FACTOR,
                            reinit=LAYER[:SCHEME], reset_optimizer, freeze=LAYER, unfreeze=LAYER;
                            before training, or at @step:N or @epoch:N
+  --auto-fix               at the first fault, apply its fix live when it can be (a learning
+                           rate, a layer's initialisation) and continue; exit 0 when no fault
+                           follows the change
   --threshold NAME=VALUE   override a diagnosis threshold (repeatable)
   --thresholds-file FILE   read "name = value" lines
   --show-output            pass the trainer's output through to stderr

@@ -343,7 +343,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         case wire::Event::CHANGE_APPLIED:
         case wire::Event::CHANGE_REFUSED:
             state_.changes.append({event.change_id(), stepCounter(event.step()), counter(event.epoch()), counter(event.batch()),
-                                   event.kind() == wire::Event::CHANGE_APPLIED, QString::fromStdString(event.text())});
+                                   event.kind() == wire::Event::CHANGE_APPLIED, event.at_epoch_end(),
+                                   QString::fromStdString(event.text())});
             break;
         case wire::Event::ERROR:
         case wire::Event::STOPPING:

@@ -197,6 +197,7 @@ struct ChangeRecord {
     int epoch = 0;
     int batch = 0;
     bool applied = false;
+    bool atEpochEnd = false;
     QString text;    // what changed, or why nothing did
 };
 

@@ -2,6 +2,9 @@
 
 #include <QRegularExpression>
 
+#include <algorithm>
+#include <cmath>
+
 namespace traindx {
 
 bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
@@ -41,6 +44,41 @@ bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
         c.atEpoch = m.captured(11).toInt();
     *change = c;
     return true;
+}
+
+std::optional<LiveChange> liveFixFor(const Finding& f)
+{
+    LiveChange c;
+    if (f.fixClass == FixClass::ChangeLearningRate) {
+        const double lr = f.value(QStringLiteral("learning_rate"), -1);
+        const double ratio = f.value(QStringLiteral("first_update_ratio"), -1);
+        if (lr == 0 || (lr < 0 && f.fixText.startsWith(QLatin1String("Give")))) {
+            c.kind = LiveChange::Kind::SetLearningRate;
+            c.value = 1e-3;
+        } else if (lr > 0 && ratio > 0) {
+            // As the advice says: the power of ten that brings a step near 0.001 of the weights.
+            c.kind = LiveChange::Kind::SetLearningRate;
+            c.value = lr / std::pow(10.0, std::ceil(std::log10(std::min(ratio, 1e12) / 1e-3)) - 1);
+        } else if (f.fixText.startsWith(QLatin1String("Lower"))) {
+            c.kind = LiveChange::Kind::ScaleLearningRate;
+            c.value = 0.1;
+        } else if (f.fixText.startsWith(QLatin1String("Raise"))) {
+            c.kind = LiveChange::Kind::ScaleLearningRate;
+            c.value = 10;
+        } else {
+            return std::nullopt;
+        }
+        c.text = c.kind == LiveChange::Kind::SetLearningRate ? QStringLiteral("lr=%1").arg(c.value)
+                                                              : QStringLiteral("lr*%1").arg(c.value);
+        return c;
+    }
+    if (f.fixClass == FixClass::ChangeInitialization && f.layer >= 0) {
+        c.kind = LiveChange::Kind::Reinitialise;
+        c.layer = f.layerIndex >= 0 ? QString::number(f.layerIndex) : f.layerPath;
+        c.text = QStringLiteral("reinit=%1").arg(c.layer);
+        return c;
+    }
+    return std::nullopt;
 }
 
 } // namespace traindx

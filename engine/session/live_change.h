@@ -4,7 +4,11 @@
 // without it, before training).
 #pragma once
 
+#include "finding.h"
+
 #include <QString>
+
+#include <optional>
 
 namespace traindx {
 
@@ -22,5 +26,10 @@ struct LiveChange {
 };
 
 bool parseLiveChange(const QString& text, LiveChange* change, QString* error);
+
+// The change that applies a finding's fix to the live training, when its fix class can be
+// applied without the program's code (a learning rate, a layer's initialisation); none for
+// the others (an activation, a loss, the data), whose advice stays text.
+std::optional<LiveChange> liveFixFor(const Finding& finding);
 
 } // namespace traindx

@@ -252,6 +252,8 @@ void SessionWorker::change(const LiveChange& change)
     c->set_value(change.value);
     c->set_optimizer(change.optimizer);
     c->set_layer_name(change.layer.toStdString());
+    c->set_at_step(change.atStep);
+    c->set_at_epoch(change.atEpoch);
     c->set_scheme(change.scheme.toStdString());
     c->set_seed(change.seed);
     if (m_connection && m_connection->isReady())

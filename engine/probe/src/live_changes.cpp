@@ -181,12 +181,16 @@ bool LiveChanges::pending() const
 }
 
 std::vector<wire::Event> LiveChanges::apply(const std::vector<LayerInfo>& layers,
-                                            const std::vector<const torch::optim::Optimizer*>& optimizers)
+                                            const std::vector<const torch::optim::Optimizer*>& optimizers, long long steps,
+                                            int epochs)
 {
     std::vector<wire::Change> changes;
     {
         std::lock_guard lock(mutex_);
-        changes.swap(queue_);
+        std::vector<wire::Change> later;
+        for (auto& change : queue_)
+            (steps >= change.at_step() && epochs >= change.at_epoch() ? changes : later).push_back(std::move(change));
+        queue_.swap(later);
     }
     std::vector<wire::Event> events;
     for (const auto& change : changes)

@@ -19,10 +19,10 @@ public:
     // Any thread.
     void request(const wire::Change& change);
     bool pending() const;
-    // Training thread: applies every change asked for so far, in order; one CHANGE_APPLIED
-    // or CHANGE_REFUSED event for each.
+    // Training thread: applies, in order, the changes asked for whose step and epoch have come
+    // (`steps` and `epochs` done); one CHANGE_APPLIED or CHANGE_REFUSED event for each.
     std::vector<wire::Event> apply(const std::vector<LayerInfo>& layers,
-                                   const std::vector<const torch::optim::Optimizer*>& optimizers);
+                                   const std::vector<const torch::optim::Optimizer*>& optimizers, long long steps, int epochs);
 
 private:
     mutable std::mutex mutex_;

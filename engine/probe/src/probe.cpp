@@ -189,7 +189,7 @@ private:
     void on_hold(bool held, const probe::HoldGate::Position& position);
     // On the training thread, at a boundary or before training: the changes a client asked
     // for, each answered with an event.
-    void apply_changes();
+    void apply_changes(bool at_epoch_end = false);
 
     std::shared_ptr<torch::nn::Module> model_;
     std::vector<std::shared_ptr<torch::nn::Module>> models_ {model_}; // model_ and those added
@@ -944,17 +944,21 @@ void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
     }
 }
 
-void Probe::Impl::apply_changes()
+void Probe::Impl::apply_changes(bool at_epoch_end)
 {
     if (!changes_.pending())
         return;
     std::vector<const torch::optim::Optimizer*> optimizers;
     for (const auto& watched : optimizers_)
         optimizers.push_back(watched.optimizer);
-    for (auto& event : changes_.apply(walk_.layers(), optimizers)) {
+    auto events = changes_.apply(walk_.layers(), optimizers, step_, epoch_ + (at_epoch_end ? 1 : 0));
+    if (events.empty())
+        return;
+    for (auto& event : events) {
         event.set_epoch(epoch_);
         event.set_batch(batch_);
         event.set_step(step_);
+        event.set_at_epoch_end(at_epoch_end);
         if (event.kind() == wire::Event::CHANGE_APPLIED)
             std::fprintf(stderr, "traindx: changed by TrainDx at step %lld: %s\n", step_, event.text().c_str());
         wire::Frame frame;
@@ -971,7 +975,7 @@ void Probe::Impl::boundary(probe::Boundary where)
     const auto start = Clock::now();
     gate_.pass({epoch_, batch_, step_, where});
     clock_.add_held_time(Clock::now() - start);
-    apply_changes();
+    apply_changes(where == probe::Boundary::Epoch);
     if (gate_.stop_requested() && !stop_polled_) {
         // The loop does not check stop_requested(): end the program as a debugger's stop does.
         wire::Frame frame;
