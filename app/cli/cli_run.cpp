@@ -287,10 +287,34 @@ void HeadlessRun::autoFix(const RunState& state)
             return;
         m_fixAsked = true;
         m_fixedFinding = cause->key();
-        if (const auto change = liveFixFor(*cause)) {
-            m_fixText = change->text;
-            out() << "auto-fix: " << change->text << " for " << symptomName(cause->symptom) << " at " << cause->layerLabel() << "\n";
-            m_session.change(*change);
+        if (const auto change = liveFixFor(*cause, state.model)) {
+            QVector<LiveChange> changes {*change};
+            // Every layer a finding says to re-initialise, not only the first.
+            if (change->kind == LiveChange::Kind::Reinitialise)
+                for (const auto& f : state.findings)
+                    if (f.fixClass == FixClass::ChangeInitialization && f.layer != cause->layer && state.model.layer(f.layer)
+                        && state.model.layer(f.layer)->parameterCount() > 0)
+                        if (const auto other = liveFixFor(f, state.model);
+                            other && std::none_of(changes.begin(), changes.end(), [&](const LiveChange& c) { return c.layer == other->layer; }))
+                            changes.append(*other);
+            // Steps far larger than the weights have already wrecked them: start again from a
+            // fresh initialisation, with the optimizer's moments forgotten.
+            if (change->kind == LiveChange::Kind::SetLearningRate && cause->value(QStringLiteral("first_update_ratio"), 0) > 1) {
+                for (const Layer& layer : state.model.layers)
+                    if (layer.leaf && layer.index >= 0 && layer.parameterCount() > 0)
+                        changes.append({LiveChange::Kind::Reinitialise, 0, 0, QString::number(layer.index), QString(), quint64(1 + layer.index)});
+                changes.append({LiveChange::Kind::ResetOptimizerState});
+            }
+            QStringList said;
+            for (LiveChange& c : changes) {
+                if (c.text.isEmpty())
+                    c.text = c.kind == LiveChange::Kind::ResetOptimizerState ? QStringLiteral("reset_optimizer")
+                                                                              : QStringLiteral("reinit=%1").arg(c.layer);
+                said.append(c.text);
+                m_session.change(c);
+            }
+            m_fixText = said.join(QLatin1Char(' '));
+            out() << "auto-fix: " << m_fixText << " for " << symptomName(cause->symptom) << " at " << cause->layerLabel() << "\n";
         } else {
             out() << "auto-fix: the fix for " << symptomName(cause->symptom) << " (" << fixClassName(cause->fixClass)
                   << ") needs the program's code; training goes on unchanged\n";

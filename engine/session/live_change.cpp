@@ -46,7 +46,7 @@ bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
     return true;
 }
 
-std::optional<LiveChange> liveFixFor(const Finding& f)
+std::optional<LiveChange> liveFixFor(const Finding& f, const Model& model)
 {
     LiveChange c;
     if (f.fixClass == FixClass::ChangeLearningRate) {
@@ -63,8 +63,13 @@ std::optional<LiveChange> liveFixFor(const Finding& f)
             c.kind = LiveChange::Kind::ScaleLearningRate;
             c.value = 0.1;
         } else if (f.fixText.startsWith(QLatin1String("Raise"))) {
-            c.kind = LiveChange::Kind::ScaleLearningRate;
-            c.value = 10;
+            // Far below any rate its optimizer is used with: straight to the usual one.
+            const bool adaptive = model.optimizer.startsWith(QLatin1String("Adam")) || model.optimizer == QLatin1String("RMSprop")
+                || model.optimizer == QLatin1String("Adagrad");
+            const double usual = adaptive ? 1e-3 : 1e-2;
+            c.kind = model.learningRate > 0 && model.learningRate < usual / 1000 ? LiveChange::Kind::SetLearningRate
+                                                                                 : LiveChange::Kind::ScaleLearningRate;
+            c.value = c.kind == LiveChange::Kind::SetLearningRate ? usual : 10;
         } else {
             return std::nullopt;
         }
@@ -75,6 +80,7 @@ std::optional<LiveChange> liveFixFor(const Finding& f)
     if (f.fixClass == FixClass::ChangeInitialization && f.layer >= 0) {
         c.kind = LiveChange::Kind::Reinitialise;
         c.layer = f.layerIndex >= 0 ? QString::number(f.layerIndex) : f.layerPath;
+        c.seed = quint64(1 + std::max(0, f.layerIndex)); // layers of one shape get different draws
         c.text = QStringLiteral("reinit=%1").arg(c.layer);
         return c;
     }

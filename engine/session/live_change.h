@@ -4,7 +4,7 @@
 // without it, before training).
 #pragma once
 
-#include "finding.h"
+#include "run_state.h"
 
 #include <QString>
 
@@ -30,6 +30,7 @@ bool parseLiveChange(const QString& text, LiveChange* change, QString* error);
 // The change that applies a finding's fix to the live training, when its fix class can be
 // applied without the program's code (a learning rate, a layer's initialisation); none for
 // the others (an activation, a loss, the data), whose advice stays text.
-std::optional<LiveChange> liveFixFor(const Finding& finding);
+// `model` gives the optimizer and rate a finding does not carry.
+std::optional<LiveChange> liveFixFor(const Finding& finding, const Model& model);
 
 } // namespace traindx

@@ -25,16 +25,16 @@ struct Outcome {
     double wallSeconds = 0;
 };
 
-Outcome diagnose(const QString& scenario, int seed, const QString& jsonPath)
+Outcome diagnose(const QString& scenario, int seed, const QString& jsonPath, const QStringList& options = {})
 {
     Outcome outcome;
     QProcess cli;
     QElapsedTimer timer;
     timer.start();
     cli.start(traindx::test::builtProgram(QStringLiteral("traindx-cli")),
-              {QStringLiteral("run"), QStringLiteral("--json"), jsonPath, QStringLiteral("--"),
-               traindx::test::builtProgram(QStringLiteral("traindx-zoo")), scenario, QStringLiteral("--seed"),
-               QString::number(seed)});
+              QStringList {QStringLiteral("run"), QStringLiteral("--json"), jsonPath} + options
+                  + QStringList {QStringLiteral("--"), traindx::test::builtProgram(QStringLiteral("traindx-zoo")), scenario,
+                                 QStringLiteral("--seed"), QString::number(seed)});
     if (!cli.waitForFinished(600000)) {
         cli.kill();
         cli.waitForFinished();
@@ -159,5 +159,25 @@ int main(int argc, char** argv)
     }
     std::printf("detected %d/%d localised %d/%d fix %d/%d false_alarms %d/%d\n", detected, buggy, localised, buggy,
                 rightFix, buggy, falseAlarms, healthyRuns);
+
+    // The buggy programs whose fix can be made live: does --auto-fix cure them?
+    int live = 0, cured = 0;
+    std::printf("\n%-32s %-60s %s\n", "auto-fix", "change", "faults after");
+    for (const auto& entry : manifest.value(QStringLiteral("scenarios")).toArray()) {
+        const QJsonObject scenario = entry.toObject();
+        const QString name = scenario.value(QStringLiteral("name")).toString();
+        const QString fix = scenario.value(QStringLiteral("fix")).toString();
+        if (scenario.value(QStringLiteral("healthy")).toBool() || (!only.isEmpty() && name != only)
+            || (fix != QLatin1String("change_learning_rate") && fix != QLatin1String("change_initialization")))
+            continue;
+        ++live;
+        const Outcome outcome = diagnose(name, 1, dir.filePath(name + QStringLiteral("-auto-fix.json")), {QStringLiteral("--auto-fix")});
+        const QJsonObject autoFix = outcome.report.value(QStringLiteral("auto_fix")).toObject();
+        const int after = autoFix.value(QStringLiteral("faults_after_change")).toInt(-1);
+        cured += after == 0;
+        std::printf("%-32s %-60s %d\n", qPrintable(name), qPrintable(autoFix.value(QStringLiteral("change")).toString().left(60)), after);
+        std::fflush(stdout);
+    }
+    std::printf("auto_fix cured %d/%d\n", cured, live);
     return 0;
 }
