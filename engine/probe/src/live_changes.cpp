@@ -18,22 +18,23 @@ std::string number(double value)
     return out.str();
 }
 
-wire::Event refused(const wire::Change& change, const std::string& why)
+wire::Event answer(const wire::Change& change, wire::Event::Kind kind, const std::string& text)
 {
     wire::Event event;
-    event.set_kind(wire::Event::CHANGE_REFUSED);
+    event.set_kind(kind);
     event.set_change_id(change.id());
-    event.set_text(why);
+    event.set_text(text);
     return event;
+}
+
+wire::Event refused(const wire::Change& change, const std::string& why)
+{
+    return answer(change, wire::Event::CHANGE_REFUSED, why);
 }
 
 wire::Event applied(const wire::Change& change, const std::string& what)
 {
-    wire::Event event;
-    event.set_kind(wire::Event::CHANGE_APPLIED);
-    event.set_change_id(change.id());
-    event.set_text(what);
-    return event;
+    return answer(change, wire::Event::CHANGE_APPLIED, what);
 }
 
 // The optimizer is the program's; watch() took it as const only to promise not to change it
