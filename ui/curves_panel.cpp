@@ -93,7 +93,7 @@ void CurvesPanel::setState(const RunStatePtr& state)
 {
     m_state = state;
     const auto& points = state->points;
-    if (points.size() == m_pointsShown && state->epochEnds.size() == m_epochsShown)
+    if (points.size() == m_pointsShown && state->epochEnds.size() == m_epochsShown && state->changes.size() == m_changesShown)
         return;
     // Usually batches only arrive after those shown: add just those. A new run, or history
     // arriving out of order after an attach, redraws the curve.
@@ -131,6 +131,16 @@ void CurvesPanel::setState(const RunStatePtr& state)
         }
         m_loss->setCurveFaint(tr("batch loss"), true);
         smoothFrom(from);
+    }
+    // Every change made to the live training, where it was made.
+    if (!onlyAppended || state->changes.size() != m_changesShown) {
+        m_changesShown = state->changes.size();
+        QVector<QPair<double, QString>> markers;
+        for (const ChangeRecord& c : state->changes)
+            if (c.applied)
+                markers.append({double(c.step), c.text.section(QLatin1Char(':'), 0, 0).left(48)});
+        m_loss->setMarkers(markers);
+        m_accuracy->setMarkers(markers);
     }
     m_pointsShown = points.size();
     m_lastStepShown = points.isEmpty() ? -1 : points.last().step;

@@ -33,6 +33,7 @@ private:
     double m_smoothing = 0;
     double m_ema = 0;      // biased average over the points smoothed so far
     int m_emaCount = 0;    // finite points in it
+    int m_changesShown = 0;
     int m_pointsShown = -1;
     int m_epochsShown = -1;
     qint64 m_lastStepShown = -1;

@@ -4,7 +4,10 @@
 
 #include <QFormLayout>
 #include <QHeaderView>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QLocale>
 #include <QTableWidget>
 #include <QTextBrowser>
@@ -34,6 +37,9 @@ InspectorPanel::InspectorPanel(QWidget* parent)
     , m_header(new QLabel(this))
     , m_table(new QTableWidget(kRows.size(), 3, this))
     , m_findings(new QTextBrowser(this))
+    , m_applyRow(new QWidget(this))
+    , m_change(new QLineEdit(this))
+    , m_apply(new QPushButton(tr("Apply and continue"), this))
 {
     auto* layout = new QVBoxLayout(this);
     m_header->setWordWrap(true);
@@ -66,7 +72,54 @@ InspectorPanel::InspectorPanel(QWidget* parent)
     m_findings->setObjectName(QStringLiteral("inspector-findings"));
     m_findings->setOpenExternalLinks(false);
     layout->addWidget(m_findings, 1);
+
+    // A fix that can be made in the running program: shown as the change it makes, editable.
+    auto* row = new QHBoxLayout(m_applyRow);
+    row->setContentsMargins(0, 0, 0, 0);
+    m_change->setObjectName(QStringLiteral("live-change"));
+    m_change->setToolTip(tr("lr=VALUE, lr*FACTOR, reinit=LAYER[:SCHEME], reset_optimizer, freeze=LAYER, unfreeze=LAYER"));
+    m_apply->setObjectName(QStringLiteral("apply-and-continue"));
+    m_apply->setToolTip(tr("Make this change in the running training at the boundary where it is held, and continue"));
+    row->addWidget(m_change, 1);
+    row->addWidget(m_apply);
+    layout->addWidget(m_applyRow);
+    m_applyRow->hide();
+    connect(m_apply, &QPushButton::clicked, this, [this] {
+        LiveChange change;
+        QString error;
+        if (!parseLiveChange(m_change->text(), &change, &error)) {
+            m_change->setStyleSheet(QStringLiteral("color: #c62828"));
+            m_change->setToolTip(error);
+            return;
+        }
+        m_change->setStyleSheet(QString());
+        m_apply->setEnabled(false); // once per finding
+        Q_EMIT applyRequested(change);
+    });
     refresh();
+}
+
+// The fix of this layer's first cause, or else the run's, when it can be made live and the
+// trainer is there to take it.
+void InspectorPanel::offerLiveFix()
+{
+    const bool live = m_state && (m_state->state == TrainerState::Held || m_state->state == TrainerState::Running);
+    const Finding* offered = nullptr;
+    std::optional<LiveChange> change;
+    if (live)
+        for (int pass = 0; pass < 2 && !offered; ++pass)
+            for (const auto& f : m_state->findings)
+                if (f.isCause() && (pass == 1 || f.layer == m_layer))
+                    if ((change = liveFixFor(f, m_state->model))) {
+                        offered = &f;
+                        break;
+                    }
+    m_applyRow->setVisible(offered != nullptr);
+    if (!offered || offered->key() == m_offeredFor)
+        return;
+    m_offeredFor = offered->key();
+    m_change->setText(change->text);
+    m_apply->setEnabled(true);
 }
 
 void InspectorPanel::setState(const RunStatePtr& state)
@@ -206,6 +259,7 @@ void InspectorPanel::refresh()
                         .arg(symptomName(m_state->findings.first().symptom), m_state->findings.first().layerLabel().toHtmlEscaped());
     }
     m_findings->setHtml(html);
+    offerLiveFix();
 }
 
 } // namespace traindx

@@ -246,6 +246,12 @@ void MainWindow::createDocks()
     graphDock->raise();
 
     m_inspector = new InspectorPanel(this);
+    connect(m_inspector, &InspectorPanel::applyRequested, this, [this](const LiveChange& change) {
+        m_session->change(change);
+        if (m_state && m_state->state == TrainerState::Held)
+            m_session->send(Command::Continue); // made at this boundary, as the trainer resumes
+        statusBar()->showMessage(tr("Asked: %1").arg(change.text), 8000);
+    });
     auto* inspectorDock = new QDockWidget(tr("Inspector"), this);
     inspectorDock->setObjectName(QStringLiteral("inspector-dock"));
     inspectorDock->setWidget(m_inspector);

@@ -178,6 +178,36 @@ int CurvePlot::pointCount(const QString& name) const
     return graph ? graph->dataCount() : 0;
 }
 
+void CurvePlot::setMarkers(const QVector<QPair<double, QString>>& markers)
+{
+    for (QCPAbstractItem* item : std::as_const(m_markers))
+        m_plot->removeItem(item);
+    m_markers.clear();
+    const QPen pen(QColor(0x6a, 0x1b, 0x9a), 1.2, Qt::DashLine);
+    for (const auto& [step, label] : markers) {
+        auto* line = new QCPItemStraightLine(m_plot);
+        line->point1->setTypeX(QCPItemPosition::ptPlotCoords);
+        line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        line->point2->setTypeX(QCPItemPosition::ptPlotCoords);
+        line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        line->point1->setCoords(step, 0);
+        line->point2->setCoords(step, 1);
+        line->setPen(pen);
+        auto* text = new QCPItemText(m_plot);
+        text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        text->position->setCoords(step, 0.02);
+        text->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+        text->setText(QLatin1Char(' ') + label);
+        text->setColor(pen.color());
+        text->setBrush(QColor(255, 255, 255, 215)); // readable over the curve it crosses
+        text->setFont(QFont(font().family(), 8));
+        m_markers.append(line);
+        m_markers.append(text);
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void CurvePlot::removeCurve(const QString& name)
 {
     if (QCPGraph* graph = m_graphs.take(name))
@@ -207,6 +237,7 @@ void CurvePlot::clear()
     m_graphs.clear();
     m_bounds.clear();
     m_following = true;
+    setMarkers({});
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -5,6 +5,7 @@
 #include <QVector>
 #include <QWidget>
 
+class QCPAbstractItem;
 class QCustomPlot;
 class QCPGraph;
 class QLabel;
@@ -30,6 +31,9 @@ public:
     int stride(const QString& name) const { return m_bounds.value(name).stride; }
     void clear();
     void removeCurve(const QString& name);
+    // Vertical lines at these steps, each with its label (a change made to the live training).
+    void setMarkers(const QVector<QPair<double, QString>>& markers);
+    int markerCount() const { return int(m_markers.size() / 2); }
     // Drawn faint behind the others (the raw curve under its smoothed twin), or as set.
     void setCurveFaint(const QString& name, bool faint);
     void setLogScale(bool on);
@@ -56,6 +60,7 @@ private:
     void fitToData();
     void placeLegend();
     bool m_following = true;
+    QVector<QCPAbstractItem*> m_markers; // lines, each followed by its label
 
     QHash<QString, QCPGraph*> m_graphs;
     QHash<QString, Bound> m_bounds;

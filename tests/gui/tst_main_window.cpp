@@ -409,6 +409,48 @@ private Q_SLOTS:
         QApplication::setPalette(original);
     }
 
+    // Held at the dead-ReLU cause, the inspector offers its fix as a live change; applied, the
+    // trainer continues with the layer re-initialised, the curves mark where, and nothing
+    // faulty follows.
+    void applyAndContinueMakesTheFixLive()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        launchZoo(window, {QStringLiteral("dead_relu_negative_bias")});
+        const RunStatePtr held = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Held && !s.findings.isEmpty();
+        });
+        QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
+        window.selectLayer(held->findings.first().layer);
+        QTRY_VERIFY_WITH_TIMEOUT(window.inspector()->applyButton()->isVisible(), 5000);
+        QCOMPARE(window.inspector()->changeEdit()->text(), QStringLiteral("reinit=0"));
+        const int findingsBefore = held->findings.size();
+        window.inspector()->applyButton()->click();
+        const RunStatePtr changed = test::waitForState(*window.session(), [](const RunState& s) { return !s.changes.isEmpty(); });
+        QVERIFY2(changed, qPrintable(test::describe(*window.session()->state())));
+        QVERIFY2(changed->changes.first().applied, qPrintable(changed->changes.first().text));
+        QVERIFY(changed->changes.first().text.contains(QStringLiteral("bias mean -3 -> 0")));
+        // Let it finish without holding again; the curves mark the change.
+        SessionOptions options;
+        options.breakOnSymptom = false;
+        window.session()->setOptions(options);
+        window.session()->send(Command::Continue);
+        const RunStatePtr over = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Finished || s.state == TrainerState::Crashed;
+        }, 60000);
+        QVERIFY(over);
+        QTest::qWait(2 * Session::kPublishIntervalMs);
+        QTRY_COMPARE_WITH_TIMEOUT(window.curvesPanel()->lossPlot()->markerCount(), 1, 5000);
+        int faultsAfter = 0;
+        for (const auto& f : over->findings)
+            faultsAfter += f.isFault() && f.stepsDone() > over->changes.first().step;
+        QCOMPARE(faultsAfter, 0);
+        QVERIFY(over->findings.size() >= findingsBefore);
+        window.plotTabs()->setCurrentWidget(window.curvesPanel());
+        screenshot(window, QStringLiteral("apply-and-continue"));
+    }
+
     void graphHighlightsTheLayerTheDiagnosisNames()
     {
         MainWindow window;
