@@ -221,18 +221,30 @@ void compose(Composer& page, const ReportContent& report)
 
     // Symptom timeline.
     QString timeline = QStringLiteral("<h2>Symptom timeline</h2>");
-    if (report.timeline.isEmpty()) {
+    if (report.timeline.isEmpty() && report.changes.isEmpty()) {
         timeline += QStringLiteral("<p>No symptom appeared.</p>");
     } else {
         timeline += QStringLiteral("<table cellspacing='0' width='100%'><tr><th>When</th><th>Symptom</th><th>Where</th>"
                                    "<th>Fix</th><th>What was seen</th></tr>");
-        for (const auto& f : report.timeline)
+        int nextChange = 0;
+        // A change made to the live training, in its place among the findings.
+        const auto changeRow = [&](const ChangeRecord& c) {
+            return QStringLiteral("<tr><td>%1</td><td style='color:#6a1b9a'>change</td><td></td><td>%2</td><td>%3</td></tr>")
+                .arg(positionText(c.epoch, c.batch, c.atEpochEnd), c.applied ? QStringLiteral("made") : QStringLiteral("refused"),
+                     escape(c.text));
+        };
+        for (const auto& f : report.timeline) {
+            for (; nextChange < report.changes.size() && report.changes[nextChange].step < f.stepsDone(); ++nextChange)
+                timeline += changeRow(report.changes[nextChange]);
             timeline += QStringLiteral("<tr><td>%1</td><td style='color:%2'>%3</td><td>%4</td><td>%5</td>"
                                        "<td>%6</td></tr>")
                             .arg(f.when(), severityColor(int(f.health())), symptomName(f.symptom), escape(f.layerLabel()), fixClassName(f.fixClass),
                                  escape(f.summary) + (f.explainedBy.isEmpty() ? QString()
                                                                                : QStringLiteral(" <i>(follows from %1)</i>")
                                                                                      .arg(escape(f.causeLabel(report.timeline)))));
+        }
+        for (; nextChange < report.changes.size(); ++nextChange)
+            timeline += changeRow(report.changes[nextChange]);
         timeline += QStringLiteral("</table>");
     }
     page.html(timeline);
@@ -248,6 +260,12 @@ void compose(Composer& page, const ReportContent& report)
     accuracy.setAxisLabels(QStringLiteral("step"), QStringLiteral("accuracy"));
     if (!report.accuracies.isEmpty())
         accuracy.setCurve(QStringLiteral("batch accuracy"), report.accuracySteps, report.accuracies, 0);
+    QVector<QPair<double, QString>> markers;
+    for (const ChangeRecord& c : report.changes)
+        if (c.applied)
+            markers.append({double(c.step), c.text.section(QLatin1Char(':'), 0, 0).left(48)});
+    loss.setMarkers(markers);
+    accuracy.setMarkers(markers);
     int color = 1;
     for (auto it = report.epochMetrics.cbegin(); it != report.epochMetrics.cend(); ++it)
         (it.key().contains(QLatin1String("acc")) ? accuracy : loss)

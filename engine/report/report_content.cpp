@@ -169,6 +169,7 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
             report.primaryEvidence.append({e.name, e.text.isEmpty() ? formatNumber(e.value) : e.text});
     }
     report.timeline = run.findings;
+    report.changes = run.changes;
     std::stable_sort(report.timeline.begin(), report.timeline.end(), [](const Finding& a, const Finding& b) { return a.step < b.step; });
 
     for (const Layer& layer : run.model.layers) {

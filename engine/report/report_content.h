@@ -26,6 +26,7 @@ struct ReportContent {
     QString primaryLayer; // "layer 7, Softmax(dim=1), module path 7"
     QVector<QPair<QString, QString>> primaryEvidence;
     QVector<Finding> timeline; // every finding, in the order they were seen
+    QVector<ChangeRecord> changes; // changes made to the live training, in order
 
     // The network, coloured by health.
     struct Node {

@@ -369,6 +369,22 @@ private Q_SLOTS:
         QCOMPARE(code, 0);
         QVERIFY(QFileInfo(prefix + QStringLiteral("-1.png")).size() > 1000);
     }
+
+    // A change made to the live training is on the report's timeline, where it was made.
+    void reportTimelineHasTheChangesMade()
+    {
+        const QString pdf = m_dir.filePath(QStringLiteral("change.pdf"));
+        int code = 0;
+        runCommand(builtProgram(QStringLiteral("traindx-cli")),
+                   {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--apply"), QStringLiteral("reinit=0@epoch:1"),
+                    QStringLiteral("--report"), pdf, QStringLiteral("--"), builtProgram(QStringLiteral("traindx-zoo")),
+                    QStringLiteral("dead_relu_negative_bias")},
+                   &code);
+        const QString text = runCommand(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")}).simplified();
+        // pdftotext reads a table's columns in its own order: the row's cells are checked apart.
+        QVERIFY2(text.contains(QStringLiteral("end of epoch 1 change")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("layer 0 (Linear) re-initialised (kaiming_normal, seed 1)")), qPrintable(text));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRunFile)
