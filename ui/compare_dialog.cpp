@@ -158,8 +158,7 @@ void CompareDialog::showLayer()
                 one.lo = t.histLo;
                 one.hi = t.histHi;
                 one.bins = t.bins;
-                one.label = QStringLiteral("%1: %2").arg(tag, s->initial ? positionText(0, 0, false)
-                                                                          : positionText(s->epoch, s->epochEnd ? s->batch : s->batch + 1, s->epochEnd));
+                one.label = QStringLiteral("%1: %2").arg(tag, s->position());
                 series.append(one);
             }
             break;

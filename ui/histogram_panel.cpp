@@ -27,9 +27,7 @@ widgets::HistogramSeries seriesOf(const Snapshot& snapshot, int layer, TensorKin
         series.note = QObject::tr("%1 NaN and %2 infinite values not shown").arg(stats.nan).arg(stats.inf);
     else if (stats.min == stats.max)
         series.note = QObject::tr("all %1 values are exactly %2").arg(stats.count).arg(stats.min);
-    series.label = snapshot.initial ? positionText(0, 0, false)
-                                    : positionText(snapshot.epoch, snapshot.epochEnd ? snapshot.batch : snapshot.batch + 1,
-                                                   snapshot.epochEnd);
+    series.label = snapshot.position();
     return series;
 }
 
@@ -167,9 +165,7 @@ void HistogramPanel::refresh(bool force)
                         .arg(kindName)
                         .arg(t.nan)
                         .arg(t.inf)
-                        .arg(latest->initial ? positionText(0, 0, false)
-                                             : positionText(latest->epoch, latest->epochEnd ? latest->batch : latest->batch + 1,
-                                                            latest->epochEnd)));
+                        .arg(latest->position()));
                 continue;
             }
         }
@@ -180,10 +176,7 @@ void HistogramPanel::refresh(bool force)
                     const LayerSample* sample = s->layer(m_layer);
                     const bool match = epoch == 0 ? s->initial : (s->epochEnd && s->epoch + 1 == epoch);
                     if (match && sample && sample->stats(slot.kind).present) {
-                        widgets::HistogramSeries one = seriesOf(*s, m_layer, slot.kind);
-                        if (s->initial)
-                            one.label = positionText(0, 0, false);
-                        series.append(one);
+                        series.append(seriesOf(*s, m_layer, slot.kind));
                     }
                 }
             slot.plot->setSeries(series);

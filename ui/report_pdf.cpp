@@ -230,7 +230,7 @@ void compose(Composer& page, const ReportContent& report)
         // A change made to the live training, in its place among the findings.
         const auto changeRow = [&](const ChangeRecord& c) {
             return QStringLiteral("<tr><td>%1</td><td style='color:#6a1b9a'>change</td><td></td><td>%2</td><td>%3</td></tr>")
-                .arg(positionText(c.epoch, c.batch, c.atEpochEnd), c.applied ? QStringLiteral("made") : QStringLiteral("refused"),
+                .arg(c.when(), c.applied ? QStringLiteral("made") : QStringLiteral("refused"),
                      escape(c.text));
         };
         for (const auto& f : report.timeline) {

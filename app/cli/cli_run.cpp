@@ -244,7 +244,7 @@ void HeadlessRun::onState(const RunStatePtr& state)
         autoFix(*state);
     for (; m_changesPrinted < state->changes.size(); ++m_changesPrinted) {
         const ChangeRecord& c = state->changes[m_changesPrinted];
-        const QString when = positionText(c.epoch, c.batch, c.atEpochEnd);
+        const QString when = c.when();
         out() << (c.applied ? "changed " : "change refused ") << (c.step == 0 ? when : QStringLiteral("at ") + when) << ": "
               << c.text << "\n";
     }
@@ -456,7 +456,7 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     QJsonArray changes;
     for (const ChangeRecord& c : state.changes)
         changes.append(QJsonObject {{QStringLiteral("step"), c.step},
-                                    {QStringLiteral("when"), positionText(c.epoch, c.batch, c.atEpochEnd)},
+                                    {QStringLiteral("when"), c.when()},
                                     {QStringLiteral("applied"), c.applied},
                                     {QStringLiteral("text"), c.text}});
     root.insert(QStringLiteral("changes"), changes);

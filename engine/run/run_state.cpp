@@ -50,6 +50,11 @@ QString shapeText(const QVector<qint64>& dims)
     return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
 }
 
+QString Snapshot::position() const
+{
+    return initial ? positionText(0, 0, false) : positionText(epoch, epochEnd ? batch : batch + 1, epochEnd);
+}
+
 const LayerSample* Snapshot::layer(int id) const
 {
     for (const auto& sample : layers)

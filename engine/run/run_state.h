@@ -63,6 +63,9 @@ struct Snapshot {
     QVector<LayerSample> layers;
 
     const LayerSample* layer(int id) const;
+    // Where it was taken, as every view says it (positionText): a batch sample's `batch` is
+    // the index of the batch just done, an epoch end's the batches the epoch had.
+    QString position() const;
 };
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
@@ -199,6 +202,8 @@ struct ChangeRecord {
     bool applied = false;
     bool atEpochEnd = false;
     QString text;    // what changed, or why nothing did
+
+    QString when() const { return positionText(epoch, batch, atEpochEnd); }
 };
 
 struct RunState {

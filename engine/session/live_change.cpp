@@ -2,8 +2,6 @@
 
 #include <QRegularExpression>
 
-#include <algorithm>
-#include <cmath>
 
 namespace traindx {
 
@@ -51,14 +49,13 @@ std::optional<LiveChange> liveFixFor(const Finding& f, const Model& model)
     LiveChange c;
     if (f.fixClass == FixClass::ChangeLearningRate) {
         const double lr = f.value(QStringLiteral("learning_rate"), -1);
-        const double ratio = f.value(QStringLiteral("first_update_ratio"), -1);
+        const double suggested = f.value(QStringLiteral("suggested_learning_rate"), -1);
         if (lr == 0 || (lr < 0 && f.fixText.startsWith(QLatin1String("Give")))) {
             c.kind = LiveChange::Kind::SetLearningRate;
             c.value = 1e-3;
-        } else if (lr > 0 && ratio > 0) {
-            // As the advice says: the power of ten that brings a step near 0.001 of the weights.
+        } else if (suggested > 0) { // the rate the advice names
             c.kind = LiveChange::Kind::SetLearningRate;
-            c.value = lr / std::pow(10.0, std::ceil(std::log10(std::min(ratio, 1e12) / 1e-3)) - 1);
+            c.value = suggested;
         } else if (f.fixText.startsWith(QLatin1String("Lower"))) {
             c.kind = LiveChange::Kind::ScaleLearningRate;
             c.value = 0.1;

@@ -61,7 +61,7 @@ public:
             return;
         }
         const double ratio = f.value(QStringLiteral("first_update_ratio"));
-        const double factor = std::pow(10.0, std::ceil(std::log10(std::min(ratio, 1e12) / 1e-3)) - 1);
+        const double factor = lr / f.value(QStringLiteral("suggested_learning_rate"), lr);
         a.set(f, FixClass::ChangeLearningRate,
               QStringLiteral("Lower the learning rate%1 by about %2x (to %3): a healthy step changes the weights by about "
                              "0.001 of their size, the first one here by %4.")
@@ -118,8 +118,12 @@ private:
                                    "layers); steps that large overshoot any minimum")
                         .arg(formatNumber(group.lr), which, median >= 1e30 ? QStringLiteral("more than all") : formatNumber(median))
                         .arg(step.layers);
+        // The power of ten that brings a step near 0.001 of the weights: what the advice says,
+        // and what a live fix sets.
+        const double factor = std::pow(10.0, std::ceil(std::log10(std::min(median, 1e12) / 1e-3)) - 1);
         f.evidence = {{QStringLiteral("learning_rate"), group.lr},
                       {QStringLiteral("first_update_ratio"), median},
+                      {QStringLiteral("suggested_learning_rate"), group.lr / factor},
                       {QStringLiteral("step"), double(o.snapshot->step)},
                       {QStringLiteral("threshold"), limit},
                       {QStringLiteral("optimizer"), 0, group.type}};
