@@ -47,7 +47,7 @@ DistributionPanel::DistributionPanel(QWidget* parent)
 void DistributionPanel::setState(const RunStatePtr& state)
 {
     m_state = state;
-    if (state && state->epochEnds.size() != m_shownEpochs)
+    if (state && (state->epochEnds.size() != m_shownEpochs || state->changes.size() != m_shownChanges))
         refresh();
 }
 
@@ -67,6 +67,7 @@ void DistributionPanel::refresh()
     QVector<widgets::DistributionColumn> columns;
     if (layer) {
         m_shownEpochs = m_state->epochEnds.size();
+        m_shownChanges = m_state->changes.size();
         for (const SnapshotPtr& s : m_state->snapshots) {
             const LayerSample* sample = s->layer(m_layer);
             if (!(s->epochEnd || s->initial) || !sample || !sample->stats(kind).present || sample->stats(kind).bins.isEmpty())
@@ -76,6 +77,13 @@ void DistributionPanel::refresh()
         }
     }
     m_map->setColumns(columns);
+    // Each change to the live training between the epoch columns it separates.
+    QVector<QPair<double, QString>> markers;
+    if (layer)
+        for (const ChangeRecord& c : m_state->changes)
+            if (c.applied)
+                markers.append({(c.atEpochEnd ? c.epoch + 1 : c.epoch) + 0.5, c.text.section(QLatin1Char(':'), 0, 0).left(40)});
+    m_map->setMarkers(markers);
 }
 
 OverviewPanel::OverviewPanel(QWidget* parent)

@@ -32,6 +32,7 @@ private:
     RunStatePtr m_state;
     int m_layer = -1;
     int m_shownEpochs = -1;
+    int m_shownChanges = -1;
 };
 
 class OverviewPanel : public QWidget {

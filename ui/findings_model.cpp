@@ -87,8 +87,12 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
         case Layer: return f.layerLabel();
         case When: return f.when();
         case Fix: return fixClassName(f.fixClass);
-        case Summary:
-            return f.explainedBy.isEmpty() ? f.summary : tr("%1 (follows from %2)").arg(f.summary, f.causeLabel(m_findings));
+        case Summary: {
+            const QString summary = f.explainedBy.isEmpty() ? f.summary
+                                                            : tr("%1 (follows from %2)").arg(f.summary, f.causeLabel(m_findings));
+            const QString after = f.afterChangeText();
+            return after.isEmpty() ? summary : QStringLiteral("[%1] %2").arg(after, summary);
+        }
         }
     }
     return {};

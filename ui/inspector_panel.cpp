@@ -243,6 +243,11 @@ void InspectorPanel::refresh()
                     .arg(fixClassName(f.fixClass), f.fixText.toHtmlEscaped(), f.checker.toHtmlEscaped());
         if (!f.explainedBy.isEmpty())
             html += tr("<p>This follows from %1.</p>").arg(f.causeLabel(m_state->findings).toHtmlEscaped());
+        if (const QString after = f.afterChangeText(); !after.isEmpty())
+            html += QStringLiteral("<p><b style='color:%1'>%2</b></p>")
+                        .arg(f.afterChange.verdict == AfterChange::Verdict::Cleared ? QStringLiteral("#2e7d32")
+                                                                                     : QStringLiteral("#555"),
+                             after.toHtmlEscaped());
         if (!f.evidence.isEmpty()) {
             html += QStringLiteral("<table cellspacing='0' cellpadding='1'>");
             for (const auto& e : f.evidence)

@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "curves_panel.h"
+#include "change_dialog.h"
 #include "compare_dialog.h"
 #include "runs_dialog.h"
 #include "distribution_panel.h"
@@ -129,6 +130,12 @@ void MainWindow::createActions()
                                   &MainWindow::stopTrainer);
     m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
     m_stopAction->setObjectName(QStringLiteral("stop-action"));
+    run->addSeparator();
+    m_changeAction = run->addAction(QIcon::fromTheme(QStringLiteral("document-edit")), tr("C&hange…"), this,
+                                    &MainWindow::showChangeDialog);
+    m_changeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    m_changeAction->setToolTip(tr("Change the live training: learning rate, a layer's initialisation, gradient clipping…"));
+    m_changeAction->setObjectName(QStringLiteral("change-action"));
     run->addSeparator();
     m_detachAction = run->addAction(QIcon::fromTheme(QStringLiteral("network-disconnect")), tr("&Detach"), this,
                                     [this] { m_session->detach(); });
@@ -505,6 +512,26 @@ void MainWindow::updateActions()
                              || state == TrainerState::Starting);
     m_exportAction->setEnabled(m_state && !m_state->model.layers.isEmpty());
     m_detachAction->setEnabled(connected);
+    m_changeAction->setEnabled(connected && (running || held));
+}
+
+void MainWindow::showChangeDialog()
+{
+    if (!m_state)
+        return;
+    ChangeDialog dialog(*m_state, this);
+    Q_EMIT changeDialogShown(&dialog);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    LiveChange change;
+    QString error;
+    if (!dialog.change(&change, &error))
+        return;
+    m_session->change(change);
+    statusBar()->showMessage(m_state->state == TrainerState::Held
+                                 ? tr("Asked: %1 — made when the trainer continues").arg(change.text)
+                                 : tr("Asked: %1 — made at the next boundary").arg(change.text),
+                             8000);
 }
 
 void MainWindow::updateStatus()

@@ -15,6 +15,7 @@ class QTabWidget;
 
 namespace traindx {
 
+class ChangeDialog;
 class CompareDialog;
 class RunsDialog;
 
@@ -56,6 +57,13 @@ public:
     // Help ▸ Keyboard shortcuts: every menu action with a key, and the mouse in plots and graph.
     QString shortcutsText() const;
     void showShortcuts();
+    // Run ▸ Change…: the change the dialog builds is asked of the probe.
+    void showChangeDialog();
+    QAction* changeAction() const { return m_changeAction; }
+
+Q_SIGNALS:
+    // Before the dialog runs: lets tests fill it in and look at it.
+    void changeDialogShown(ChangeDialog* dialog);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -99,6 +107,7 @@ private:
     QAction* m_launchAction = nullptr;
     QAction* m_exportAction = nullptr;
     QAction* m_detachAction = nullptr;
+    QAction* m_changeAction = nullptr;
     QAction* m_continueAction = nullptr;
     QAction* m_pauseAction = nullptr;
     QAction* m_stepEpochAction = nullptr;

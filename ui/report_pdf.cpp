@@ -241,7 +241,9 @@ void compose(Composer& page, const ReportContent& report)
                             .arg(f.when(), severityColor(int(f.health())), symptomName(f.symptom), escape(f.layerLabel()), fixClassName(f.fixClass),
                                  escape(f.summary) + (f.explainedBy.isEmpty() ? QString()
                                                                                : QStringLiteral(" <i>(follows from %1)</i>")
-                                                                                     .arg(escape(f.causeLabel(report.timeline)))));
+                                                                                     .arg(escape(f.causeLabel(report.timeline))))
+                                 + (f.afterChangeText().isEmpty() ? QString()
+                                                                  : QStringLiteral(" <b>%1</b>").arg(escape(f.afterChangeText()))));
         }
         for (; nextChange < report.changes.size(); ++nextChange)
             timeline += changeRow(report.changes[nextChange]);

@@ -42,6 +42,36 @@ void DistributionMap::setAxisLabels(const QString& x, const QString& y)
     m_plot->yAxis->setLabel(y);
 }
 
+void DistributionMap::setMarkers(const QVector<QPair<double, QString>>& markers)
+{
+    for (QCPAbstractItem* item : std::as_const(m_markers))
+        m_plot->removeItem(item);
+    m_markers.clear();
+    const QPen pen(QColor(0xe1, 0xbe, 0xe7), 1.5, Qt::DashLine); // light: it crosses the dark map
+    for (const auto& [x, label] : markers) {
+        auto* line = new QCPItemStraightLine(m_plot);
+        for (QCPItemPosition* point : {line->point1, line->point2}) {
+            point->setTypeX(QCPItemPosition::ptPlotCoords);
+            point->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        }
+        line->point1->setCoords(x, 0);
+        line->point2->setCoords(x, 1);
+        line->setPen(pen);
+        auto* text = new QCPItemText(m_plot);
+        text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        text->position->setCoords(x, 0.02);
+        text->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+        text->setText(QLatin1Char(' ') + label);
+        text->setColor(QColor(0x4a, 0x14, 0x8c));
+        text->setBrush(QColor(255, 255, 255, 215));
+        text->setFont(QFont(font().family(), 8));
+        m_markers.append(line);
+        m_markers.append(text);
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void DistributionMap::setColumns(const QVector<DistributionColumn>& columns)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -73,10 +103,21 @@ void DistributionMap::setColumns(const QVector<DistributionColumn>& columns)
         const int bins = c.bins.size();
         const double width = bins > 0 && c.hi > c.lo ? (c.hi - c.lo) / bins : 0;
         for (int b = 0; b < bins && total > 0; ++b) {
-            // Spread the source bin over the target bins it covers (the centre, for a zero-width range).
-            const double centre = width > 0 ? c.lo + (b + 0.5) * width : c.lo;
-            const int t = std::clamp(int((centre - lo) / target), 0, kValueBins - 1);
-            density[t] += c.bins[b] / total;
+            const double share = c.bins[b] / total;
+            if (width <= 0) { // a zero-width range: all at its one value
+                density[std::clamp(int((c.lo - lo) / target), 0, kValueBins - 1)] += share;
+                continue;
+            }
+            // The source bin spread over the target bins it overlaps, by the length of overlap:
+            // a source bin as wide as a target bin must not leave its neighbour empty.
+            const double from = c.lo + b * width, to = from + width;
+            const int first = std::clamp(int((from - lo) / target), 0, kValueBins - 1);
+            const int last = std::clamp(int((to - lo) / target), 0, kValueBins - 1);
+            for (int t = first; t <= last; ++t) {
+                const double overlap = std::min(to, lo + (t + 1) * target) - std::max(from, lo + t * target);
+                if (overlap > 0)
+                    density[t] += share * overlap / width;
+            }
         }
         for (int t = 0; t < kValueBins; ++t)
             m_map->data()->setCell(i, t, density[t] > 0 ? std::log10(density[t]) : -6);

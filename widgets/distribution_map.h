@@ -6,6 +6,7 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QCPAbstractItem;
 class QCPColorMap;
 class QLabel;
 
@@ -25,6 +26,9 @@ public:
     void setAxisLabels(const QString& x, const QString& y);
     void setColumns(const QVector<DistributionColumn>& columns);
     int columnCount() const { return m_columns; }
+    // Vertical lines at these x (between the columns they separate), each labelled.
+    void setMarkers(const QVector<QPair<double, QString>>& markers);
+    int markerCount() const { return int(m_markers.size() / 2); }
     QCustomPlot* plot() const { return m_plot; }
 
     static constexpr int kValueBins = 96;
@@ -34,6 +38,7 @@ private:
     QCustomPlot* m_plot;
     QCPColorMap* m_map;
     int m_columns = 0;
+    QVector<QCPAbstractItem*> m_markers; // lines, each followed by its label
 };
 
 } // namespace traindx::widgets

@@ -289,27 +289,38 @@ void HeadlessRun::autoFix(const RunState& state)
         m_fixedFinding = cause->key();
         if (const auto change = liveFixFor(*cause, state.model)) {
             QVector<LiveChange> changes {*change};
-            // Every layer a finding says to re-initialise, not only the first.
-            if (change->kind == LiveChange::Kind::Reinitialise)
+            // Every layer a finding says to re-initialise, and every one whose initial weights
+            // the checker finds as far off: one poor_initialization names only the first.
+            if (change->kind == LiveChange::Kind::Reinitialise) {
+                QVector<LiveChange> more = reinitialisationsFor(state, m_options.session.thresholds);
                 for (const auto& f : state.findings)
-                    if (f.fixClass == FixClass::ChangeInitialization && f.layer != cause->layer && state.model.layer(f.layer)
+                    if (f.fixClass == FixClass::ChangeInitialization && state.model.layer(f.layer)
                         && state.model.layer(f.layer)->parameterCount() > 0)
-                        if (const auto other = liveFixFor(f, state.model);
-                            other && std::none_of(changes.begin(), changes.end(), [&](const LiveChange& c) { return c.layer == other->layer; }))
+                        if (const auto other = liveFixFor(f, state.model))
+                            more.append(*other);
+                for (const LiveChange& other : more)
+                    if (std::none_of(changes.begin(), changes.end(), [&](const LiveChange& c) { return c.layer == other.layer; }))
+                        changes.append(other);
+                changes.append({LiveChange::Kind::ResetOptimizerState}); // moments of weights no longer there
+            }
+            // Every layer left out of the optimizer, not only the first.
+            if (change->kind == LiveChange::Kind::AddToOptimizer)
+                for (const auto& f : state.findings)
+                    if (f.symptom == Symptom::NotInOptimizer && f.layer != cause->layer)
+                        if (const auto other = liveFixFor(f, state.model))
                             changes.append(*other);
             // Steps far larger than the weights have already wrecked them: start again from a
             // fresh initialisation, with the optimizer's moments forgotten.
             if (change->kind == LiveChange::Kind::SetLearningRate && cause->value(QStringLiteral("first_update_ratio"), 0) > 1) {
                 for (const Layer& layer : state.model.layers)
                     if (layer.leaf && layer.index >= 0 && layer.parameterCount() > 0)
-                        changes.append({LiveChange::Kind::Reinitialise, 0, 0, QString::number(layer.index), QString(), quint64(1 + layer.index)});
+                        changes.append(reinitialisationOf(state.model, layer.id));
                 changes.append({LiveChange::Kind::ResetOptimizerState});
             }
             QStringList said;
             for (LiveChange& c : changes) {
                 if (c.text.isEmpty())
-                    c.text = c.kind == LiveChange::Kind::ResetOptimizerState ? QStringLiteral("reset_optimizer")
-                                                                              : QStringLiteral("reinit=%1").arg(c.layer);
+                    c.text = QStringLiteral("reset_optimizer");
                 said.append(c.text);
                 m_session.change(c);
             }
@@ -323,15 +334,19 @@ void HeadlessRun::autoFix(const RunState& state)
     m_session.send(Command::Continue); // the change is made at this boundary, as the trainer resumes
 }
 
+int HeadlessRun::countAfterChange(const RunState& state, AfterChange::Verdict verdict)
+{
+    return int(std::count_if(state.findings.begin(), state.findings.end(),
+                             [verdict](const Finding& f) { return f.afterChange.verdict == verdict; }));
+}
+
 int HeadlessRun::faultsAfterFix(const RunState& state) const
 {
-    const auto applied = std::find_if(state.changes.begin(), state.changes.end(), [](const ChangeRecord& c) { return c.applied; });
-    if (applied == state.changes.end())
+    if (std::none_of(state.changes.begin(), state.changes.end(), [](const ChangeRecord& c) { return c.applied; }))
         return -1;
-    int faults = 0;
-    for (const auto& f : state.findings)
-        faults += f.isFault() && f.stepsDone() > applied->step;
-    return faults;
+    // A fault from before the change stays one until an epoch ends after it without the
+    // symptom (then it is a cleared warning); one seen again, or new, is a fault.
+    return int(std::count_if(state.findings.begin(), state.findings.end(), [](const Finding& f) { return f.isFault(); }));
 }
 
 void HeadlessRun::interrupted(int signal)
@@ -385,6 +400,8 @@ void HeadlessRun::finish(const RunState& state)
             out() << "     fix (" << fixClassName(finding.fixClass) << "): " << finding.fixText << "\n";
             if (!finding.explainedBy.isEmpty())
                 out() << "     follows from " << finding.causeLabel(state.findings) << "\n";
+            if (const QString after = finding.afterChangeText(); !after.isEmpty())
+                out() << "     [" << after << "]\n";
         }
     }
     if (state.state == TrainerState::Crashed && verdict.faults > 0)
@@ -420,12 +437,14 @@ void HeadlessRun::finish(const RunState& state)
         : verdict.name == QLatin1String("not_diagnosed")         ? NotDiagnosed
                                                                  : Healthy;
     if (m_options.autoFix && m_fixAsked) {
-        // Judged on what followed the change: the faults seen before it are what it answered.
+        // Judged on what followed the change: cleared, seen again, or new.
         const int after = faultsAfterFix(state);
         if (after < 0)
             out() << "auto-fix: no change was applied\n";
         else
-            out() << "auto-fix: " << (after == 0 ? QStringLiteral("no fault after the change") : QStringLiteral("%1 fault(s) after the change").arg(after))
+            out() << "auto-fix: " << countAfterChange(state, AfterChange::Verdict::Cleared) << " finding(s) cleared after the change, "
+                  << countAfterChange(state, AfterChange::Verdict::StillPresent) << " still present; "
+                  << (after == 0 ? QStringLiteral("no fault left") : QStringLiteral("%1 fault(s) left").arg(after))
                   << "\n";
         code = after == 0 && verdict.name != QLatin1String("crashed") ? Healthy : Findings;
     }
@@ -463,7 +482,10 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
     if (m_options.autoFix)
         root.insert(QStringLiteral("auto_fix"), QJsonObject {{QStringLiteral("finding"), m_fixedFinding},
                                                              {QStringLiteral("change"), m_fixText},
-                                                             {QStringLiteral("faults_after_change"), faultsAfterFix(state)}});
+                                                             {QStringLiteral("faults_after_change"), faultsAfterFix(state)},
+                                                             {QStringLiteral("cleared"), countAfterChange(state, AfterChange::Verdict::Cleared)},
+                                                             {QStringLiteral("still_present"),
+                                                              countAfterChange(state, AfterChange::Verdict::StillPresent)}});
     root.insert(QStringLiteral("trainer"), trainerStateName(state.state));
     if (state.state == TrainerState::Crashed)
         root.insert(QStringLiteral("crash"), state.message);

@@ -61,7 +61,8 @@ private:
     void askChanges(const RunState* state);
     // --auto-fix: at the first fault, its fix as a live change; holds after it are continued.
     void autoFix(const RunState& state);
-    // After an auto-fix: the faults first seen after the change; -1 when no change was applied.
+    static int countAfterChange(const RunState& state, AfterChange::Verdict verdict);
+    // After an auto-fix: the faults left (not cleared since the change); -1 when no change was applied.
     int faultsAfterFix(const RunState& state) const;
     QString m_fixedFinding;   // key of the finding the auto-fix answered
     QString m_fixText;

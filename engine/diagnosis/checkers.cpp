@@ -110,11 +110,25 @@ CheckResult Checkers::initialization(int only) const
         }
     if (!first)
         return result;
+    // A layer re-initialised while training: the first weights sampled after that.
+    auto earliest = [&](int layer) -> const LayerSample* {
+        qint64 drawn = -1;
+        for (const ChangeRecord& change : m_run.changes)
+            if (change.applied && change.reinitialisation && change.layer == layer)
+                drawn = change.step;
+        if (drawn < 0)
+            return first->layer(layer);
+        for (const auto& snapshot : m_run.snapshots)
+            if (snapshot->step >= drawn && !snapshot->initial)
+                if (const LayerSample* sample = snapshot->layer(layer); sample && sample->stats(TensorKind::Weight).present)
+                    return sample;
+        return nullptr; // not sampled since
+    };
     const double factor = m_thresholds[QStringLiteral("init_variance_factor")];
     for (int layer : m_facts.parametric()) {
         if (only >= 0 && layer != only)
             continue;
-        const LayerSample* sample = first->layer(layer);
+        const LayerSample* sample = earliest(layer);
         const qint64 fanIn = m_facts.fanIn(layer);
         if (!sample || fanIn <= 0 || !sample->stats(TensorKind::Weight).present)
             continue;

@@ -37,6 +37,12 @@ bool explains(const Finding& cause, const Finding& effect)
 Diagnoser::Diagnoser(Thresholds thresholds)
     : m_thresholds(std::move(thresholds))
 {
+    makeRules();
+}
+
+void Diagnoser::makeRules()
+{
+    m_rules.clear();
     for (const RuleSpec* spec : rules())
         if (!spec->afterOthers)
             m_rules.push_back({spec, spec->make()});
@@ -72,6 +78,10 @@ bool Diagnoser::believe(const Observation& o, const Active& active, const QVecto
         if (m_reported.contains(once))
             continue;
         m_reported.insert(once);
+        if (m_watched.contains(once)) {
+            m_seenAgain.insert(once, {candidate.finding.stepsDone(), candidate.finding.isFault()}); // the finding is there already
+            continue;
+        }
         found.append(candidate.finding);
         added = true;
     }
@@ -85,8 +95,9 @@ bool Diagnoser::believe(const Observation& o, const Active& active, const QVecto
 QVector<Finding> Diagnoser::observe(const RunState& run, const SnapshotPtr& snapshot, int newPoints)
 {
     m_facts = ModelFacts(run.model, run.data); // cheap, and the model may have been re-sent with shapes
+    rearm(run);
     QVector<Finding> found;
-    const Observation observation {run, m_facts, m_thresholds, snapshot, newPoints, &found};
+    const Observation observation {run, m_facts, m_thresholds, snapshot, newPoints, &found, m_since};
     for (auto& active : m_rules) {
         QVector<Candidate> candidates;
         active.rule->detect(observation, candidates);
@@ -104,12 +115,74 @@ QVector<Finding> Diagnoser::observe(const RunState& run, const SnapshotPtr& snap
     return found;
 }
 
+void Diagnoser::rearm(const RunState& run)
+{
+    int applied = 0;
+    qint64 step = 0;
+    for (const ChangeRecord& change : run.changes)
+        if (change.applied) {
+            ++applied;
+            step = change.step;
+        }
+    if (applied == m_changesSeen)
+        return;
+    m_changesSeen = applied;
+    if (step <= 0)
+        return; // made before training: nothing was judged yet
+    m_since = step;
+    m_epochEndsSince = 0;
+    makeRules();
+    m_streaks.clear();
+    m_watched.unite(m_reported);
+    m_reported.clear();
+    m_seenAgain.clear();
+}
+
+bool Diagnoser::judgeChange(RunState& run, const SnapshotPtr& snapshot)
+{
+    if (m_since <= 0)
+        return false;
+    bool changed = false;
+    if (snapshot && snapshot->epochEnd && snapshot->step > m_since)
+        ++m_epochEndsSince;
+    // Two epoch ends give the rules that need a symptom to persist a chance to see it again.
+    const bool longEnough = m_epochEndsSince >= 2;
+    for (Finding& f : run.findings) {
+        const RuleSpec* spec = ruleFor(f.symptom);
+        const QString once = spec ? onceKey(spec->once, f) : QString();
+        if (!spec || !m_watched.contains(once))
+            continue;
+        AfterChange& after = f.afterChange;
+        if (after.step != m_since) {
+            const bool wasFault = after.verdict == AfterChange::Verdict::Cleared ? after.wasFault : f.isFault();
+            after = {AfterChange::Verdict::Watching, m_since, -1, wasFault};
+            changed = true;
+        }
+        if (const auto again = m_seenAgain.constFind(once); again != m_seenAgain.constEnd()) {
+            if (after.verdict != AfterChange::Verdict::StillPresent) {
+                after.verdict = AfterChange::Verdict::StillPresent;
+                after.seenAgain = again->step;
+                f.severity = after.wasFault && again->fault ? Severity::Fault : Severity::Warning;
+                changed = true;
+            }
+        } else if (after.verdict == AfterChange::Verdict::Watching && longEnough) {
+            after.verdict = AfterChange::Verdict::Cleared;
+            f.severity = Severity::Warning;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 bool Diagnoser::review(RunState& run, const SnapshotPtr& snapshot)
 {
-    if (!snapshot || !snapshot->epochEnd)
-        return false;
-    const Observation observation {run, m_facts, m_thresholds, snapshot, 0, nullptr};
-    bool changed = false;
+    bool changed = judgeChange(run, snapshot);
+    if (!snapshot || !snapshot->epochEnd) {
+        if (changed)
+            settle(run.findings);
+        return changed;
+    }
+    const Observation observation {run, m_facts, m_thresholds, snapshot, 0, nullptr, m_since};
     // Until nothing changes: a finding may clear only once what it was named for has.
     for (bool again = true; again;) {
         again = false;

@@ -20,8 +20,11 @@ public:
 
     // Looks at what just arrived in `run` and returns the findings seen for the first time.
     QVector<Finding> observe(const RunState& run, const SnapshotPtr& snapshot, int newPoints);
-    // At an epoch end: lets each rule say whether a fault it reported is over (a plateau
-    // the loss left, say); such findings become warnings. Returns whether any changed.
+    // After a change to the live training, marks each finding reported before it still
+    // present when its symptom is seen again, and cleared when two epochs have ended after the
+    // change without it (shown as a warning). At an epoch end, also lets each rule say
+    // whether a fault it reported is over (a plateau the loss left, say); such findings
+    // become warnings. Returns whether any finding changed.
     bool review(RunState& run, const SnapshotPtr& snapshot);
 
     const Thresholds& thresholds() const { return m_thresholds; }
@@ -43,12 +46,25 @@ private:
     };
     bool believe(const Observation& observation, const Active& active, const QVector<Candidate>& candidates,
                  QVector<Finding>& found);
+    void makeRules();
+    // A change applied since the last observation: every rule starts again from it.
+    void rearm(const RunState& run);
+    bool judgeChange(RunState& run, const SnapshotPtr& snapshot);
 
     Thresholds m_thresholds;
     std::vector<Active> m_rules;
     QHash<QString, Streak> m_streaks; // candidate key -> consecutive observations it was present
     QSet<QString> m_reported;
     ModelFacts m_facts;
+    int m_changesSeen = 0;          // applied changes the rules were re-armed for
+    qint64 m_since = 0;             // steps done at the last of them
+    int m_epochEndsSince = 0;
+    QSet<QString> m_watched;        // reported before it: judged, never reported again
+    struct SeenAgain {
+        qint64 step = 0;
+        bool fault = false; // or only as a warning
+    };
+    QHash<QString, SeenAgain> m_seenAgain; // of those, seen since the change
 };
 
 } // namespace traindx

@@ -54,11 +54,16 @@ bool explainsByRole(Role role, const Finding&, const Finding& effect)
 bool Observation::known(Symptom symptom, int layer, std::optional<Location> location) const
 {
     auto matches = [&](const Finding& f) {
-        return f.symptom == symptom && (layer == -2 || f.layer == layer) && (!location || f.location == *location);
+        return current(f) && f.symptom == symptom && (layer == -2 || f.layer == layer) && (!location || f.location == *location);
     };
     if (fresh && std::any_of(fresh->begin(), fresh->end(), matches))
         return true;
     return std::any_of(run.findings.begin(), run.findings.end(), matches);
+}
+
+bool Observation::current(const Finding& f) const
+{
+    return since <= 0 || f.stepsDone() > since || f.afterChange.verdict == AfterChange::Verdict::StillPresent;
 }
 
 Finding findingAt(const Observation& observation, Symptom symptom, int layer, Location location)
@@ -94,9 +99,38 @@ double rms(const TensorStats& stats)
     return finite > 0 ? stats.l2 / std::sqrt(double(finite)) : 0;
 }
 
-QVector<double> epochSeries(const RunState& run, const QString& metric)
+QVector<double> epochSeries(const Observation& o, const QString& metric)
 {
-    return run.epochMetrics.value(metric); // shared, not copied: rules ask for it at every observation
+    const QVector<double> all = o.run.epochMetrics.value(metric); // shared, not copied: asked for at every observation
+    if (o.since <= 0)
+        return all;
+    const QVector<qint64> steps = o.run.epochMetricSteps.value(metric);
+    // An epoch that ends at the step of the change ran before it.
+    const auto first = std::upper_bound(steps.begin(), steps.end(), o.since);
+    return all.mid(int(first - steps.begin()));
+}
+
+int Observation::firstPoint() const
+{
+    if (since <= 0)
+        return 0;
+    int low = 0, high = run.points.size();
+    while (low < high) { // a point's step is the index of the step just made
+        const int middle = (low + high) / 2;
+        if (run.points[middle].step < since)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+int Observation::epochEndsSince() const
+{
+    int count = 0;
+    for (int i = run.epochEnds.size() - 1; i >= 0 && run.snapshots[run.epochEnds[i]]->step > since; --i)
+        ++count;
+    return count;
 }
 
 MedianStep medianStepRatio(const Observation& o, const std::function<bool(int)>& skip)
@@ -118,10 +152,10 @@ MedianStep medianStepRatio(const Observation& o, const std::function<bool(int)>&
 
 bool lossHalvedSince(const Observation& o, const Finding& f)
 {
-    const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+    const QVector<double> loss = epochSeries(o, QStringLiteral("train_loss"));
     double sum = 0;
     int count = 0;
-    for (int i = o.run.points.size() - 1; i >= 0 && count < 20; --i)
+    for (int i = o.run.points.size() - 1; i >= o.firstPoint() && count < 20; --i)
         if (o.run.points[i].step <= f.step && std::isfinite(o.run.points[i].loss)) {
             sum += o.run.points[i].loss;
             ++count;
@@ -142,18 +176,18 @@ bool firstLossFarAboveChance(const Observation& o)
         chance = std::abs(y.mean) + y.std;
     if (!(chance > 0))
         return false;
-    for (const BatchPoint& point : o.run.points)
-        if (std::isfinite(point.loss))
-            return point.loss > 10 * chance;
+    for (int i = o.firstPoint(); i < o.run.points.size(); ++i)
+        if (std::isfinite(o.run.points[i].loss))
+            return o.run.points[i].loss > 10 * chance;
     return false;
 }
 
 bool hasConverged(const Observation& o)
 {
-    const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));
+    const QVector<double> accuracy = epochSeries(o, QStringLiteral("train_accuracy"));
     if (!accuracy.isEmpty() && accuracy.last() >= o.thresholds[QStringLiteral("converged_accuracy")])
         return true;
-    const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+    const QVector<double> loss = epochSeries(o, QStringLiteral("train_loss"));
     if (loss.isEmpty() || !std::isfinite(loss.last()))
         return false;
     const double chance = o.facts.chanceLoss();

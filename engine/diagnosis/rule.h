@@ -24,6 +24,9 @@ struct Observation {
     SnapshotPtr snapshot; // the snapshot with layer statistics that just arrived, if any
     int newPoints = 0;    // batch points just appended at the end of run.points
     const QVector<Finding>* fresh = nullptr; // found earlier in this observation
+    // Steps done when the last change to the live training was made (0: none). The rules
+    // judge what followed it: the history before it shows what the change answered.
+    qint64 since = 0;
 
     // The initial snapshot or an epoch end: the probe batch's activations are in it.
     bool epochLevel() const { return snapshot && (snapshot->epochEnd || snapshot->initial); }
@@ -31,7 +34,15 @@ struct Observation {
     bool batchSample() const { return snapshot && !snapshot->epochEnd && !snapshot->initial; }
     // Whether a finding of `symptom` (on `layer`, or anywhere with -2; at `location`, or
     // anywhere) is already known.
+    // anywhere) is already known. Findings from before the last change do not count.
     bool known(Symptom symptom, int layer = -2, std::optional<Location> location = std::nullopt) const;
+    // Whether a finding speaks for training as it is now: seen after the last change, or
+    // seen again since.
+    bool current(const Finding& finding) const;
+    // Index in run.points of the first step made after the last change.
+    int firstPoint() const;
+    // Epoch ends after the last change.
+    int epochEndsSince() const;
 };
 
 // Which observations a candidate's persistence is counted over: it must be present in
@@ -98,8 +109,9 @@ Finding findingAt(const Observation& observation, Symptom symptom, int layer, Lo
 // Per-element root mean square of a tensor's values: its L2 norm over sqrt(count).
 double rms(const TensorStats& stats);
 
-// Epoch-level training loss and accuracy, from the probe's epoch metrics.
-QVector<double> epochSeries(const RunState& run, const QString& metric);
+// Epoch-level training loss and accuracy, from the probe's epoch metrics, since the last
+// change to the live training.
+QVector<double> epochSeries(const Observation& observation, const QString& metric);
 
 // Whether training has learned: accuracy at the converged level, or (without an
 // accuracy) loss far below chance. A low loss with an accuracy at chance has not learned.

@@ -161,6 +161,14 @@ QJsonObject Finding::toJson() const
                                                       {QStringLiteral("checker"), checker}});
     if (!explainedBy.isEmpty())
         object.insert(QStringLiteral("explained_by"), explainedBy);
+    if (afterChange.verdict != AfterChange::Verdict::None) {
+        QJsonObject after {{QStringLiteral("verdict"), afterChangeVerdictName(afterChange.verdict)},
+                           {QStringLiteral("change_step"), afterChange.step},
+                           {QStringLiteral("was_fault"), afterChange.wasFault}};
+        if (afterChange.seenAgain >= 0)
+            after.insert(QStringLiteral("seen_again_step"), afterChange.seenAgain);
+        object.insert(QStringLiteral("after_change"), after);
+    }
     return object;
 }
 
@@ -184,6 +192,14 @@ bool Finding::fromJson(const QJsonObject& o, Finding* f)
     f->fixText = fix.value(QStringLiteral("text")).toString();
     f->checker = fix.value(QStringLiteral("checker")).toString();
     f->explainedBy = o.value(QStringLiteral("explained_by")).toString();
+    const QJsonObject after = o.value(QStringLiteral("after_change")).toObject();
+    for (auto verdict : {AfterChange::Verdict::Watching, AfterChange::Verdict::Cleared, AfterChange::Verdict::StillPresent})
+        if (after.value(QStringLiteral("verdict")).toString() == afterChangeVerdictName(verdict)) {
+            f->afterChange.verdict = verdict;
+            f->afterChange.step = after.value(QStringLiteral("change_step")).toInteger();
+            f->afterChange.seenAgain = after.value(QStringLiteral("seen_again_step")).toInteger(-1);
+            f->afterChange.wasFault = after.value(QStringLiteral("was_fault")).toBool();
+        }
     const QJsonObject layer = o.value(QStringLiteral("layer")).toObject();
     f->layer = layer.value(QStringLiteral("id")).toInt(layer.isEmpty() ? -1 : layer.value(QStringLiteral("index")).toInt(-1));
     f->layerPath = layer.value(QStringLiteral("path")).toString();
@@ -211,9 +227,35 @@ QString Finding::layerLabel() const
 
 QString Finding::oneLine() const
 {
-    return QStringLiteral("%1%2 at %3, %4: %5 -> %6")
+    const QString after = afterChangeText();
+    return QStringLiteral("%1%2 at %3, %4: %5 -> %6%7")
         .arg(isFault() ? QString() : QStringLiteral("warning: "), symptomName(symptom), layerLabel(), when(), summary,
-             fixClassName(fixClass));
+             fixClassName(fixClass), after.isEmpty() ? QString() : QStringLiteral(" [%1]").arg(after));
+}
+
+QString afterChangeVerdictName(AfterChange::Verdict verdict)
+{
+    switch (verdict) {
+    case AfterChange::Verdict::None: return QStringLiteral("none");
+    case AfterChange::Verdict::Watching: return QStringLiteral("watching");
+    case AfterChange::Verdict::Cleared: return QStringLiteral("cleared");
+    case AfterChange::Verdict::StillPresent: return QStringLiteral("still_present");
+    }
+    return QString();
+}
+
+QString Finding::afterChangeText() const
+{
+    switch (afterChange.verdict) {
+    case AfterChange::Verdict::None: return QString();
+    case AfterChange::Verdict::Watching: return QStringLiteral("watched since the change at step %1").arg(afterChange.step);
+    case AfterChange::Verdict::Cleared: return QStringLiteral("cleared after the change at step %1").arg(afterChange.step);
+    case AfterChange::Verdict::StillPresent:
+        return QStringLiteral("still present after the change at step %1 (seen again at step %2)")
+            .arg(afterChange.step)
+            .arg(afterChange.seenAgain);
+    }
+    return QString();
 }
 
 QString positionText(int epoch, int batchesDone, bool epochEnd)

@@ -89,6 +89,17 @@ struct Evidence {
 // epoch 3". `epoch` counts from 0, `batchesDone` the batches completed in it.
 QString positionText(int epoch, int batchesDone, bool epochEnd);
 
+// What became of a finding after a change to the live training: the diagnosis watches for
+// its symptom from the change on.
+struct AfterChange {
+    enum class Verdict { None, Watching, Cleared, StillPresent };
+    Verdict verdict = Verdict::None;
+    qint64 step = 0;        // steps done when the change was made
+    qint64 seenAgain = -1;  // StillPresent: steps done when the symptom was seen again
+    bool wasFault = false;  // a Cleared finding is shown as a warning; this restores it
+};
+QString afterChangeVerdictName(AfterChange::Verdict verdict); // "cleared", "still_present", …
+
 struct Finding {
     Symptom symptom = Symptom::NumericalError;
     int layer = -1; // layer id; -1 when the finding is about the whole model (metrics)
@@ -108,6 +119,7 @@ struct Finding {
     QString fixText;
     QString checker;      // which checker chose the fix, and the fact that decided
     QString explainedBy;  // key() of another finding this one follows from
+    AfterChange afterChange;
 
     bool isFault() const { return severity == Severity::Fault; }
     // A fault that follows from no other finding: what the user should fix first.
@@ -122,6 +134,9 @@ struct Finding {
     static bool fromJson(const QJsonObject& object, Finding* finding);
     // One line for a terminal: symptom, layer, when, fix.
     QString oneLine() const;
+    // "cleared after the change at step 120", "still present after the change at step 120
+    // (seen again at step 180)", "watched since the change at step 120"; empty without one.
+    QString afterChangeText() const;
     // "epoch 2, batch 17", "end of epoch 2", "before the first step" (positionText()).
     QString when() const;
     // The steps done when it was seen, as the status bar counts them: a batch sample's

@@ -344,7 +344,9 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         case wire::Event::CHANGE_REFUSED:
             state_.changes.append({event.change_id(), stepCounter(event.step()), counter(event.epoch()), counter(event.batch()),
                                    event.kind() == wire::Event::CHANGE_APPLIED, event.at_epoch_end(),
-                                   QString::fromStdString(event.text())});
+                                   QString::fromStdString(event.text()),
+                                   event.layer() >= 0 && event.layer() < state_.model.layers.size() ? event.layer() : -1,
+                                   event.change_kind() == wire::Change::REINITIALISE});
             break;
         case wire::Event::ERROR:
         case wire::Event::STOPPING:

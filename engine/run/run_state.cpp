@@ -108,8 +108,10 @@ void RunState::appendSnapshot(const SnapshotPtr& snapshot)
 {
     if (snapshot->epochEnd) {
         epochEnds.append(snapshots.size());
-        for (auto it = snapshot->metrics.begin(); it != snapshot->metrics.end(); ++it)
+        for (auto it = snapshot->metrics.begin(); it != snapshot->metrics.end(); ++it) {
             epochMetrics[it.key()].append(it.value());
+            epochMetricSteps[it.key()].append(snapshot->step);
+        }
     }
     snapshots.append(snapshot);
 }

@@ -202,6 +202,8 @@ struct ChangeRecord {
     bool applied = false;
     bool atEpochEnd = false;
     QString text;    // what changed, or why nothing did
+    int layer = -1;  // the layer it changed, when it changed one
+    bool reinitialisation = false; // the layer's weights were drawn again
 
     QString when() const { return positionText(epoch, batch, atEpochEnd); }
 };
@@ -214,6 +216,7 @@ struct RunState {
     QVector<SnapshotPtr> snapshots;  // those carrying layer statistics, in order
     QVector<int> epochEnds;          // indices into snapshots
     QHash<QString, QVector<double>> epochMetrics; // each metric at the epoch ends that carry it
+    QHash<QString, QVector<qint64>> epochMetricSteps; // the steps of those epoch ends
     QVector<Finding> findings;       // ranked, most important first
     QVector<ChangeRecord> changes;   // live changes, in the order the probe answered them
 

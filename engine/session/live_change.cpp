@@ -1,18 +1,22 @@
 #include "live_change.h"
 
-#include <QRegularExpression>
+#include "checkers.h"
+#include "model_facts.h"
 
+#include <QRegularExpression>
 
 namespace traindx {
 
 bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
 {
     static const QRegularExpression form(QStringLiteral(
-        "^(?:(lr)([=*])([0-9.eE+-]+)|(reinit)=([A-Za-z0-9_.]+)(?::([a-z_]+))?|(reset_optimizer)|(freeze|unfreeze)=([A-Za-z0-9_.]+))(?:@(step|epoch):(\\d+))?$"));
+        "^(?:(lr)([=*])([0-9.eE+-]+)|(reinit)=([A-Za-z0-9_.]+)(?::([a-z_]+))?|(reset_optimizer)|(freeze|unfreeze|optimize)=([A-Za-z0-9_.]+)"
+        "|(clip)=(off|[0-9.eE+-]+))(?:@(step|epoch):(\\d+))?$"));
     const QRegularExpressionMatch m = form.match(text.trimmed());
     if (!m.hasMatch()) {
         *error = QStringLiteral("cannot read the change \"%1\": write lr=VALUE, lr*FACTOR, reinit=LAYER[:SCHEME], "
-                                "reset_optimizer, freeze=LAYER or unfreeze=LAYER, optionally @step:N or @epoch:N")
+                                "reset_optimizer, freeze=LAYER, unfreeze=LAYER, optimize=LAYER or clip=NORM|off, optionally "
+                                "@step:N or @epoch:N")
                      .arg(text);
         return false;
     }
@@ -32,16 +36,64 @@ bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
         c.scheme = m.captured(6);
     } else if (!m.captured(7).isEmpty()) {
         c.kind = LiveChange::Kind::ResetOptimizerState;
-    } else {
-        c.kind = m.captured(8) == QLatin1String("freeze") ? LiveChange::Kind::Freeze : LiveChange::Kind::Unfreeze;
+    } else if (!m.captured(8).isEmpty()) {
+        c.kind = m.captured(8) == QLatin1String("freeze")   ? LiveChange::Kind::Freeze
+            : m.captured(8) == QLatin1String("unfreeze")    ? LiveChange::Kind::Unfreeze
+                                                            : LiveChange::Kind::AddToOptimizer;
         c.layer = m.captured(9);
+    } else {
+        c.kind = LiveChange::Kind::ClipGradientNorm;
+        bool ok = true;
+        c.value = m.captured(11) == QLatin1String("off") ? 0.0 : m.captured(11).toDouble(&ok);
+        if (!ok || !(c.value >= 0)) {
+            *error = QStringLiteral("%1: the gradient norm must be a positive number, or off").arg(text);
+            return false;
+        }
     }
-    if (m.captured(10) == QLatin1String("step"))
-        c.atStep = m.captured(11).toLongLong();
-    else if (m.captured(10) == QLatin1String("epoch"))
-        c.atEpoch = m.captured(11).toInt();
+    if (m.captured(12) == QLatin1String("step"))
+        c.atStep = m.captured(13).toLongLong();
+    else if (m.captured(12) == QLatin1String("epoch"))
+        c.atEpoch = m.captured(13).toInt();
     *change = c;
     return true;
+}
+
+namespace {
+
+QString schemeBefore(ActivationKind activation)
+{
+    const bool rectifier = activation == ActivationKind::Relu || activation == ActivationKind::LeakyRelu
+        || activation == ActivationKind::Elu || activation == ActivationKind::Smooth;
+    return rectifier ? QStringLiteral("kaiming_normal") : QStringLiteral("xavier_normal");
+}
+
+LiveChange reinitialisation(const Layer& layer, ActivationKind after)
+{
+    LiveChange c;
+    c.kind = LiveChange::Kind::Reinitialise;
+    c.layer = layer.index >= 0 ? QString::number(layer.index) : layer.path;
+    c.scheme = schemeBefore(after);
+    c.seed = quint64(1 + std::max(0, layer.index)); // layers of one shape get different draws
+    c.text = QStringLiteral("reinit=%1:%2").arg(c.layer, c.scheme);
+    return c;
+}
+
+} // namespace
+
+LiveChange reinitialisationOf(const Model& model, int id)
+{
+    return reinitialisation(model.layers[id], ModelFacts(model, DataDescription()).activationAfter(id));
+}
+
+QVector<LiveChange> reinitialisationsFor(const RunState& run, const Thresholds& thresholds)
+{
+    const ModelFacts facts(run.model, run.data);
+    const Checkers checkers(run, facts, thresholds);
+    QVector<LiveChange> changes;
+    for (int layer : facts.parametric())
+        if (checkers.initialization(layer).fired)
+            changes.append(reinitialisation(run.model.layers[layer], facts.activationAfter(layer)));
+    return changes;
 }
 
 std::optional<LiveChange> liveFixFor(const Finding& f, const Model& model)
@@ -74,11 +126,12 @@ std::optional<LiveChange> liveFixFor(const Finding& f, const Model& model)
                                                               : QStringLiteral("lr*%1").arg(c.value);
         return c;
     }
-    if (f.fixClass == FixClass::ChangeInitialization && f.layer >= 0) {
-        c.kind = LiveChange::Kind::Reinitialise;
-        c.layer = f.layerIndex >= 0 ? QString::number(f.layerIndex) : f.layerPath;
-        c.seed = quint64(1 + std::max(0, f.layerIndex)); // layers of one shape get different draws
-        c.text = QStringLiteral("reinit=%1").arg(c.layer);
+    if (f.fixClass == FixClass::ChangeInitialization && model.layer(f.layer))
+        return reinitialisationOf(model, f.layer);
+    if (f.symptom == Symptom::NotInOptimizer && model.layer(f.layer)) {
+        c.kind = LiveChange::Kind::AddToOptimizer;
+        c.layer = model.layer(f.layer)->index >= 0 ? QString::number(model.layer(f.layer)->index) : f.layerPath;
+        c.text = QStringLiteral("optimize=%1").arg(c.layer);
         return c;
     }
     return std::nullopt;

@@ -1,10 +1,12 @@
 // A change to the live training as a client asks for it, and the short form traindx-cli
 // takes: "lr=0.001", "lr*10", "reinit=3[:xavier_uniform]", "reset_optimizer", "freeze=3",
-// "unfreeze=3", each optionally "@step:N" or "@epoch:N" (asked once the run gets there;
-// without it, before training).
+// "unfreeze=3", "clip=1.0" (gradients clipped to that global norm; "clip=off"),
+// "optimize=3" (the layer's parameters given to the optimizer), each optionally "@step:N"
+// or "@epoch:N" (asked once the run gets there; without it, before training).
 #pragma once
 
 #include "run_state.h"
+#include "thresholds.h"
 
 #include <QString>
 
@@ -13,9 +15,10 @@
 namespace traindx {
 
 struct LiveChange {
-    enum class Kind { SetLearningRate, ScaleLearningRate, Reinitialise, ResetOptimizerState, Freeze, Unfreeze };
+    // In the order of wire::Change's kinds.
+    enum class Kind { SetLearningRate, ScaleLearningRate, Reinitialise, ResetOptimizerState, Freeze, Unfreeze, ClipGradientNorm, AddToOptimizer };
     Kind kind = Kind::SetLearningRate;
-    double value = 0;  // the rate, or the factor
+    double value = 0;  // the rate, the factor, or the largest gradient norm (0: clipping off)
     int optimizer = 0; // 1 + index in Model::optimizers; 0: every watched optimizer
     QString layer;     // as findings name it: its path ("fc1") or forward index ("3")
     QString scheme;    // Reinitialise: "kaiming_normal" (default), "kaiming_uniform", "xavier_normal", "xavier_uniform"
@@ -32,5 +35,13 @@ bool parseLiveChange(const QString& text, LiveChange* change, QString* error);
 // the others (an activation, a loss, the data), whose advice stays text.
 // `model` gives the optimizer and rate a finding does not carry.
 std::optional<LiveChange> liveFixFor(const Finding& finding, const Model& model);
+
+// Re-initialises layer `id` with the scheme for the activation after it.
+LiveChange reinitialisationOf(const Model& model, int id);
+
+// Every layer whose initial weights the initialisation checker finds far from the fan-in
+// rule, as the re-initialisation that fixes it (Kaiming before a ReLU, Xavier otherwise):
+// one poor_initialization finding names only the first, and its neighbours usually share it.
+QVector<LiveChange> reinitialisationsFor(const RunState& run, const Thresholds& thresholds);
 
 } // namespace traindx

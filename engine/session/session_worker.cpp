@@ -246,7 +246,8 @@ void SessionWorker::change(const LiveChange& change)
     auto* c = control->mutable_change();
     static const wire::Change::Kind kinds[] = {wire::Change::SET_LEARNING_RATE, wire::Change::SCALE_LEARNING_RATE,
                                                wire::Change::REINITIALISE,      wire::Change::RESET_OPTIMIZER_STATE,
-                                               wire::Change::FREEZE,            wire::Change::UNFREEZE};
+                                               wire::Change::FREEZE,            wire::Change::UNFREEZE,
+                                               wire::Change::CLIP_GRADIENT_NORM, wire::Change::ADD_TO_OPTIMIZER};
     c->set_kind(kinds[int(change.kind)]);
     c->set_id(++m_changesAsked);
     c->set_value(change.value);

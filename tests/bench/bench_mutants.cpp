@@ -1,4 +1,4 @@
-// traindx-bench-mutants [--only-base NAME] [--only-operator NAME] [--jobs N] [--subset] [--keep DIR]
+// traindx-bench-mutants [--only-base NAME] [--only-operator NAME] [--jobs N] [--subset] [--keep DIR] [--no-auto-fix]
 //                       [--resume] [--timeout SECONDS]
 // Scores the diagnosis on the mutation benchmark (traindx-mutants --list): healthy base
 // training programs, and mutants that inject one training bug each, with ground truth
@@ -19,8 +19,13 @@
 //    without its result (a trainer killed from outside, traindx-cli without a report, or a
 //    report with no data from a trainer that completes epochs) runs again, up to three times.
 //
-// Prints one row per run, a per-operator table, and last:
+// 4. Unless --no-auto-fix: the scored mutants whose expected fix can be made live (a learning
+//    rate, an initialisation, parameters left out of the optimizer) run again under
+//    traindx-cli --auto-fix; cured when no fault is left after the change.
+//
+// Prints one row per run, a per-operator table,
 //   detected A/N localised B/N fix C/N false_alarms D/H
+// and last the auto-fix rows and "auto_fix cured A/N".
 // --keep DIR keeps the JSON reports and the probe-off outputs; with --resume, a run whose
 // complete result is already in DIR is not run again (for a bench that was interrupted).
 #include "session_waiter.h"
@@ -306,19 +311,69 @@ struct OperatorCount {
 
 } // namespace
 
+// The scored mutants whose expected fix can be made in the running process (a learning
+// rate, an initialisation, parameters given to the optimizer), run again under
+// traindx-cli --auto-fix: cured when no fault is left after the change.
+void runAutoFix(const QList<Row>& rows, const QList<Mutant>& mutants, const QString& cliProgram,
+                const QString& mutantsProgram, const QString& reportDir, int jobs, int timeoutSeconds)
+{
+    QList<Command> commands;
+    QStringList names, paths;
+    for (const Row& row : rows) {
+        if (row.kind != Row::Scored || row.mutant < 0)
+            continue;
+        const Mutant& m = mutants[row.mutant];
+        const bool live = m.fix == QLatin1String("change_learning_rate") || m.fix == QLatin1String("change_initialization")
+            || m.symptoms.contains(QStringLiteral("not_in_optimizer"));
+        if (!live)
+            continue;
+        const QString path = reportDir + QLatin1Char('/') + runName(row.base, row.op, row.seed) + QStringLiteral("-auto-fix.json");
+        QFile::remove(path);
+        names.append(runName(row.base, row.op, row.seed));
+        paths.append(path);
+        commands.append({cliProgram,
+                         QStringList {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--auto-fix"),
+                                      QStringLiteral("--json"), path, QStringLiteral("--")}
+                             + QStringList {mutantsProgram} + trainerArguments(row.base, row.op, row.seed),
+                         false});
+    }
+    std::fprintf(stderr, "traindx-bench-mutants: %lld runs under traindx-cli --auto-fix\n", static_cast<long long>(commands.size()));
+    QVector<QString> lines(commands.size());
+    int cured = 0, changed = 0;
+    runAll(commands, jobs, timeoutSeconds * 1000, 1, [&](int index, const Finished& finished, bool) {
+        QFile file(paths[index]);
+        const QJsonObject report = file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
+        const QJsonObject fix = report.value(QStringLiteral("auto_fix")).toObject();
+        const int left = fix.value(QStringLiteral("faults_after_change")).toInt(-1);
+        cured += left == 0;
+        changed += left >= 0;
+        lines[index] = QString::asprintf("%-46s %-56s %7d %7d %5s%s", qPrintable(names[index]),
+                                         qPrintable(fix.value(QStringLiteral("change")).toString().left(56)),
+                                         fix.value(QStringLiteral("cleared")).toInt(), fix.value(QStringLiteral("still_present")).toInt(),
+                                         left < 0 ? "-" : qPrintable(QString::number(left)), finished.timedOut ? " (timeout)" : "");
+        return true;
+    });
+    std::printf("\n%-46s %-56s %7s %7s %5s\n", "auto-fix", "change", "cleared", "present", "left");
+    for (const QString& line : std::as_const(lines))
+        std::printf("%s\n", qPrintable(line));
+    std::printf("auto_fix cured %d/%d (a change was made in %d)\n", cured, int(commands.size()), changed);
+}
+
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
     QString onlyBase, onlyOperator, keepDir;
     int jobs = 1;
     int timeoutSeconds = 120;
-    bool subset = false, resume = false;
+    bool subset = false, resume = false, autoFix = true;
     const QStringList args = app.arguments();
     for (int i = 1; i < args.size(); ++i) {
         const QString& a = args[i];
         const bool hasValue = i + 1 < args.size();
         if (a == QLatin1String("--subset")) {
             subset = true;
+        } else if (a == QLatin1String("--no-auto-fix")) {
+            autoFix = false;
         } else if (a == QLatin1String("--resume")) {
             resume = true;
         } else if (a == QLatin1String("--only-base") && hasValue) {
@@ -334,7 +389,7 @@ int main(int argc, char** argv)
         } else {
             std::fprintf(stderr,
                          "usage: traindx-bench-mutants [--only-base NAME] [--only-operator NAME] [--jobs N] [--subset] "
-                         "[--keep DIR [--resume]] [--timeout SECONDS]\n");
+                         "[--keep DIR [--resume]] [--timeout SECONDS] [--no-auto-fix]\n");
             return 2;
         }
     }
@@ -739,5 +794,7 @@ int main(int argc, char** argv)
                 wall.elapsed() / 1000.0);
     std::printf("detected %d/%d localised %d/%d fix %d/%d false_alarms %d/%d\n", detected, scored, localised, scored,
                 rightFix, scored, falseAlarms, healthyRuns);
+    if (autoFix)
+        runAutoFix(rows, mutants, cliProgram, mutantsProgram, reportDir, jobs, timeoutSeconds);
     return 0;
 }

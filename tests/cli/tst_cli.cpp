@@ -498,6 +498,11 @@ private Q_SLOTS:
         QTest::newRow("high learning rate lowered") << "high_lr_nan" << "lr*0.0002" << true << "learning rate 0.5 -> 0.0001" << 0;
         QTest::newRow("dead ReLU's biases re-initialised") << "dead_relu_negative_bias" << "reinit=0" << true << "bias mean -3 -> 0" << 0;
         QTest::newRow("unknown layer refused") << "healthy_regression" << "reinit=fc9" << false << "there is no layer \"fc9\"" << 0;
+        QTest::newRow("left-out layer given to the optimizer") << "layer_not_in_optimizer" << "optimize=2" << true
+                                                               << "layer 2 (Linear)'s weight, bias given to the optimizer" << 1;
+        QTest::newRow("a layer the optimizer has refused") << "healthy_regression" << "optimize=0" << false
+                                                           << "is already given to an optimizer" << 0;
+        QTest::newRow("gradients clipped") << "healthy_regression" << "clip=5" << true << "gradients clipped to global norm 5" << 0;
     }
 
     void liveChangesAreAppliedOrRefused()
@@ -518,7 +523,7 @@ private Q_SLOTS:
         QCOMPARE(first.value(QStringLiteral("when")).toString(), QStringLiteral("before the first step"));
         QVERIFY2(r.out.contains(applied ? QStringLiteral("changed before the first step: ") : QStringLiteral("change refused before the first step: ")),
                  qPrintable(r.out));
-        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
+        QCOMPARE(r.json.value(QStringLiteral("verdict")).toString(), exitCode == 0 ? QStringLiteral("healthy") : QStringLiteral("faulty"));
         QVERIFY(r.json.value(QStringLiteral("epochs_run")).toInt() >= 3); // training went on
     }
 
@@ -530,16 +535,60 @@ private Q_SLOTS:
         const Result fixed = cli(zoo(path, {QStringLiteral("dead_relu_negative_bias")}, {QStringLiteral("--no-record"), QStringLiteral("--auto-fix")}), path);
         QVERIFY2(fixed.exitCode == 0, qPrintable(fixed.out));
         const QJsonObject autoFix = fixed.json.value(QStringLiteral("auto_fix")).toObject();
-        QCOMPARE(autoFix.value(QStringLiteral("change")).toString(), QStringLiteral("reinit=0"));
+        QCOMPARE(autoFix.value(QStringLiteral("change")).toString(), QStringLiteral("reinit=0:kaiming_normal reset_optimizer"));
         QCOMPARE(autoFix.value(QStringLiteral("faults_after_change")).toInt(), 0);
         QVERIFY(fixed.json.value(QStringLiteral("changes")).toArray().first().toObject().value(QStringLiteral("applied")).toBool());
-        QVERIFY2(fixed.out.contains(QStringLiteral("auto-fix: no fault after the change")), qPrintable(fixed.out));
+        QVERIFY2(fixed.out.contains(QStringLiteral("; no fault left")), qPrintable(fixed.out));
+        // The dead units the change answered are judged again from it: cleared, now a warning.
+        QVERIFY(autoFix.value(QStringLiteral("cleared")).toInt() >= 1);
+        QCOMPARE(autoFix.value(QStringLiteral("still_present")).toInt(), 0);
+        bool deadCleared = false;
+        for (const auto& value : fixed.json.value(QStringLiteral("findings")).toArray()) {
+            const QJsonObject f = value.toObject();
+            if (f.value(QStringLiteral("symptom")).toString() != QLatin1String("dead_relu"))
+                continue;
+            const QJsonObject after = f.value(QStringLiteral("after_change")).toObject();
+            deadCleared = after.value(QStringLiteral("verdict")).toString() == QLatin1String("cleared")
+                && after.value(QStringLiteral("was_fault")).toBool() && f.value(QStringLiteral("severity")).toString() == QLatin1String("warning");
+        }
+        QVERIFY2(deadCleared, qPrintable(fixed.out));
+        QCOMPARE(fixed.json.value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
+
+        // A layer left out of the optimizer is given to it, and its weights then move.
+        const QString left = json(QStringLiteral("auto-fix-optimizer"));
+        const Result given = cli(zoo(left, {QStringLiteral("layer_not_in_optimizer")}, {QStringLiteral("--no-record"), QStringLiteral("--auto-fix")}), left);
+        QVERIFY2(given.exitCode == 0, qPrintable(given.out));
+        QCOMPARE(given.json.value(QStringLiteral("auto_fix")).toObject().value(QStringLiteral("change")).toString(), QStringLiteral("optimize=0 optimize=2"));
 
         const QString other = json(QStringLiteral("auto-fix-code"));
         const Result code = cli(zoo(other, {QStringLiteral("so31880720")}, {QStringLiteral("--no-record"), QStringLiteral("--auto-fix")}), other);
         QCOMPARE(code.exitCode, 1);
         QVERIFY2(code.out.contains(QStringLiteral("needs the program's code")), qPrintable(code.out));
         QVERIFY(code.json.value(QStringLiteral("changes")).toArray().isEmpty());
+    }
+
+    // A change that does not answer the cause: the symptoms it was made for come back, and
+    // the findings say so instead of being reported twice.
+    void aChangeThatDoesNotHelpLeavesTheSymptomPresent()
+    {
+        const QString path = json(QStringLiteral("change-useless"));
+        const Result r = cli(zoo(path, {QStringLiteral("dead_relu_negative_bias")},
+                                 {QStringLiteral("--no-record"), QStringLiteral("--apply"), QStringLiteral("lr*1@epoch:2")}),
+                             path);
+        QCOMPARE(r.exitCode, 1);
+        int dead = 0;
+        for (const auto& value : r.json.value(QStringLiteral("findings")).toArray()) {
+            const QJsonObject f = value.toObject();
+            if (f.value(QStringLiteral("symptom")).toString() != QLatin1String("dead_relu"))
+                continue;
+            ++dead;
+            const QJsonObject after = f.value(QStringLiteral("after_change")).toObject();
+            QCOMPARE(after.value(QStringLiteral("verdict")).toString(), QStringLiteral("still_present"));
+            QVERIFY(after.value(QStringLiteral("seen_again_step")).toInteger() > after.value(QStringLiteral("change_step")).toInteger());
+            QCOMPARE(f.value(QStringLiteral("severity")).toString(), QStringLiteral("fault"));
+        }
+        QCOMPARE(dead, 1);
+        QVERIFY2(r.out.contains(QStringLiteral("[still present after the change at step")), qPrintable(r.out));
     }
 
     void aChangeAtAStepWaitsForIt()

@@ -15,6 +15,7 @@
 #include "inspector_panel.h"
 #include "network_graph_view.h"
 #include "layer_list_model.h"
+#include "change_dialog.h"
 #include "main_window.h"
 #include "compare_dialog.h"
 #include "runs_dialog.h"
@@ -424,7 +425,7 @@ private Q_SLOTS:
         QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
         window.selectLayer(held->findings.first().layer);
         QTRY_VERIFY_WITH_TIMEOUT(window.inspector()->applyButton()->isVisible(), 5000);
-        QCOMPARE(window.inspector()->changeEdit()->text(), QStringLiteral("reinit=0"));
+        QCOMPARE(window.inspector()->changeEdit()->text(), QStringLiteral("reinit=0:kaiming_normal"));
         const int findingsBefore = held->findings.size();
         window.inspector()->applyButton()->click();
         const RunStatePtr changed = test::waitForState(*window.session(), [](const RunState& s) { return !s.changes.isEmpty(); });
@@ -442,13 +443,57 @@ private Q_SLOTS:
         QVERIFY(over);
         QTest::qWait(2 * Session::kPublishIntervalMs);
         QTRY_COMPARE_WITH_TIMEOUT(window.curvesPanel()->lossPlot()->markerCount(), 1, 5000);
-        int faultsAfter = 0;
-        for (const auto& f : over->findings)
-            faultsAfter += f.isFault() && f.stepsDone() > over->changes.first().step;
-        QCOMPARE(faultsAfter, 0);
-        QVERIFY(over->findings.size() >= findingsBefore);
+        // What the change answered is judged again from it: every finding cleared, none left.
+        QCOMPARE(over->findings.size(), findingsBefore);
+        for (const auto& f : over->findings) {
+            QVERIFY2(f.afterChange.verdict == AfterChange::Verdict::Cleared, qPrintable(f.oneLine()));
+            QVERIFY(!f.isFault());
+        }
+        const QModelIndex summary = window.findingsView()->model()->index(0, FindingsModel::Summary);
+        QVERIFY2(summary.data().toString().startsWith(QStringLiteral("[cleared after the change at step")),
+                 qPrintable(summary.data().toString()));
         window.plotTabs()->setCurrentWidget(window.curvesPanel());
         screenshot(window, QStringLiteral("apply-and-continue"));
+    }
+
+    // Run > Change…: any change from its fields, shown as the --apply form; made at the hold,
+    // marked on the heat map of the layer's distribution as on the curves.
+    void runChangeDialogMakesAnyChange()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        launchZoo(window, {QStringLiteral("tiny_learning_rate")});
+        const RunStatePtr held = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Held && !s.findings.isEmpty();
+        });
+        QVERIFY2(held, qPrintable(test::describe(*window.session()->state())));
+        QTRY_VERIFY_WITH_TIMEOUT(window.changeAction()->isEnabled(), 5000);
+        QString preview;
+        connect(&window, &MainWindow::changeDialogShown, this, [&preview](ChangeDialog* dialog) {
+            dialog->kindChoice()->setCurrentIndex(dialog->kindChoice()->findData(int(LiveChange::Kind::SetLearningRate)));
+            dialog->valueEdit()->setText(QStringLiteral("0.05"));
+            preview = dialog->text();
+            dialog->show();
+            screenshot(*dialog, QStringLiteral("change-dialog"));
+            QMetaObject::invokeMethod(dialog, &QDialog::accept, Qt::QueuedConnection);
+        });
+        window.changeAction()->trigger();
+        QCOMPARE(preview, QStringLiteral("lr=0.05"));
+        SessionOptions options;
+        options.breakOnSymptom = false;
+        window.session()->setOptions(options);
+        window.session()->send(Command::Continue);
+        const RunStatePtr changed = test::waitForState(*window.session(), [](const RunState& s) { return !s.changes.isEmpty(); });
+        QVERIFY2(changed, qPrintable(test::describe(*window.session()->state())));
+        QVERIFY2(changed->changes.first().text.contains(QStringLiteral("learning rate 1e-09 -> 0.05")), qPrintable(changed->changes.first().text));
+        window.selectLayer(held->model.layers.last().id);
+        const RunStatePtr later = test::waitForState(*window.session(), [](const RunState& s) { return s.epochEnds.size() >= 4; }, 60000);
+        QVERIFY(later);
+        window.plotTabs()->setCurrentWidget(window.distributionPanel());
+        QTRY_COMPARE_WITH_TIMEOUT(window.distributionPanel()->map()->markerCount(), 1, 5000);
+        screenshot(window, QStringLiteral("change-on-heat-map"));
+        window.session()->send(Command::Stop);
     }
 
     void graphHighlightsTheLayerTheDiagnosisNames()

@@ -44,6 +44,52 @@ class TestGradientHooks : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // Clipping by global norm in the hooks: from the second step on (the first tells how many
+    // gradients a step has), the .grad the optimizer reads has the asked norm and the
+    // direction of the unclipped one; a norm below the limit is left alone.
+    void clippingScalesEveryGradientToTheGlobalNorm()
+    {
+        torch::manual_seed(7);
+        torch::nn::Linear first(6, 5), second(5, 3);
+        Reported reported;
+        auto hooks = hook(first, second, reported);
+        std::vector<torch::Tensor> parameters {first->weight, first->bias, second->weight, second->bias};
+        hooks->scale_others = [&parameters](double factor, std::size_t except) {
+            torch::NoGradGuard no_grad;
+            for (std::size_t i = 0; i < parameters.size(); ++i)
+                if (i != except && parameters[i].grad().defined())
+                    parameters[i].mutable_grad().mul_(factor);
+        };
+        const torch::Tensor x = torch::randn({8, 6}) * 10;
+        auto pass = [&] {
+            for (auto& p : parameters)
+                p.mutable_grad() = torch::Tensor();
+            second(torch::relu(first(x))).pow(2).sum().backward();
+            double sum = 0;
+            for (const auto& p : parameters)
+                sum += p.grad().to(torch::kDouble).pow(2).sum().item<double>();
+            const double measured = std::sqrt(hooks->step_sum_of_squares);
+            hooks->begin_step();
+            return std::make_pair(std::sqrt(sum), measured);
+        };
+        const auto [unclipped, firstMeasured] = pass();
+        QVERIFY(unclipped > 10);
+        QCOMPARE(hooks->expected_calls, 4);
+        const torch::Tensor direction = first->weight.grad().clone() / unclipped;
+
+        hooks->clip_norm = 1.0;
+        const auto [clipped, measured] = pass();
+        QVERIFY2(std::abs(clipped - 1.0) < 1e-4, qPrintable(QString::number(clipped)));
+        QVERIFY(std::abs(measured - unclipped) < 1e-3 * unclipped); // the norm shown is the one backward produced
+        QVERIFY(torch::allclose(first->weight.grad(), direction, 1e-4, 1e-6));
+        QCOMPARE(hooks->clipped_steps, 1LL);
+
+        hooks->clip_norm = 1e6;
+        const auto [untouched, ignored] = pass();
+        QVERIFY(std::abs(untouched - unclipped) < 1e-3 * unclipped);
+        QCOMPARE(hooks->clipped_steps, 1LL);
+    }
+
     void theStepNormIsTheNormOfEveryGradient()
     {
         torch::manual_seed(5);

@@ -13,7 +13,7 @@ public:
         if (!o.snapshot || !o.snapshot->epochEnd)
             return;
         const int window = std::max(1, int(o.thresholds[QStringLiteral("progress_window_epochs")]));
-        const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));
+        const QVector<double> accuracy = epochSeries(o, QStringLiteral("train_accuracy"));
         if (accuracy.size() <= window)
             return;
         const double before = accuracy[accuracy.size() - 1 - window];
@@ -45,7 +45,7 @@ public:
     // A plateau that training left: the accuracy is now half way from chance to perfect.
     bool recovered(const Observation& o, Finding& f) const override
     {
-        const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));
+        const QVector<double> accuracy = epochSeries(o, QStringLiteral("train_accuracy"));
         const double chance = std::max(0.0, f.value(QStringLiteral("chance_accuracy")));
         if (accuracy.isEmpty() || !(accuracy.last() >= chance + 0.5 * (1 - chance)))
             return false;

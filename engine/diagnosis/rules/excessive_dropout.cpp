@@ -10,13 +10,13 @@ namespace {
 
 bool nearChance(const Observation& o)
 {
-    const QVector<double> accuracy = epochSeries(o.run, QStringLiteral("train_accuracy"));
+    const QVector<double> accuracy = epochSeries(o, QStringLiteral("train_accuracy"));
     if (!accuracy.isEmpty()) {
         const double chance = o.facts.chanceAccuracy();
         const double floor = chance >= 0 ? chance + 0.25 * (1 - chance) : 0.5;
         return *std::max_element(accuracy.begin(), accuracy.end()) <= floor;
     }
-    const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+    const QVector<double> loss = epochSeries(o, QStringLiteral("train_loss"));
     const double chance = o.facts.chanceLoss();
     return !loss.isEmpty() && chance > 0 && *std::min_element(loss.begin(), loss.end()) >= 0.5 * chance;
 }

@@ -8,7 +8,7 @@ namespace {
 
 bool lossImproving(const Observation& o)
 {
-    const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+    const QVector<double> loss = epochSeries(o, QStringLiteral("train_loss"));
     if (loss.size() < 2)
         return true; // too early to say
     return loss.last() < 0.99 * loss[loss.size() - 2];

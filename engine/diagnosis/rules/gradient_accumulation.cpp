@@ -24,7 +24,7 @@ public:
             return;
         double largest = 0;
         int measured = 0, optimizer = -1;
-        for (int i = points.size() - 1; i >= 0 && measured < kWindow; --i) {
+        for (int i = points.size() - 1; i >= o.firstPoint() && measured < kWindow; --i) {
             const double ratio = points[i].accumulated;
             if (!(ratio > 0))
                 continue;

@@ -16,7 +16,7 @@ public:
         if (!o.snapshot || !o.snapshot->epochEnd || o.run.model.lossAdversarial)
             return; // a loss that pushes against another (a GAN's) is not expected to fall
         const int window = std::max(1, int(o.thresholds[QStringLiteral("progress_window_epochs")]));
-        const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+        const QVector<double> loss = epochSeries(o, QStringLiteral("train_loss"));
         if (loss.size() <= window) {
             detectPinnedAtChance(o, loss, candidates);
             return;
@@ -75,7 +75,7 @@ public:
     // A plateau that training left: the epoch loss is now under half its best on it.
     bool recovered(const Observation& o, Finding& f) const override
     {
-        const QVector<double> loss = epochSeries(o.run, QStringLiteral("train_loss"));
+        const QVector<double> loss = epochSeries(o, QStringLiteral("train_loss"));
         const double best = f.value(QStringLiteral("loss_best"));
         if (loss.isEmpty() || !(best > 0) || !(loss.last() < 0.5 * best))
             return false;

@@ -18,11 +18,11 @@ public:
         if (!o.snapshot || !o.snapshot->epochEnd || o.run.model.lossAdversarial)
             return; // a loss that pushes against another (a GAN's) is not expected to fall
         const int windows = std::max(4, int(o.thresholds[QStringLiteral("oscillation_windows")]));
-        catchUp(o.run.points);
+        catchUp(o.run.points, o.firstPoint());
         const int finite = int(m_prefix.size()) - 1;
         // The recent half of the run, in windows long enough to average batch noise away.
         const int perWindow = std::max(20, finite / (2 * windows));
-        if (finite < windows * perWindow || o.run.epochEnds.size() < 3)
+        if (finite < windows * perWindow || o.epochEndsSince() < 3)
             return;
         Eigen::VectorXd means(windows);
         const int start = finite - windows * perWindow;
@@ -79,12 +79,14 @@ public:
 private:
     // Running sums of the finite batch losses in step order, kept up with the run instead of
     // rescanning a million points at every epoch end.
-    void catchUp(const ChunkedVector<BatchPoint>& points)
+    // From `first` on: the rule is made anew after a change to the live training.
+    void catchUp(const ChunkedVector<BatchPoint>& points, int first)
     {
-        if (points.size() < m_seen || (m_seen > 0 && points[m_seen - 1].step != m_lastStep)) {
+        if (points.size() < m_seen || (m_seen > first && points[m_seen - 1].step != m_lastStep)) {
             m_prefix.assign(1, 0.0); // history arrived out of order after an attach: start over
-            m_seen = 0;
+            m_seen = first;
         }
+        m_seen = std::max(m_seen, first);
         for (; m_seen < points.size(); ++m_seen)
             if (std::isfinite(points[m_seen].loss))
                 m_prefix.push_back(m_prefix.back() + points[m_seen].loss);

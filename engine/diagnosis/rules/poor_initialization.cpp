@@ -14,7 +14,7 @@ namespace {
 
 bool symptomShown(const Observation& o)
 {
-    auto shows = [](const Finding& f) { return f.isFault() && roleOf(f.symptom) != Role::Setup; };
+    auto shows = [&o](const Finding& f) { return f.isFault() && roleOf(f.symptom) != Role::Setup && o.current(f); };
     if (o.fresh && std::any_of(o.fresh->begin(), o.fresh->end(), shows))
         return true;
     return std::any_of(o.run.findings.begin(), o.run.findings.end(), shows);

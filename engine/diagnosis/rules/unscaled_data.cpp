@@ -56,7 +56,7 @@ public:
         if (!scale.fired)
             return;
         const QString harm = harmSeen(o);
-        const bool patient = o.snapshot->epochEnd && o.run.epochEnds.size() >= 2;
+        const bool patient = o.snapshot->epochEnd && o.epochEndsSince() >= 2;
         if (harm.isEmpty() && !patient)
             return;
         Finding f = findingAt(o, Symptom::UnscaledData, -1, Location::Setup);

@@ -32,19 +32,21 @@ void GradientHooks::watch(const std::shared_ptr<GradientHooks>& hooks, int layer
 {
     const std::size_t index = hooks->watches.size();
     hooks->watches.push_back({layer, name});
-    parameter.register_hook([hooks, index](const torch::Tensor& gradient) {
+    parameter.register_hook([hooks, index](const torch::Tensor& gradient) -> torch::Tensor {
         if (!hooks->alive.load() || !gradient.defined())
-            return;
+            return {};
         try {
-            hooks->see(index, gradient);
+            return hooks->see(index, gradient);
         } catch (...) {
-            // never into the trainer's backward pass
+            return {}; // never into the trainer's backward pass
         }
     });
 }
 
 void GradientHooks::begin_step()
 {
+    if (calls_this_step > 0)
+        expected_calls = calls_this_step;
     calls_this_step = 0;
     first_broken = false;
     step_sum_of_squares = 0;
@@ -62,7 +64,7 @@ void GradientHooks::set_sentinels(const std::vector<std::size_t>& indices)
         sentinels.push_back({index, -1, torch::Tensor()});
 }
 
-void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
+torch::Tensor GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
 {
     const Watch& watch = watches[index];
     const double sum = sum_of_squares(gradient);
@@ -84,6 +86,17 @@ void GradientHooks::see(std::size_t index, const torch::Tensor& gradient)
         held = true;
         on_nonfinite(watch, first_broken);
     }
+    const double limit = clip_norm.load();
+    if (limit > 0 && calls_this_step == expected_calls && scale_others) {
+        const double norm = std::sqrt(step_sum_of_squares);
+        if (std::isfinite(norm) && norm > limit) { // a norm that is not finite is not scaled into one
+            const double factor = limit / (norm + 1e-6);
+            scale_others(factor, index);
+            ++clipped_steps;
+            return gradient * factor;
+        }
+    }
+    return {};
 }
 
 double GradientHooks::accumulation_ratio(std::size_t which, const torch::Tensor& sentinel_parameter) const

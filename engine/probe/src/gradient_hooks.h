@@ -35,8 +35,8 @@ struct GradientHooks {
 
     // At the end of a step, after the step's values are read.
     void begin_step();
-    // One parameter's gradient as backward produced it.
-    void see(std::size_t index, const torch::Tensor& gradient);
+    // One parameter's gradient as backward produced it; a defined result replaces it (clipped).
+    torch::Tensor see(std::size_t index, const torch::Tensor& gradient);
     // ||p.grad|| over what this step's backward produced for sentinel `which` (parameter p):
     // 1 when .grad was zeroed before backward, 2 after two steps without zero_grad(); 0 unknown.
     double accumulation_ratio(std::size_t which, const torch::Tensor& sentinel_parameter) const;
@@ -58,6 +58,15 @@ struct GradientHooks {
     };
     std::vector<Sentinel> sentinels;
     std::function<void(const Watch& watch, bool forward)> on_nonfinite;
+
+    // Clipping by global norm, asked for by a client: > 0, the largest norm of a step's
+    // gradients. The norm is known at the step's last gradient, the count of the step
+    // before telling which that is: the others, already in .grad, are scaled by
+    // `scale_others` (every watched .grad but that one), the last one as it passes.
+    std::atomic<double> clip_norm {0.0};
+    int expected_calls = 0;
+    long long clipped_steps = 0;
+    std::function<void(double factor, std::size_t except)> scale_others;
 };
 
 } // namespace traindx::probe

@@ -23,6 +23,8 @@ wire::Event answer(const wire::Change& change, wire::Event::Kind kind, const std
     wire::Event event;
     event.set_kind(kind);
     event.set_change_id(change.id());
+    event.set_change_kind(change.kind());
+    event.set_layer(-1);
     event.set_text(text);
     return event;
 }
@@ -110,6 +112,49 @@ wire::Event reinitialise(const wire::Change& change, const LayerInfo& layer)
     return applied(change, said);
 }
 
+wire::Event clip(const wire::Change& change, GradientHooks& hooks)
+{
+    if (!(change.value() >= 0) || !std::isfinite(change.value()))
+        return refused(change, "a gradient norm must be positive and finite (0 to stop clipping), not " + number(change.value()));
+    const double before = hooks.clip_norm.exchange(change.value());
+    if (change.value() == 0)
+        return applied(change, before > 0 ? "gradient clipping off (it was at norm " + number(before) + ")"
+                                          : "gradient clipping off (it was not on)");
+    return applied(change, "gradients clipped to global norm " + number(change.value())
+                               + " from now on, before the optimizer steps");
+}
+
+wire::Event add_to_optimizer(const wire::Change& change, const LayerInfo& layer,
+                             const std::vector<const torch::optim::Optimizer*>& optimizers)
+{
+    if (optimizers.empty())
+        return refused(change, "no optimizer is watched: call probe.watch(optimizer) to give it parameters");
+    const int which = change.optimizer() > 0 ? change.optimizer() - 1 : 0;
+    if (which >= int(optimizers.size()))
+        return refused(change, "there is no optimizer " + std::to_string(change.optimizer()));
+    torch::optim::Optimizer& optimizer = mutable_optimizer(optimizers[std::size_t(which)]);
+    if (optimizer.param_groups().empty())
+        return refused(change, "the optimizer has no parameter group whose options a new one could take");
+    std::vector<torch::Tensor> missing;
+    std::string names;
+    for (const auto& [name, tensor] : layer.parameters) {
+        bool in = false;
+        for (const auto* other : optimizers)
+            for (const auto& group : other->param_groups())
+                for (const auto& parameter : group.params())
+                    in = in || parameter.unsafeGetTensorImpl() == tensor.unsafeGetTensorImpl();
+        if (!in) {
+            missing.push_back(tensor);
+            names += (names.empty() ? "" : ", ") + name;
+        }
+    }
+    if (missing.empty())
+        return refused(change, "every parameter of " + layer_name(layer) + " is already given to an optimizer");
+    optimizer.add_param_group(torch::optim::OptimizerParamGroup(missing, optimizer.param_groups().front().options().clone()));
+    return applied(change, layer_name(layer) + "'s " + names + " given to the optimizer (learning rate "
+                               + number(optimizer.param_groups().back().options().get_lr()) + ")");
+}
+
 // A layer as the findings name it: its module path, else its position in forward order.
 int layer_named(const std::string& name, const std::vector<LayerInfo>& layers)
 {
@@ -131,9 +176,11 @@ int layer_named(const std::string& name, const std::vector<LayerInfo>& layers)
 } // namespace
 
 wire::Event apply_change(const wire::Change& change, const std::vector<LayerInfo>& layers,
-                         const std::vector<const torch::optim::Optimizer*>& optimizers)
+                         const std::vector<const torch::optim::Optimizer*>& optimizers, GradientHooks& hooks)
 {
     switch (change.kind()) {
+    case wire::Change::CLIP_GRADIENT_NORM:
+        return clip(change, hooks);
     case wire::Change::SET_LEARNING_RATE:
     case wire::Change::SCALE_LEARNING_RATE:
         return learning_rate(change, optimizers);
@@ -146,7 +193,8 @@ wire::Event apply_change(const wire::Change& change, const std::vector<LayerInfo
     }
     case wire::Change::REINITIALISE:
     case wire::Change::FREEZE:
-    case wire::Change::UNFREEZE: {
+    case wire::Change::UNFREEZE:
+    case wire::Change::ADD_TO_OPTIMIZER: {
         const int id = change.layer_name().empty() ? change.layer() : layer_named(change.layer_name(), layers);
         if (id < 0 || id >= int(layers.size()))
             return refused(change, "there is no layer " + (change.layer_name().empty() ? std::to_string(change.layer())
@@ -157,12 +205,19 @@ wire::Event apply_change(const wire::Change& change, const std::vector<LayerInfo
         for (const auto& [name, tensor] : layer.parameters)
             if (!torch::isFloatingType(tensor.scalar_type()))
                 return refused(change, layer_name(layer) + "." + name + " is not a floating-point tensor");
-        if (change.kind() == wire::Change::REINITIALISE)
-            return reinitialise(change, layer);
-        const bool train = change.kind() == wire::Change::UNFREEZE;
-        for (const auto& [name, tensor] : layer.parameters)
-            tensor.set_requires_grad(train);
-        return applied(change, layer_name(layer) + (train ? " unfrozen" : " frozen"));
+        wire::Event event;
+        if (change.kind() == wire::Change::REINITIALISE) {
+            event = reinitialise(change, layer);
+        } else if (change.kind() == wire::Change::ADD_TO_OPTIMIZER) {
+            event = add_to_optimizer(change, layer, optimizers);
+        } else {
+            const bool train = change.kind() == wire::Change::UNFREEZE;
+            for (const auto& [name, tensor] : layer.parameters)
+                tensor.set_requires_grad(train);
+            event = applied(change, layer_name(layer) + (train ? " unfrozen" : " frozen"));
+        }
+        event.set_layer(layer.id);
+        return event;
     }
     default:
         return refused(change, "a kind of change this probe does not know");
@@ -182,8 +237,8 @@ bool LiveChanges::pending() const
 }
 
 std::vector<wire::Event> LiveChanges::apply(const std::vector<LayerInfo>& layers,
-                                            const std::vector<const torch::optim::Optimizer*>& optimizers, long long steps,
-                                            int epochs)
+                                            const std::vector<const torch::optim::Optimizer*>& optimizers, GradientHooks& hooks,
+                                            long long steps, int epochs)
 {
     std::vector<wire::Change> changes;
     {
@@ -195,7 +250,7 @@ std::vector<wire::Event> LiveChanges::apply(const std::vector<LayerInfo>& layers
     }
     std::vector<wire::Event> events;
     for (const auto& change : changes)
-        events.push_back(apply_change(change, layers, optimizers));
+        events.push_back(apply_change(change, layers, optimizers, hooks));
     return events;
 }
 

@@ -149,6 +149,7 @@ private:
     };
 
     void send_model();
+    void refresh_optimized();
     void send_initial_snapshot();
     // Hooks on the trainable parameters of the layers from `first_layer` on.
     void watch_gradients(std::size_t first_layer = 0);
@@ -296,6 +297,12 @@ void Probe::Impl::watch_gradients(std::size_t first_layer)
                 watched_.push_back(tensor);
             }
     hooks_->on_nonfinite = [this](const probe::GradientHooks::Watch& watch, bool forward) { hold_at_nonfinite(watch, forward); };
+    hooks_->scale_others = [this](double factor, std::size_t except) {
+        torch::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < watched_.size(); ++i)
+            if (i != except && watched_[i].grad().defined())
+                watched_[i].mutable_grad().mul_(factor);
+    };
     choose_sentinels();
 }
 
@@ -506,6 +513,19 @@ std::string Probe::Impl::model_of(const std::unordered_set<const void*>& paramet
                 break;
             }
     return found;
+}
+
+void Probe::Impl::refresh_optimized()
+{
+    optimized_.clear();
+    for (auto& watched : optimizers_) {
+        watched.parameters.clear();
+        for (const auto& group : watched.optimizer->param_groups())
+            for (const auto& parameter : group.params()) {
+                watched.parameters.insert(parameter.unsafeGetTensorImpl());
+                optimized_.insert(parameter.unsafeGetTensorImpl());
+            }
+    }
 }
 
 void Probe::Impl::watch(const torch::optim::Optimizer& optimizer, const std::string& name)
@@ -951,9 +971,10 @@ void Probe::Impl::apply_changes(bool at_epoch_end)
     std::vector<const torch::optim::Optimizer*> optimizers;
     for (const auto& watched : optimizers_)
         optimizers.push_back(watched.optimizer);
-    auto events = changes_.apply(walk_.layers(), optimizers, step_, epoch_ + (at_epoch_end ? 1 : 0));
+    auto events = changes_.apply(walk_.layers(), optimizers, *hooks_, step_, epoch_ + (at_epoch_end ? 1 : 0));
     if (events.empty())
         return;
+    refresh_optimized(); // parameters given to an optimizer
     for (auto& event : events) {
         event.set_epoch(epoch_);
         event.set_batch(batch_);
