@@ -14,7 +14,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   qt6-base-dev qt6-svg-dev libqt6sql6-sqlite qt6-qpa-plugins
   libqcustomplot-dev libqcustomplot2.1-qt6
-  libtorch-dev libopenblas0-pthread libeigen3-dev
+  libtorch-dev libopenblas0-pthread libeigen3-dev libgloo-dev
   libprotobuf-dev protobuf-compiler libgraphviz-dev zlib1g-dev
   dataset-fashion-mnist
   xvfb xauth poppler-utils

@@ -309,9 +309,12 @@ void HeadlessRun::autoFix(const RunState& state)
                     if (f.symptom == Symptom::NotInOptimizer && f.layer != cause->layer)
                         if (const auto other = liveFixFor(f, state.model))
                             changes.append(*other);
-            // Steps far larger than the weights have already wrecked them: start again from a
-            // fresh initialisation, with the optimizer's moments forgotten.
-            if (change->kind == LiveChange::Kind::SetLearningRate && cause->value(QStringLiteral("first_update_ratio"), 0) > 1) {
+            // Steps far larger than the weights, or a rate whose steps already saturated, killed
+            // or broke units, have wrecked the weights: start again from a fresh initialisation,
+            // with the optimizer's moments forgotten.
+            const bool wrecked = cause->value(QStringLiteral("first_update_ratio"), 0) > 1 || cause->symptom == Symptom::SaturatedActivation
+                || cause->symptom == Symptom::DeadRelu || cause->symptom == Symptom::NumericalError;
+            if ((change->kind == LiveChange::Kind::SetLearningRate || change->kind == LiveChange::Kind::ScaleLearningRate) && wrecked) {
                 for (const Layer& layer : state.model.layers)
                     if (layer.leaf && layer.index >= 0 && layer.parameterCount() > 0)
                         changes.append(reinitialisationOf(state.model, layer.id));

@@ -77,11 +77,17 @@ bool Diagnoser::believe(const Observation& o, const Active& active, const QVecto
         const QString once = onceKey(active.spec->once, candidate.finding);
         if (m_reported.contains(once))
             continue;
-        m_reported.insert(once);
+        // Statistics of steps made before the last change can arrive after it: they show
+        // what the change answered, not what followed it.
+        const bool beforeChange = m_since > 0 && candidate.finding.stepsDone() <= m_since;
         if (m_watched.contains(once)) {
-            m_seenAgain.insert(once, {candidate.finding.stepsDone(), candidate.finding.isFault()}); // the finding is there already
+            if (!beforeChange) {
+                m_reported.insert(once);
+                m_seenAgain.insert(once, {candidate.finding.stepsDone(), candidate.finding.isFault()}); // the finding is there already
+            }
             continue;
         }
+        (beforeChange ? m_watched : m_reported).insert(once);
         found.append(candidate.finding);
         added = true;
     }

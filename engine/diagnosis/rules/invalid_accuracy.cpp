@@ -10,7 +10,7 @@ public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
         const auto& points = o.run.points;
-        for (int i = std::max(0, int(points.size()) - o.newPoints); i < points.size(); ++i) {
+        for (int i = std::max(o.firstPoint(), int(points.size()) - o.newPoints); i < points.size(); ++i) {
             const BatchPoint& p = points[i];
             if (!p.hasAccuracy || (p.accuracy >= 0 && p.accuracy <= 1))
                 continue;

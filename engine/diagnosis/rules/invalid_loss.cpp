@@ -12,7 +12,7 @@ public:
     void detect(const Observation& o, QVector<Candidate>& candidates) override
     {
         const auto& points = o.run.points;
-        for (int i = std::max(0, int(points.size()) - o.newPoints); i < points.size(); ++i) {
+        for (int i = std::max(o.firstPoint(), int(points.size()) - o.newPoints); i < points.size(); ++i) {
             const BatchPoint& p = points[i];
             if (std::isfinite(p.loss))
                 continue;

@@ -32,7 +32,7 @@ QString harmSeen(const Observation& o)
             .arg(step.ratio >= 1e30 ? QStringLiteral("more than all") : formatNumber(step.ratio));
     if (firstLossFarAboveChance(o))
         return QStringLiteral("the first loss is more than ten times that of a model that knows nothing");
-    for (int i = std::max(0, int(o.run.points.size()) - o.newPoints); i < o.run.points.size(); ++i)
+    for (int i = std::max(o.firstPoint(), int(o.run.points.size()) - o.newPoints); i < o.run.points.size(); ++i)
         if (!std::isfinite(o.run.points[i].loss))
             return QStringLiteral("the loss became %1 at step %2")
                 .arg(formatNumber(o.run.points[i].loss))
