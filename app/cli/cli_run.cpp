@@ -43,14 +43,10 @@ bool crashedRun(const RunState& state)
         || (state.state == TrainerState::Replay && state.message.contains(QLatin1String("(crashed when recorded)")));
 }
 
-struct Verdict {
-    QString name; // faulty, crashed, not_diagnosed, healthy
-    QString reason;
-    int faults = 0;
-};
+} // namespace
 
-// One verdict for the summary, the JSON and the exit code. Faults found stand even when the
-// trainer crashed afterwards; a crash with none is not a healthy run.
+// Faults found stand even when the trainer crashed afterwards; a crash with none is not a
+// healthy run.
 Verdict verdictOf(const RunState& state)
 {
     Verdict v;
@@ -69,8 +65,6 @@ Verdict verdictOf(const RunState& state)
     }
     return v;
 }
-
-} // namespace
 
 bool parse(const QStringList& arguments, Mode mode, Options* options, QString* error)
 {
@@ -136,6 +130,13 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
             if (!value(&v) || !parseLiveChange(v, &change, error))
                 return false;
             options->changes.append(change);
+        } else if (a == QLatin1String("--ranks") && !attach) {
+            bool ok = false;
+            options->ranks = value(&v) ? v.toInt(&ok) : 0;
+            if (!ok || options->ranks < 1 || options->ranks > 64) {
+                *error = QStringLiteral("--ranks needs a number of ranks from 1 to 64");
+                return false;
+            }
         } else if (a == QLatin1String("--auto-fix")) {
             options->autoFix = true;
             options->session.breakOnSymptom = true; // held at the fault, fixed there
@@ -277,6 +278,18 @@ void HeadlessRun::onState(const RunStatePtr& state)
         finish(*state);
 }
 
+namespace {
+
+LiveChange resetOptimizer()
+{
+    LiveChange c;
+    c.kind = LiveChange::Kind::ResetOptimizerState;
+    c.text = QStringLiteral("reset_optimizer");
+    return c;
+}
+
+} // namespace
+
 void HeadlessRun::autoFix(const RunState& state)
 {
     if (state.state != TrainerState::Held)
@@ -301,7 +314,7 @@ void HeadlessRun::autoFix(const RunState& state)
                 for (const LiveChange& other : more)
                     if (std::none_of(changes.begin(), changes.end(), [&](const LiveChange& c) { return c.layer == other.layer; }))
                         changes.append(other);
-                changes.append({LiveChange::Kind::ResetOptimizerState}); // moments of weights no longer there
+                changes.append(resetOptimizer()); // moments of weights no longer there
             }
             // Every layer left out of the optimizer, not only the first.
             if (change->kind == LiveChange::Kind::AddToOptimizer)
@@ -318,12 +331,10 @@ void HeadlessRun::autoFix(const RunState& state)
                 for (const Layer& layer : state.model.layers)
                     if (layer.leaf && layer.index >= 0 && layer.parameterCount() > 0)
                         changes.append(reinitialisationOf(state.model, layer.id));
-                changes.append({LiveChange::Kind::ResetOptimizerState});
+                changes.append(resetOptimizer());
             }
             QStringList said;
             for (LiveChange& c : changes) {
-                if (c.text.isEmpty())
-                    c.text = QStringLiteral("reset_optimizer");
                 said.append(c.text);
                 m_session.change(c);
             }

@@ -17,6 +17,7 @@ struct Options {
     QString reportPath; // a PDF
     QString replayPath; // replay: the run file
     int maxEpochs = -1;
+    int ranks = 0;      // > 1: launch the program as this many ranks of one job (RANK, WORLD_SIZE, …)
     bool stopOnSymptom = false;
     bool showOutput = false;
     QVector<LiveChange> changes; // --apply, in the order given
@@ -28,6 +29,14 @@ struct Options {
 };
 
 enum class Mode { Run, Attach, Replay };
+
+// One verdict for the summary, the JSON and the exit code.
+struct Verdict {
+    QString name; // faulty, crashed, not_diagnosed, healthy
+    QString reason;
+    int faults = 0;
+};
+Verdict verdictOf(const RunState& state);
 
 // Parses the arguments after "run", "attach" or "replay"; on failure returns false with `error`.
 bool parse(const QStringList& arguments, Mode mode, Options* options, QString* error);

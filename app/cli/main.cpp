@@ -1,5 +1,6 @@
 // traindx-cli: TrainDx without a window, for terminals and CI.
 #include "cli_compare.h"
+#include "cli_job.h"
 #include "cli_run.h"
 #include "rule.h"
 
@@ -26,13 +27,16 @@ options:
   --max-epochs N           stop the trainer after N epochs
   --stop-on-symptom        stop the trainer at the first fault
   --apply CHANGE           change the live training (repeatable): lr=VALUE, lr*FACTOR,
-                           reinit=LAYER[:SCHEME], reset_optimizer, freeze=LAYER, unfreeze=LAYER;
+                           reinit=LAYER[:SCHEME], reset_optimizer, freeze=LAYER, unfreeze=LAYER,
+                           optimize=LAYER (give it to the optimizer), clip=NORM|off;
                            before training, or at @step:N or @epoch:N
   --auto-fix               at the first fault, apply its fix live when it can be (a learning
                            rate, a layer's initialisation) and continue; exit 0 when no fault
                            follows the change
   --threshold NAME=VALUE   override a diagnosis threshold (repeatable)
   --thresholds-file FILE   read "name = value" lines
+  --ranks N                run the program as N ranks of one job on this machine, as torchrun
+                           does (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and compare them
   --show-output            pass the trainer's output through to stderr
   --token TOKEN            the token of a probe listening on TCP (default: $TRAINDX_TOKEN)
 
@@ -109,6 +113,11 @@ int main(int argc, char** argv)
     if (!traindx::cli::parse(arguments.mid(1), mode, &options, &error)) {
         err << "traindx-cli: " << error << "\n\n" << kUsage;
         return traindx::cli::UsageError;
+    }
+    if (options.ranks > 1) {
+        traindx::cli::HeadlessJob job(options);
+        job.start();
+        return app.exec();
     }
     traindx::cli::HeadlessRun run(options);
     run.start();

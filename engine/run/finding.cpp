@@ -39,8 +39,12 @@ const SymptomText kSymptoms[] = {
     {Symptom::InvalidTargets, "invalid_targets", "targets the loss cannot take"},
     {Symptom::PoorInitialization, "poor_initialization", "initial weights far from the fan-in rule"},
     {Symptom::UnscaledData, "unscaled_data", "inputs or targets far from unit scale"},
+    {Symptom::RanksOutOfSync, "ranks_out_of_sync", "ranks whose weights should be identical differ"},
+    {Symptom::FirstNonFiniteRank, "first_nonfinite_rank", "the rank where non-finite values appear first"},
+    {Symptom::StragglerRank, "straggler_rank", "a rank the others wait for"},
+    {Symptom::RankLost, "rank_lost", "a rank that ended before the job"},
 };
-static_assert(sizeof(kSymptoms) / sizeof(kSymptoms[0]) == kSymptomCount, "every symptom has a name");
+static_assert(sizeof(kSymptoms) / sizeof(kSymptoms[0]) == kSymptomCount + kJobSymptomCount, "every symptom has a name");
 
 const char* const kFixClasses[] = {"",
                                    "improper_data",
@@ -86,9 +90,17 @@ QString describeSymptom(Symptom symptom)
 QVector<Symptom> allSymptoms()
 {
     QVector<Symptom> all;
-    for (const auto& s : kSymptoms)
-        all.append(s.symptom);
+    for (int i = 0; i < kSymptomCount; ++i)
+        all.append(kSymptoms[i].symptom);
     return all;
+}
+
+QVector<Symptom> jobSymptoms()
+{
+    QVector<Symptom> job;
+    for (int i = kSymptomCount; i < kSymptomCount + kJobSymptomCount; ++i)
+        job.append(kSymptoms[i].symptom);
+    return job;
 }
 
 QString fixClassName(FixClass fix)
@@ -140,6 +152,7 @@ QJsonObject Finding::toJson() const
                                                              {QStringLiteral("type"), layerType}});
     else
         object.insert(QStringLiteral("layer"), QJsonValue::Null);
+    object.insert(QStringLiteral("rank"), rank >= 0 ? QJsonValue(rank) : QJsonValue(QJsonValue::Null));
     object.insert(QStringLiteral("location"), locationName(location));
     object.insert(QStringLiteral("epoch"), epoch + 1);
     object.insert(QStringLiteral("batch"), batch);
@@ -192,6 +205,7 @@ bool Finding::fromJson(const QJsonObject& o, Finding* f)
     f->fixText = fix.value(QStringLiteral("text")).toString();
     f->checker = fix.value(QStringLiteral("checker")).toString();
     f->explainedBy = o.value(QStringLiteral("explained_by")).toString();
+    f->rank = o.value(QStringLiteral("rank")).toInt(-1);
     const QJsonObject after = o.value(QStringLiteral("after_change")).toObject();
     for (auto verdict : {AfterChange::Verdict::Watching, AfterChange::Verdict::Cleared, AfterChange::Verdict::StillPresent})
         if (after.value(QStringLiteral("verdict")).toString() == afterChangeVerdictName(verdict)) {

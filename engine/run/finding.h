@@ -36,8 +36,14 @@ enum class Symptom {
     InvalidTargets,
     PoorInitialization,
     UnscaledData,
+    // Of a multi-rank job, found by comparing its ranks rather than by a rule on one stream.
+    RanksOutOfSync,
+    FirstNonFiniteRank,
+    StragglerRank,
+    RankLost,
 };
-constexpr int kSymptomCount = int(Symptom::UnscaledData) + 1;
+constexpr int kSymptomCount = int(Symptom::UnscaledData) + 1; // those a rule watches one stream for
+constexpr int kJobSymptomCount = int(Symptom::RankLost) + 1 - kSymptomCount;
 
 enum class FixClass {
     None,
@@ -68,7 +74,8 @@ enum class Health { Healthy, Warning, Faulty };
 QString symptomName(Symptom symptom);
 std::optional<Symptom> symptomFromName(const QString& name);
 QString describeSymptom(Symptom symptom); // "dead ReLU units"
-QVector<Symptom> allSymptoms();
+QVector<Symptom> allSymptoms(); // those a rule watches one stream for
+QVector<Symptom> jobSymptoms(); // those found across the ranks of a job
 QString fixClassName(FixClass fix);
 std::optional<FixClass> fixClassFromName(const QString& name);
 QVector<FixClass> allFixClasses(); // without None
@@ -106,6 +113,7 @@ struct Finding {
     QString layerPath;
     QString layerType;
     int layerIndex = -1; // position in forward order
+    int rank = -1;       // the rank of a multi-rank job it is about; -1: one process, or the whole job
     Location location = Location::Forward;
     int epoch = 0; // first seen, counted from 0
     int batch = 0; // batches completed in that epoch when first seen

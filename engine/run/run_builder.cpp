@@ -269,7 +269,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         const auto& in = assembled ? *assembled : frame.snapshot();
         for (const auto& p : in.points())
             addPoint({stepCounter(p.step()), counter(p.epoch()), counter(p.batch()), p.loss(), p.accuracy(), p.has_accuracy(),
-                      p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated(), p.accumulated_optimizer() - 1},
+                      p.has_grad_norm() ? p.grad_norm() : -1.0, p.accumulated(), p.accumulated_optimizer() - 1,
+                      p.compute_seconds()},
                      applied);
         state_.dropped = std::max<qint64>(state_.dropped, in.dropped());
         state_.probeSeconds += in.probe_seconds();

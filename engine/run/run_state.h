@@ -79,6 +79,7 @@ struct BatchPoint {
     double gradNorm = -1; // L2 norm of all gradients of the step; < 0 when not measured
     double accumulated = 0; // ||p.grad|| / this step's gradient for one parameter: 1 when zeroed; 0 unknown
     int accumulatedOptimizer = -1; // index in Model::optimizers of the one `accumulated` is about; -1 unknown
+    double computeSeconds = 0; // the step's own work up to its last gradient (without waits for other ranks); 0 unknown
 };
 
 // The first NaN or infinite gradient backward produced, seen by the probe's gradient hooks

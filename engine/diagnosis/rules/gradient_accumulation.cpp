@@ -4,7 +4,9 @@
 // exactly equal when the gradients were zeroed. Without zeroing the sum of earlier steps
 // can be shorter than the last one, so only equality counts as zeroed. Deliberate
 // accumulation over k batches is equal again every k-th step, and is left alone; gradient
-// clipping scales .grad below the step's own and stays under the ratio.
+// clipping scales .grad below the step's own and stays under the ratio. On a rank of a
+// multi-rank job .grad holds the gradients all-reduced over the ranks, never this rank's own:
+// the ratio says nothing about zero_grad() there (the cross-rank checks read it instead).
 #include "rule.h"
 
 #include <algorithm>
@@ -20,7 +22,7 @@ public:
     {
         constexpr int kWindow = 20;
         const auto& points = o.run.points;
-        if (o.newPoints == 0 || points.size() < kWindow)
+        if (o.newPoints == 0 || points.size() < kWindow || o.run.program.worldSize > 1)
             return;
         double largest = 0;
         int measured = 0, optimizer = -1;

@@ -72,6 +72,7 @@ torch::Tensor GradientHooks::see(std::size_t index, const torch::Tensor& gradien
     const bool finite = std::isfinite(sum) || torch::isfinite(gradient).all().item<bool>();
     if (calls_this_step++ == 0)
         first_broken = !finite;
+    last_gradient = std::chrono::steady_clock::now();
     step_sum_of_squares += finite && std::isfinite(sum) ? sum : std::numeric_limits<double>::infinity();
     step_measured = true;
     for (auto& sentinel : sentinels)

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -47,6 +48,7 @@ struct GradientHooks {
     std::atomic<bool> break_on_nonfinite {false};
     std::vector<Watch> watches;
     int calls_this_step = 0;
+    std::chrono::steady_clock::time_point last_gradient; // when the latest gradient arrived
     bool first_broken = false; // the first gradient of this backward pass was already broken
     double step_sum_of_squares = 0;
     bool step_measured = false;

@@ -229,6 +229,7 @@ private:
     std::vector<double> update_ratio_;
     std::shared_ptr<probe::GradientHooks> hooks_ = std::make_shared<probe::GradientHooks>();
     std::vector<torch::Tensor> watched_; // by watch index
+    Clock::time_point last_step_end_;    // when step() last returned to the trainer
     bool eval_mode_seen_ = false;
 
     probe::Taps taps_ {walk_};
@@ -795,6 +796,10 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             int optimizer = 0;
             point.set_accumulated(accumulation_ratio(&optimizer));
             point.set_accumulated_optimizer(optimizer);
+            // The step's own work, up to its last gradient: not the wait for other ranks in an
+            // all-reduce after backward, nor the optimizer.
+            if (last_step_end_ != Clock::time_point() && hooks_->last_gradient > last_step_end_)
+                point.set_compute_seconds(std::chrono::duration<double>(hooks_->last_gradient - last_step_end_).count());
         }
         hooks_->begin_step();
         if (accuracy) {
@@ -832,6 +837,7 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
     boundary(probe::Boundary::Batch);
     if (const int window = window_steps(); window > 0 && batch_ >= window)
         end_epoch({}, window);
+    last_step_end_ = Clock::now();
 }
 
 int Probe::Impl::window_steps()

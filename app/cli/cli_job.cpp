@@ -1,0 +1,227 @@
+#include "cli_job.h"
+
+#include "cross_rank.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpServer>
+#include <QTextStream>
+
+namespace traindx::cli {
+
+namespace {
+
+QTextStream& out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+QTextStream& err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+bool over(TrainerState state)
+{
+    return state == TrainerState::Finished || state == TrainerState::Crashed || state == TrainerState::Failed
+        || state == TrainerState::Detached;
+}
+
+bool endedBadly(const RunState& state)
+{
+    return state.state == TrainerState::Crashed || state.state == TrainerState::Failed;
+}
+
+// A port nothing listens on now, for the job's store.
+quint16 freePort()
+{
+    QTcpServer server;
+    server.listen(QHostAddress::LocalHost, 0);
+    return server.serverPort();
+}
+
+} // namespace
+
+HeadlessJob::HeadlessJob(Options options, QObject* parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{
+    m_grace.setSingleShot(true);
+    connect(&m_grace, &QTimer::timeout, this, [this] {
+        out() << "the other ranks did not end within " << kGraceMs / 1000 << " s of it: stopping them\n";
+        stopAll();
+    });
+    connect(&m_quitSignals, &QuitSignals::received, this, &HeadlessJob::interrupted);
+}
+
+void HeadlessJob::start()
+{
+    const int ranks = m_options.ranks;
+    const quint16 port = freePort();
+    m_states.resize(ranks);
+    m_printed.resize(ranks);
+    m_epochsPrinted = QVector<int>(ranks, 0);
+    out() << "launching " << ranks << " ranks of " << m_options.launch.program << " "
+          << m_options.launch.arguments.join(QLatin1Char(' ')) << " (store on 127.0.0.1:" << port << ")\n";
+    out().flush();
+    for (int r = 0; r < ranks; ++r) {
+        auto session = std::make_unique<Session>();
+        SessionOptions options = m_options.session;
+        options.breakOnSymptom = false; // a held rank would hold every other in its next all-reduce
+        if (options.record && !options.recordPath.isEmpty())
+            options.recordPath = options.recordPath + QStringLiteral(".rank%1").arg(r);
+        session->setOptions(options);
+        connect(session.get(), &Session::stateChanged, this, [this, r](const RunStatePtr& state) { onState(r, state); });
+        if (m_options.showOutput)
+            connect(session.get(), &Session::consoleOutput, this, [r](const QString& text, bool) {
+                err() << "[rank " << r << "] " << text;
+                err().flush();
+            });
+        LaunchSpec spec = m_options.launch;
+        spec.environment << QStringLiteral("RANK=%1").arg(r) << QStringLiteral("LOCAL_RANK=%1").arg(r)
+                         << QStringLiteral("WORLD_SIZE=%1").arg(ranks) << QStringLiteral("LOCAL_WORLD_SIZE=%1").arg(ranks)
+                         << QStringLiteral("MASTER_ADDR=127.0.0.1") << QStringLiteral("MASTER_PORT=%1").arg(port);
+        session->launch(spec);
+        m_sessions.push_back(std::move(session));
+    }
+}
+
+void HeadlessJob::onState(int rank, const RunStatePtr& state)
+{
+    if (m_done)
+        return;
+    m_states[rank] = state;
+    for (const auto& finding : state->findings)
+        if (!m_printed[rank].contains(finding.key())) {
+            m_printed[rank].insert(finding.key());
+            out() << "[rank " << rank << "] " << finding.oneLine() << "\n";
+        }
+    for (; m_epochsPrinted[rank] < state->epochEnds.size(); ++m_epochsPrinted[rank]) {
+        const Snapshot& s = *state->snapshots[state->epochEnds[m_epochsPrinted[rank]]];
+        out() << "[rank " << rank << "] epoch " << s.epoch + 1 << "  train_loss " << s.metrics.value(QStringLiteral("train_loss"))
+              << "\n";
+    }
+    if (m_options.maxEpochs > 0 && !m_stopping && state->epochsSinceConnect() >= m_options.maxEpochs) {
+        out() << "stopping the job after " << m_options.maxEpochs << " epochs (--max-epochs)\n";
+        stopAll();
+    }
+    if (over(state->state) && endedBadly(*state) && !m_grace.isActive() && !m_stopping) {
+        out() << "rank " << rank << " ended: " << (state->message.isEmpty() ? trainerStateName(state->state) : state->message)
+              << "\n";
+        m_grace.start(kGraceMs);
+    }
+    out().flush();
+    if (std::all_of(m_states.begin(), m_states.end(), [](const RunStatePtr& s) { return s && over(s->state); }))
+        finish();
+}
+
+void HeadlessJob::stopAll()
+{
+    m_stopping = true;
+    for (int r = 0; r < int(m_sessions.size()); ++r)
+        if (!m_states[r] || !over(m_states[r]->state))
+            m_sessions[std::size_t(r)]->send(Command::Stop);
+}
+
+void HeadlessJob::interrupted(int signal)
+{
+    if (m_interruptedBy != 0) {
+        QCoreApplication::exit(128 + signal);
+        return;
+    }
+    m_interruptedBy = signal;
+    out() << "interrupted: stopping every rank\n";
+    out().flush();
+    stopAll();
+}
+
+void HeadlessJob::finish()
+{
+    m_done = true;
+    m_grace.stop();
+    const QVector<Finding> job = diagnoseJob(m_states);
+    int faults = 0;
+    bool crashed = false, notDiagnosed = false;
+    out() << "\n";
+    for (int r = 0; r < m_states.size(); ++r) {
+        const Verdict verdict = verdictOf(*m_states[r]);
+        faults += verdict.faults;
+        crashed = crashed || verdict.name == QLatin1String("crashed");
+        notDiagnosed = notDiagnosed || verdict.name == QLatin1String("not_diagnosed");
+        out() << "rank " << r << ": " << verdict.name << ", " << m_states[r]->epochEnds.size() << " epochs, "
+              << m_states[r]->findings.size() << " finding(s)" << (verdict.reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(verdict.reason))
+              << "\n";
+    }
+    if (job.isEmpty()) {
+        out() << "across the ranks: nothing\n";
+    } else {
+        out() << "across the ranks: " << job.size() << " finding(s)\n";
+        for (const Finding& f : job) {
+            out() << "  " << symptomName(f.symptom) << (f.rank >= 0 ? QStringLiteral(" on rank %1").arg(f.rank) : QString())
+                  << (f.layer >= 0 ? QStringLiteral(" at ") + f.layerLabel() : QString()) << ": " << f.summary << "\n";
+            out() << "     " << (f.fixClass == FixClass::None ? QStringLiteral("what to do") : QStringLiteral("fix (%1)").arg(fixClassName(f.fixClass)))
+                  << ": " << f.fixText << "\n";
+        }
+    }
+    faults += int(std::count_if(job.begin(), job.end(), [](const Finding& f) { return f.isFault(); }));
+    if (!m_options.jsonPath.isEmpty()) {
+        QString error;
+        if (!writeJson(job, &error)) {
+            err() << "traindx-cli: " << error << "\n";
+            err().flush();
+            QMetaObject::invokeMethod(qApp, [] { QCoreApplication::exit(UsageError); }, Qt::QueuedConnection);
+            return;
+        }
+    }
+    out().flush();
+    const int code = faults > 0 ? Findings : crashed ? TrainerCrashed : notDiagnosed ? NotDiagnosed : Healthy;
+    QMetaObject::invokeMethod(qApp, [code] { QCoreApplication::exit(code); }, Qt::QueuedConnection);
+}
+
+bool HeadlessJob::writeJson(const QVector<Finding>& job, QString* error) const
+{
+    QJsonArray findings, ranks;
+    int faults = 0;
+    for (const Finding& f : job) {
+        findings.append(f.toJson());
+        faults += f.isFault();
+    }
+    for (int r = 0; r < m_states.size(); ++r) {
+        const RunState& state = *m_states[r];
+        const Verdict verdict = verdictOf(state);
+        faults += verdict.faults;
+        QJsonArray own;
+        for (Finding f : state.findings) {
+            f.rank = r;
+            own.append(f.toJson());
+            findings.append(f.toJson());
+        }
+        ranks.append(QJsonObject {{QStringLiteral("rank"), r},
+                                  {QStringLiteral("verdict"), verdict.name},
+                                  {QStringLiteral("trainer"), trainerStateName(state.state)},
+                                  {QStringLiteral("exit_code"), state.exitCode},
+                                  {QStringLiteral("exit_signal"), state.exitSignal},
+                                  {QStringLiteral("epochs_run"), state.epochEnds.size()},
+                                  {QStringLiteral("steps"), state.step},
+                                  {QStringLiteral("findings"), own}});
+    }
+    QJsonObject root {{QStringLiteral("verdict"), faults > 0 ? QStringLiteral("faulty") : QStringLiteral("healthy")},
+                      {QStringLiteral("program"), (QStringList {m_options.launch.program} + m_options.launch.arguments).join(QLatin1Char(' '))},
+                      {QStringLiteral("world_size"), m_states.size()},
+                      {QStringLiteral("ranks"), ranks},
+                      {QStringLiteral("findings"), findings}};
+    QFile file(m_options.jsonPath);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        *error = QStringLiteral("cannot write %1: %2").arg(m_options.jsonPath, file.errorString());
+        return false;
+    }
+    file.write(QJsonDocument(root).toJson());
+    return true;
+}
+
+} // namespace traindx::cli

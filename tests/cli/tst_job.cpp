@@ -1,0 +1,148 @@
+// traindx-cli run --ranks N end to end: the example job traindx-ddp as real processes that
+// all-reduce over Gloo on loopback, each rank behind its own probe and session, then the
+// ranks compared. Every planted bug sits on rank 1; the finding must name it.
+#include "session_waiter.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using traindx::test::builtProgram;
+
+namespace {
+
+struct Result {
+    int exitCode = -1;
+    QString out;
+    QJsonObject json;
+    double seconds = 0;
+};
+
+Result job(int ranks, const QString& jsonPath, const QStringList& programArguments)
+{
+    Result result;
+    QElapsedTimer timer;
+    timer.start();
+    QProcess process;
+    process.start(builtProgram(QStringLiteral("traindx-cli")),
+                  QStringList {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--ranks"), QString::number(ranks),
+                               QStringLiteral("--json"), jsonPath, QStringLiteral("--"), builtProgram(QStringLiteral("traindx-ddp"))}
+                      + programArguments);
+    if (!process.waitForFinished(240000)) {
+        process.kill();
+        process.waitForFinished();
+    }
+    result.seconds = timer.elapsed() / 1000.0;
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromLocal8Bit(process.readAllStandardOutput() + process.readAllStandardError());
+    QFile file(jsonPath);
+    if (file.open(QIODevice::ReadOnly))
+        result.json = QJsonDocument::fromJson(file.readAll()).object();
+    return result;
+}
+
+// The cross-rank findings: those of no rank's own stream (symptoms of the job).
+QJsonArray jobFindings(const QJsonObject& json)
+{
+    static const QStringList job {QStringLiteral("ranks_out_of_sync"), QStringLiteral("first_nonfinite_rank"),
+                                  QStringLiteral("straggler_rank"), QStringLiteral("rank_lost")};
+    QJsonArray found;
+    for (const auto& value : json.value(QStringLiteral("findings")).toArray())
+        if (job.contains(value.toObject().value(QStringLiteral("symptom")).toString()))
+            found.append(value);
+    return found;
+}
+
+} // namespace
+
+class TestJob : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void healthyJobsStayHealthy_data()
+    {
+        QTest::addColumn<int>("ranks");
+        QTest::newRow("2 ranks") << 2;
+        QTest::newRow("4 ranks") << 4;
+    }
+
+    void healthyJobsStayHealthy()
+    {
+        QFETCH(int, ranks);
+        const QString path = m_dir.filePath(QStringLiteral("healthy-%1.json").arg(ranks));
+        const Result r = job(ranks, path, {QStringLiteral("--epochs"), QStringLiteral("3")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        QCOMPARE(r.json.value(QStringLiteral("world_size")).toInt(), ranks);
+        QCOMPARE(r.json.value(QStringLiteral("findings")).toArray().size(), 0);
+        const QJsonArray each = r.json.value(QStringLiteral("ranks")).toArray();
+        QCOMPARE(each.size(), ranks);
+        for (const auto& value : each) {
+            QCOMPARE(value.toObject().value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
+            QCOMPARE(value.toObject().value(QStringLiteral("epochs_run")).toInt(), 3);
+        }
+        QVERIFY2(r.out.contains(QStringLiteral("across the ranks: nothing")), qPrintable(r.out));
+    }
+
+    void plantedBugsNameTheirRank_data()
+    {
+        QTest::addColumn<int>("ranks");
+        QTest::addColumn<QString>("plant");
+        QTest::addColumn<QString>("symptom");
+        QTest::addColumn<bool>("layer");
+        QTest::newRow("2 ranks, one steps on its own gradients") << 2 << "desync" << "ranks_out_of_sync" << true;
+        QTest::newRow("4 ranks, one steps on its own gradients") << 4 << "desync" << "ranks_out_of_sync" << true;
+        QTest::newRow("2 ranks, one reads a NaN") << 2 << "nan" << "first_nonfinite_rank" << false;
+        QTest::newRow("4 ranks, one reads a NaN") << 4 << "nan" << "first_nonfinite_rank" << false;
+        QTest::newRow("4 ranks, one sleeps") << 4 << "straggler" << "straggler_rank" << false;
+    }
+
+    void plantedBugsNameTheirRank()
+    {
+        QFETCH(int, ranks);
+        QFETCH(QString, plant);
+        QFETCH(QString, symptom);
+        QFETCH(bool, layer);
+        const QString path = m_dir.filePath(QStringLiteral("%1-%2.json").arg(plant).arg(ranks));
+        const Result r = job(ranks, path, {QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--plant"), plant});
+        QVERIFY2(r.exitCode == 1, qPrintable(r.out));
+        const QJsonArray found = jobFindings(r.json);
+        QVERIFY2(!found.isEmpty(), qPrintable(r.out));
+        const QJsonObject first = found.first().toObject();
+        QVERIFY2(first.value(QStringLiteral("symptom")).toString() == symptom, qPrintable(r.out));
+        QCOMPARE(first.value(QStringLiteral("rank")).toInt(-1), 1);
+        if (layer)
+            QVERIFY2(first.value(QStringLiteral("layer")).isObject(), qPrintable(r.out));
+        QVERIFY(!first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("text")).toString().isEmpty());
+    }
+
+    // Rank 1 killed mid-run: the others fail in their next all-reduce, and the job ends
+    // with the lost rank named, well within the collectives' 20 s timeout and the grace period.
+    void aKilledRankEndsTheJob()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("killed.json"));
+        const Result r = job(3, path, {QStringLiteral("--epochs"), QStringLiteral("20"), QStringLiteral("--plant"), QStringLiteral("killed")});
+        QVERIFY2(r.exitCode == 1, qPrintable(r.out));
+        QVERIFY2(r.seconds < 120, qPrintable(QString::number(r.seconds)));
+        const QJsonArray found = jobFindings(r.json);
+        QVERIFY2(!found.isEmpty(), qPrintable(r.out));
+        const QJsonObject lost = found.first().toObject();
+        QCOMPARE(lost.value(QStringLiteral("symptom")).toString(), QStringLiteral("rank_lost"));
+        QCOMPARE(lost.value(QStringLiteral("rank")).toInt(-1), 1);
+        QVERIFY2(lost.value(QStringLiteral("summary")).toString().contains(QStringLiteral("signal 9")), qPrintable(r.out));
+        for (const auto& value : r.json.value(QStringLiteral("ranks")).toArray())
+            QVERIFY(value.toObject().value(QStringLiteral("trainer")).toString() != QLatin1String("running"));
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestJob)
+#include "tst_job.moc"
