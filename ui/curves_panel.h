@@ -19,6 +19,8 @@ public:
     explicit CurvesPanel(QWidget* parent = nullptr);
 
     void setState(const RunStatePtr& state);
+    // Draws the next state from scratch (another rank's run, not more of this one).
+    void restart() { m_pointsShown = -1; m_epochsShown = -1; m_changesShown = -1; m_lastStepShown = -1; }
     // 0 (off) to 0.999: the weight of the past in the moving average.
     void setSmoothing(double weight);
     static QString smoothedName();

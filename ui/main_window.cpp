@@ -2,6 +2,8 @@
 
 #include "curves_panel.h"
 #include "change_dialog.h"
+#include "rank_launch.h"
+#include "ranks_panel.h"
 #include "compare_dialog.h"
 #include "runs_dialog.h"
 #include "distribution_panel.h"
@@ -23,6 +25,7 @@
 #include <QVBoxLayout>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QMessageBox>
@@ -159,6 +162,13 @@ void MainWindow::createActions()
         toolbar->addAction(action);
     toolbar->addSeparator();
     toolbar->addAction(m_breakOnSymptomAction);
+    m_rankChoice = new QComboBox(this);
+    m_rankChoice->setObjectName(QStringLiteral("rank-choice"));
+    m_rankChoice->setToolTip(tr("The rank every view shows"));
+    connect(m_rankChoice, &QComboBox::activated, this, [this](int index) { selectRank(index); });
+    toolbar->addSeparator();
+    m_rankChoiceAction = toolbar->addWidget(m_rankChoice);
+    m_rankChoiceAction->setVisible(false);
     // Every button says what it does and its key.
     for (QAction* action : toolbar->actions())
         if (!action->isSeparator() && !action->shortcut().isEmpty())
@@ -192,13 +202,21 @@ void MainWindow::showShortcuts()
     box.exec();
 }
 
-void MainWindow::applySessionOptions()
+SessionOptions MainWindow::sessionOptions() const
 {
     SessionOptions options;
     options.thresholds = ThresholdsDialog::fromSettings();
-    options.breakOnSymptom = m_breakOnSymptomAction->isChecked();
+    // A held rank would hold every other in its next all-reduce, until its timeout.
+    options.breakOnSymptom = m_breakOnSymptomAction->isChecked() && !isJob();
     options.token = m_token.isEmpty() ? qEnvironmentVariable("TRAINDX_TOKEN") : m_token;
-    m_session->setOptions(options);
+    return options;
+}
+
+void MainWindow::applySessionOptions()
+{
+    const SessionOptions options = sessionOptions();
+    for (Session* session : isJob() ? m_rankSessions : QVector<Session*> {m_session})
+        session->setOptions(options);
 }
 
 void MainWindow::createDocks()
@@ -265,6 +283,14 @@ void MainWindow::createDocks()
     inspectorDock->setMinimumWidth(280);
     addDockWidget(Qt::RightDockWidgetArea, inspectorDock);
 
+    m_ranks = new RanksPanel(this);
+    connect(m_ranks, &RanksPanel::rankActivated, this, &MainWindow::selectRank);
+    m_ranksDock = new QDockWidget(tr("Ranks"), this);
+    m_ranksDock->setObjectName(QStringLiteral("ranks-dock"));
+    m_ranksDock->setWidget(m_ranks);
+    addDockWidget(Qt::BottomDockWidgetArea, m_ranksDock);
+    m_ranksDock->hide(); // until a job is launched
+
     m_console = new QPlainTextEdit(this);
     m_console->setObjectName(QStringLiteral("console"));
     m_console->setReadOnly(true);
@@ -295,6 +321,7 @@ void MainWindow::createDocks()
     findingsDock->setWidget(m_findingsView);
     addDockWidget(Qt::BottomDockWidgetArea, findingsDock);
     tabifyDockWidget(consoleDock, findingsDock);
+    tabifyDockWidget(findingsDock, m_ranksDock);
     findingsDock->raise();
 
     QMenu* settingsMenu = menuBar()->addMenu(tr("&Settings"));
@@ -347,7 +374,8 @@ void MainWindow::stopTrainer()
         if (box.clickedButton() != stop)
             return;
     }
-    m_session->send(Command::Stop);
+    for (Session* session : isJob() ? m_rankSessions : QVector<Session*> {m_session})
+        session->send(Command::Stop);
 }
 
 void MainWindow::attach(const QString& socketPath, const QString& token)
@@ -437,6 +465,7 @@ bool MainWindow::exportReport(const QString& path, QString* error)
 
 void MainWindow::launch(const LaunchSpec& spec)
 {
+    endJob();
     m_attached = false;
     m_console->clear();
     m_findingsSeen = 0;
@@ -444,6 +473,79 @@ void MainWindow::launch(const LaunchSpec& spec)
     applySessionOptions();
     appendConsole(tr("$ %1 %2\n").arg(spec.program, spec.arguments.join(QLatin1Char(' '))), false);
     m_session->launch(spec);
+}
+
+void MainWindow::endJob()
+{
+    for (int r = 1; r < m_rankSessions.size(); ++r)
+        m_rankSessions[r]->deleteLater();
+    m_rankSessions.clear();
+    m_rankStates.clear();
+    m_selectedRank = 0;
+    m_rankChoiceAction->setVisible(false);
+}
+
+void MainWindow::launchJob(const LaunchSpec& spec, int ranks)
+{
+    endJob();
+    m_attached = false;
+    m_console->clear();
+    m_findingsSeen = 0;
+    m_histograms->clearEpochFilter();
+    const QVector<LaunchSpec> launches = rankLaunches(spec, ranks);
+    m_rankStates = QVector<RunStatePtr>(ranks);
+    m_rankSessions = {m_session};
+    const SessionOptions options = sessionOptions(); // a job's: no holds
+    m_session->setOptions(options);
+    for (int r = 1; r < ranks; ++r) {
+        auto* session = new Session(this);
+        session->setOptions(options);
+        connect(session, &Session::stateChanged, this, [this, r](const RunStatePtr& state) { onRankState(r, state); });
+        connect(session, &Session::consoleOutput, this, [this, r](const QString& text, bool standardError) {
+            appendConsole(QStringLiteral("[rank %1] %2").arg(r).arg(text), standardError);
+        });
+        m_rankSessions.append(session);
+    }
+    m_rankChoice->clear();
+    for (int r = 0; r < ranks; ++r)
+        m_rankChoice->addItem(tr("rank %1").arg(r));
+    m_rankChoiceAction->setVisible(true);
+    m_ranksDock->show();
+    m_ranksDock->raise();
+    appendConsole(tr("$ %1 ranks (store on 127.0.0.1:%2): %3 %4\n")
+                      .arg(ranks)
+                      .arg(storePort(launches), spec.program, spec.arguments.join(QLatin1Char(' '))),
+                  false);
+    for (int r = 0; r < ranks; ++r)
+        m_rankSessions[r]->launch(launches[r]);
+}
+
+void MainWindow::selectRank(int rank)
+{
+    if (!isJob() || rank < 0 || rank >= m_rankSessions.size())
+        return;
+    m_selectedRank = rank;
+    m_rankChoice->setCurrentIndex(rank);
+    m_findingsSeen = 0;
+    m_curves->restart();
+    if (m_rankStates[rank])
+        showState(m_rankStates[rank]);
+    m_ranks->setRanks(m_rankStates, m_selectedRank);
+    // Where comparing the ranks found this one at fault.
+    for (const Finding& f : m_ranks->jobFindings())
+        if (f.rank == rank && f.layer >= 0) {
+            selectLayer(f.layer);
+            m_graph->highlightLayer(f.layer);
+            break;
+        }
+}
+
+void MainWindow::onRankState(int rank, const RunStatePtr& state)
+{
+    m_rankStates[rank] = state;
+    m_ranks->setRanks(m_rankStates, m_selectedRank);
+    if (rank == m_selectedRank)
+        showState(state);
 }
 
 void MainWindow::selectLayer(int layerId)
@@ -460,6 +562,14 @@ void MainWindow::selectLayer(int layerId)
 }
 
 void MainWindow::onStateChanged(const RunStatePtr& state)
+{
+    if (isJob())
+        onRankState(0, state);
+    else
+        showState(state);
+}
+
+void MainWindow::showState(const RunStatePtr& state)
 {
     const bool modelChanged = !m_state || m_state->model.layers.size() != state->model.layers.size();
     m_state = state;
@@ -512,6 +622,16 @@ void MainWindow::updateActions()
                              || state == TrainerState::Starting);
     m_exportAction->setEnabled(m_state && !m_state->model.layers.isEmpty());
     m_detachAction->setEnabled(connected);
+    m_breakOnSymptomAction->setEnabled(!isJob());
+    if (isJob()) {
+        // One rank held would hold every other in its next all-reduce, until its timeout.
+        for (QAction* action : {m_continueAction, m_pauseAction, m_stepEpochAction, m_stepBatchAction, m_detachAction})
+            action->setEnabled(false);
+        bool live = false;
+        for (const RunStatePtr& rank : std::as_const(m_rankStates))
+            live = live || (rank && (rank->state == TrainerState::Running || rank->state == TrainerState::Starting));
+        m_stopAction->setEnabled(live || state == TrainerState::Starting);
+    }
     m_changeAction->setEnabled(connected && (running || held));
 }
 

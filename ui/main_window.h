@@ -7,6 +7,8 @@
 #include <QMainWindow>
 
 class QAction;
+class QComboBox;
+class QDockWidget;
 class QLabel;
 class QPlainTextEdit;
 class QSortFilterProxyModel;
@@ -16,6 +18,7 @@ class QTabWidget;
 namespace traindx {
 
 class ChangeDialog;
+class RanksPanel;
 class CompareDialog;
 class RunsDialog;
 
@@ -35,6 +38,14 @@ public:
     ~MainWindow() override;
 
     void launch(const LaunchSpec& spec);
+    // The program as `ranks` ranks of one job on this machine (as torchrun starts them), one
+    // session each; the views show the selected rank, the Ranks dock all of them.
+    void launchJob(const LaunchSpec& spec, int ranks);
+    void selectRank(int rank);
+    int selectedRank() const { return m_selectedRank; }
+    bool isJob() const { return m_rankSessions.size() > 1; }
+    RanksPanel* ranksPanel() const { return m_ranks; }
+    RunStatePtr shownState() const { return m_state; }
     void openRun(const QString& path);
     // A local socket path, or "tcp://HOST:PORT" with the probe's token.
     void attach(const QString& socketPath, const QString& token = QString());
@@ -72,6 +83,9 @@ private:
     void createActions();
     void createDocks();
     void onStateChanged(const RunStatePtr& state);
+    void onRankState(int rank, const RunStatePtr& state);
+    void showState(const RunStatePtr& state);
+    void endJob();
     void updateActions();
     void updateStatus();
     void appendConsole(const QString& text, bool standardError);
@@ -80,6 +94,7 @@ private:
     void showAttachDialog();
     void showExportReportDialog();
     void applySessionOptions();
+    SessionOptions sessionOptions() const;
     // Run > Stop: asks first when the trainer was attached to, and offers Detach.
     void stopTrainer();
 
@@ -108,6 +123,13 @@ private:
     QAction* m_exportAction = nullptr;
     QAction* m_detachAction = nullptr;
     QAction* m_changeAction = nullptr;
+    QVector<Session*> m_rankSessions; // a job's, rank 0 being m_session; empty for one process
+    QVector<RunStatePtr> m_rankStates;
+    int m_selectedRank = 0;
+    RanksPanel* m_ranks = nullptr;
+    QDockWidget* m_ranksDock = nullptr;
+    QComboBox* m_rankChoice = nullptr;
+    QAction* m_rankChoiceAction = nullptr;
     QAction* m_continueAction = nullptr;
     QAction* m_pauseAction = nullptr;
     QAction* m_stepEpochAction = nullptr;

@@ -1,13 +1,13 @@
 #include "cli_job.h"
 
 #include "cross_rank.h"
+#include "rank_launch.h"
 
 #include <QCoreApplication>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpServer>
 #include <QTextStream>
 
 namespace traindx::cli {
@@ -37,14 +37,6 @@ bool endedBadly(const RunState& state)
     return state.state == TrainerState::Crashed || state.state == TrainerState::Failed;
 }
 
-// A port nothing listens on now, for the job's store.
-quint16 freePort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort();
-}
-
 } // namespace
 
 HeadlessJob::HeadlessJob(Options options, QObject* parent)
@@ -62,12 +54,12 @@ HeadlessJob::HeadlessJob(Options options, QObject* parent)
 void HeadlessJob::start()
 {
     const int ranks = m_options.ranks;
-    const quint16 port = freePort();
+    const QVector<LaunchSpec> launches = rankLaunches(m_options.launch, ranks);
     m_states.resize(ranks);
     m_printed.resize(ranks);
     m_epochsPrinted = QVector<int>(ranks, 0);
     out() << "launching " << ranks << " ranks of " << m_options.launch.program << " "
-          << m_options.launch.arguments.join(QLatin1Char(' ')) << " (store on 127.0.0.1:" << port << ")\n";
+          << m_options.launch.arguments.join(QLatin1Char(' ')) << " (store on 127.0.0.1:" << storePort(launches) << ")\n";
     out().flush();
     for (int r = 0; r < ranks; ++r) {
         auto session = std::make_unique<Session>();
@@ -82,11 +74,7 @@ void HeadlessJob::start()
                 err() << "[rank " << r << "] " << text;
                 err().flush();
             });
-        LaunchSpec spec = m_options.launch;
-        spec.environment << QStringLiteral("RANK=%1").arg(r) << QStringLiteral("LOCAL_RANK=%1").arg(r)
-                         << QStringLiteral("WORLD_SIZE=%1").arg(ranks) << QStringLiteral("LOCAL_WORLD_SIZE=%1").arg(ranks)
-                         << QStringLiteral("MASTER_ADDR=127.0.0.1") << QStringLiteral("MASTER_PORT=%1").arg(port);
-        session->launch(spec);
+        session->launch(launches[r]);
         m_sessions.push_back(std::move(session));
     }
 }

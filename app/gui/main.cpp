@@ -1,6 +1,7 @@
 // traindx: the desktop debugger.
 //   traindx                          an empty window; File > Launch… starts a trainer
 //   traindx --launch PROGRAM [ARGS…] starts straight into debugging PROGRAM
+//   traindx --launch-job N PROGRAM [ARGS…]   the same as N ranks of one job
 //   traindx --attach PID             attaches to a running trainer
 //   traindx RUN.traindx              opens a recorded run
 #include "discovery.h"
@@ -23,6 +24,8 @@ int main(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption({QStringLiteral("launch"), QStringLiteral("Launch PROGRAM (the remaining arguments are its own).")});
+    parser.addOption({QStringLiteral("launch-job"),
+                      QStringLiteral("Launch PROGRAM as N ranks of one job on this machine, as torchrun does."), QStringLiteral("N")});
     parser.addOption({QStringLiteral("attach"), QStringLiteral("Attach to the training process PID (or a probe's socket)."),
                       QStringLiteral("PID")});
     parser.addPositionalArgument(QStringLiteral("program"),
@@ -33,17 +36,26 @@ int main(int argc, char** argv)
 
     traindx::MainWindow window;
     window.show();
-    if (parser.isSet(QStringLiteral("launch"))) {
+    if (parser.isSet(QStringLiteral("launch")) || parser.isSet(QStringLiteral("launch-job"))) {
         const QStringList rest = parser.positionalArguments();
         if (rest.isEmpty()) {
-            qWarning("traindx: --launch needs a program");
+            qWarning("traindx: --launch and --launch-job need a program");
             return 2;
         }
         traindx::LaunchSpec spec;
         spec.program = rest.first();
         spec.arguments = rest.mid(1);
         spec.workingDirectory = QDir::currentPath();
-        window.launch(spec);
+        bool ok = true;
+        const int ranks = parser.isSet(QStringLiteral("launch-job")) ? parser.value(QStringLiteral("launch-job")).toInt(&ok) : 1;
+        if (!ok || ranks < 1 || ranks > 64) {
+            qWarning("traindx: --launch-job needs a number of ranks from 1 to 64");
+            return 2;
+        }
+        if (ranks > 1)
+            window.launchJob(spec, ranks);
+        else
+            window.launch(spec);
     } else if (parser.isSet(QStringLiteral("attach"))) {
         const QString target = parser.value(QStringLiteral("attach"));
         bool isPid = false;

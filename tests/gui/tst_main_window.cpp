@@ -16,6 +16,7 @@
 #include "network_graph_view.h"
 #include "layer_list_model.h"
 #include "change_dialog.h"
+#include "ranks_panel.h"
 #include "main_window.h"
 #include "compare_dialog.h"
 #include "runs_dialog.h"
@@ -494,6 +495,44 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(window.distributionPanel()->map()->markerCount(), 1, 5000);
         screenshot(window, QStringLiteral("change-on-heat-map"));
         window.session()->send(Command::Stop);
+    }
+
+    // A job of four ranks, one of which steps on its own gradients: the Ranks dock has a row
+    // per rank and names rank 1 out of sync; choosing a rank shows its run in every view.
+    void aJobOfFourRanksShowsTheRankOutOfSync()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-ddp"));
+        spec.arguments = {QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--plant"), QStringLiteral("desync")};
+        window.launchJob(spec, 4);
+        QVERIFY(window.isJob());
+        QTRY_COMPARE_WITH_TIMEOUT(window.ranksPanel()->table()->rowCount(), 4, 5000);
+        auto allFinished = [&window] {
+            for (int r = 0; r < 4; ++r) {
+                const QTableWidgetItem* state = window.ranksPanel()->table()->item(r, 1);
+                if (!state || state->text() != QLatin1String("finished"))
+                    return false;
+            }
+            return true;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(allFinished(), 120000);
+        const QVector<Finding>& job = window.ranksPanel()->jobFindings();
+        QCOMPARE(job.size(), 1);
+        QCOMPARE(job.first().symptom, Symptom::RanksOutOfSync);
+        QCOMPARE(job.first().rank, 1);
+        QVERIFY(window.ranksPanel()->table()->item(1, 6)->text().contains(QStringLiteral("ranks_out_of_sync")));
+        QVERIFY(window.ranksPanel()->jobFindingsText().contains(QStringLiteral("ranks_out_of_sync on rank 1")));
+        window.selectRank(1);
+        QCOMPARE(window.shownState()->program.rank, 1);
+        QCOMPARE(window.shownState()->program.worldSize, 4);
+        window.selectLayer(job.first().layer);
+        window.plotTabs()->setCurrentWidget(window.curvesPanel());
+        screenshot(window, QStringLiteral("job-out-of-sync"));
+        window.selectRank(2);
+        QCOMPARE(window.shownState()->program.rank, 2);
     }
 
     void graphHighlightsTheLayerTheDiagnosisNames()
