@@ -17,8 +17,6 @@
 
 namespace traindx::cli {
 
-namespace {
-
 QTextStream& out()
 {
     static QTextStream stream(stdout);
@@ -30,6 +28,8 @@ QTextStream& err()
     static QTextStream stream(stderr);
     return stream;
 }
+
+namespace {
 
 bool ended(TrainerState state)
 {

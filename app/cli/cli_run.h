@@ -7,8 +7,13 @@
 
 #include <QObject>
 #include <QSet>
+#include <QTextStream>
 
 namespace traindx::cli {
+
+// traindx-cli's standard output and error, shared by every command.
+QTextStream& out();
+QTextStream& err();
 
 enum ExitCode { Healthy = 0, Findings = 1, UsageError = 2, TrainerCrashed = 3, NotDiagnosed = 4 };
 
