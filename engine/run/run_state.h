@@ -241,6 +241,7 @@ struct RunState {
     QString recordingProblem; // why it is not recorded, when it should be
     QString dataLost; // why part of the run is missing: a damaged run file, frames not written
     QMap<QString, double> thresholds; // the diagnosis thresholds in force
+    qint64 bytesReceived = 0; // of the probe's frames, as on the wire
     quint64 revision = 0;
 
     double overhead() const { return loopSeconds > 0 ? probeSeconds / loopSeconds : 0; }

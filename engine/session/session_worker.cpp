@@ -316,6 +316,7 @@ void SessionWorker::onFrame(const wire::Frame& frame)
             m_run.state().recordingProblem = m_run.state().dataLost;
         }
     }
+    m_run.state().bytesReceived += qint64(frame.ByteSizeLong());
     const RunBuilder::Applied applied = m_run.apply(frame);
     if (applied.snapshot || applied.newPoints > 0)
         diagnose(applied, m_sinceLaunch.elapsed() / 1000.0);
