@@ -176,6 +176,31 @@ void compose(Composer& page, const ReportContent& report)
     first += QStringLiteral("<p style='font-size:16pt; color:%1'><b>Verdict: %2</b></p>")
                  .arg(severityColor(report.severity), escape(report.verdict));
     first += QStringLiteral("<p>%1</p>").arg(report.summary);
+    // A job: its ranks and what comparing them found come first, on the first page.
+    if (!report.ranks.isEmpty()) {
+        QString ranks = QStringLiteral("<h2>Ranks</h2><table cellspacing='0' cellpadding='3' border='1'><tr><th>rank</th>"
+                                       "<th>trainer</th><th>own verdict</th><th>epochs</th><th>steps</th><th>last loss</th></tr>");
+        for (const auto& r : report.ranks)
+            ranks += QStringLiteral("<tr><td>%1%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td><td>%7</td></tr>")
+                         .arg(r.rank)
+                         .arg(r.rank == report.shownRank ? QStringLiteral(" (this report)") : QString())
+                         .arg(escape(r.state), escape(r.verdict))
+                         .arg(r.epochs)
+                         .arg(r.steps)
+                         .arg(formatNumber(r.loss));
+        ranks += QStringLiteral("</table><h2>Across the ranks</h2>");
+        if (report.jobFindings.isEmpty())
+            ranks += QStringLiteral("<p class='muted'>Nothing: weights in step, no rank first to break, none the others wait "
+                                    "for, none lost.</p>");
+        for (const Finding& f : report.jobFindings)
+            ranks += QStringLiteral("<p><b style='color:%1'>%2</b>%3%4: %5<br><b>Fix (%6):</b> %7<br><span class='muted'>%8</span></p>")
+                         .arg(severityColor(2), symptomName(f.symptom),
+                              f.rank >= 0 ? QStringLiteral(" on rank %1").arg(f.rank) : QString(),
+                              f.layer >= 0 ? QStringLiteral(" at ") + escape(f.layerLabel()) : QString(), escape(f.summary),
+                              f.fixClass == FixClass::None ? QStringLiteral("what to do") : fixClassName(f.fixClass),
+                              escape(f.fixText), escape(f.checker));
+        first += ranks;
+    }
     if (report.hasPrimary) {
         const Finding& f = report.primary;
         first += QStringLiteral("<h2>Faulty layer</h2><p><b>%1</b><br>symptom: <b>%2</b> (%3), seen in the %4 "
@@ -375,6 +400,12 @@ bool writeReportPdf(const ReportContent& report, const QString& path, QString* e
 bool exportReport(const RunState& run, const QMap<QString, double>& thresholds, const QString& path, QString* error)
 {
     return writeReportPdf(buildReport(run, thresholds), path, error);
+}
+
+bool exportJobReport(const QVector<RunStatePtr>& ranks, const QVector<Finding>& job, const QMap<QString, double>& thresholds,
+                     const QString& path, QString* error)
+{
+    return writeReportPdf(buildJobReport(ranks, job, thresholds), path, error);
 }
 
 } // namespace traindx

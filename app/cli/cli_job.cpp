@@ -2,6 +2,7 @@
 
 #include "cross_rank.h"
 #include "rank_launch.h"
+#include "report_pdf.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -152,6 +153,16 @@ void HeadlessJob::finish()
             QMetaObject::invokeMethod(qApp, [] { QCoreApplication::exit(UsageError); }, Qt::QueuedConnection);
             return;
         }
+    }
+    if (!m_options.reportPath.isEmpty()) {
+        QString error;
+        if (!exportJobReport(m_states, job, m_states.first()->thresholds, m_options.reportPath, &error)) {
+            err() << "traindx-cli: " << error << "\n";
+            err().flush();
+            QMetaObject::invokeMethod(qApp, [] { QCoreApplication::exit(UsageError); }, Qt::QueuedConnection);
+            return;
+        }
+        out() << "report written to " << m_options.reportPath << "\n";
     }
     out().flush();
     const int code = faults > 0 ? Findings : crashed ? TrainerCrashed : notDiagnosed ? NotDiagnosed : Healthy;

@@ -274,4 +274,46 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     return report;
 }
 
+ReportContent buildJobReport(const QVector<RunStatePtr>& ranks, const QVector<Finding>& job,
+                             const QMap<QString, double>& thresholds)
+{
+    int shown = 0;
+    for (const Finding& f : job)
+        if (f.rank >= 0 && f.rank < ranks.size() && ranks[f.rank]) {
+            shown = f.rank;
+            break;
+        }
+    while (shown < ranks.size() && !ranks[shown])
+        ++shown;
+    ReportContent report = shown < ranks.size() ? buildReport(*ranks[shown], thresholds) : ReportContent();
+    report.shownRank = shown;
+    report.jobFindings = job;
+    int jobFaults = 0;
+    for (const Finding& f : job)
+        jobFaults += f.isFault();
+    for (int r = 0; r < ranks.size(); ++r) {
+        if (!ranks[r])
+            continue;
+        const RunState& run = *ranks[r];
+        int faults = 0;
+        for (const Finding& f : run.findings)
+            faults += f.isFault();
+        report.ranks.append({r, trainerStateName(run.state),
+                             faults > 0 ? QStringLiteral("faulty (%1)").arg(faults) : QStringLiteral("healthy"),
+                             int(run.epochEnds.size()), run.step, run.points.isEmpty() ? 0.0 : run.points.last().loss});
+    }
+    report.title = QStringLiteral("TrainDx diagnosis report: a job of %1 ranks").arg(ranks.size());
+    if (jobFaults > 0) {
+        report.severity = 2;
+        report.verdict = QStringLiteral("Faulty");
+    }
+    report.summary = QStringLiteral("%1 ranks, compared after the run: %2. The rest of this report is rank %3's own run, as one process: ")
+                         .arg(ranks.size())
+                         .arg(job.isEmpty() ? QStringLiteral("nothing found across them")
+                                            : QStringLiteral("%1 finding(s) across them").arg(job.size()))
+                         .arg(shown)
+        + report.summary;
+    return report;
+}
+
 } // namespace traindx

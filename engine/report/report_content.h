@@ -53,8 +53,24 @@ struct ReportContent {
     QVector<int> tableSeverity;
 
     QVector<QPair<QString, QString>> metadata;
+
+    // A job of several ranks: one row per rank, and what comparing them found. The rest of
+    // the report is about the rank the first of those findings names (else rank 0).
+    struct Rank {
+        int rank = 0;
+        QString state, verdict;
+        int epochs = 0;
+        qint64 steps = 0;
+        double loss = 0;
+    };
+    QVector<Rank> ranks;
+    int shownRank = -1;
+    QVector<Finding> jobFindings;
 };
 
 ReportContent buildReport(const RunState& run, const QMap<QString, double>& thresholds);
+// `ranks[r]` is rank r's run; `job` what comparing them found (diagnoseJob()).
+ReportContent buildJobReport(const QVector<RunStatePtr>& ranks, const QVector<Finding>& job,
+                             const QMap<QString, double>& thresholds);
 
 } // namespace traindx

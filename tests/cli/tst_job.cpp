@@ -23,7 +23,7 @@ struct Result {
     double seconds = 0;
 };
 
-Result job(int ranks, const QString& jsonPath, const QStringList& programArguments)
+Result job(int ranks, const QString& jsonPath, const QStringList& programArguments, const QStringList& options = {})
 {
     Result result;
     QElapsedTimer timer;
@@ -31,8 +31,8 @@ Result job(int ranks, const QString& jsonPath, const QStringList& programArgumen
     QProcess process;
     process.start(builtProgram(QStringLiteral("traindx-cli")),
                   QStringList {QStringLiteral("run"), QStringLiteral("--no-record"), QStringLiteral("--ranks"), QString::number(ranks),
-                               QStringLiteral("--json"), jsonPath, QStringLiteral("--"), builtProgram(QStringLiteral("traindx-ddp"))}
-                      + programArguments);
+                               QStringLiteral("--json"), jsonPath}
+                      + options + QStringList {QStringLiteral("--"), builtProgram(QStringLiteral("traindx-ddp"))} + programArguments);
     if (!process.waitForFinished(240000)) {
         process.kill();
         process.waitForFinished();
@@ -120,6 +120,23 @@ private Q_SLOTS:
         if (layer)
             QVERIFY2(first.value(QStringLiteral("layer")).isObject(), qPrintable(r.out));
         QVERIFY(!first.value(QStringLiteral("fix")).toObject().value(QStringLiteral("text")).toString().isEmpty());
+    }
+
+    // The report of a job: its ranks, what comparing them found, then the named rank's report.
+    void theReportHasTheRanks()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("report.json"));
+        const QString pdf = m_dir.filePath(QStringLiteral("job.pdf"));
+        const Result r = job(4, path, {QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--plant"), QStringLiteral("desync")},
+                             {QStringLiteral("--report"), pdf});
+        QVERIFY2(r.exitCode == 1, qPrintable(r.out));
+        QProcess text;
+        text.start(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")});
+        QVERIFY(text.waitForFinished(60000));
+        const QString all = QString::fromUtf8(text.readAllStandardOutput()).simplified();
+        QVERIFY2(all.contains(QStringLiteral("a job of 4 ranks")), qPrintable(all.left(400)));
+        QVERIFY2(all.contains(QStringLiteral("Ranks")) && all.contains(QStringLiteral("1 (this report)")), qPrintable(all.left(1200)));
+        QVERIFY2(all.contains(QStringLiteral("ranks_out_of_sync on rank 1")), qPrintable(all.left(1200)));
     }
 
     // Rank 1 killed mid-run: the others fail in their next all-reduce, and the job ends
