@@ -5,9 +5,7 @@
 #include "report_pdf.h"
 
 #include <QCoreApplication>
-#include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 namespace traindx::cli {
@@ -201,13 +199,7 @@ bool HeadlessJob::writeJson(const QVector<Finding>& job, QString* error) const
                       {QStringLiteral("world_size"), m_states.size()},
                       {QStringLiteral("ranks"), ranks},
                       {QStringLiteral("findings"), findings}};
-    QFile file(m_options.jsonPath);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        *error = QStringLiteral("cannot write %1: %2").arg(m_options.jsonPath, file.errorString());
-        return false;
-    }
-    file.write(QJsonDocument(root).toJson());
-    return true;
+    return writeJsonFile(m_options.jsonPath, root, error);
 }
 
 } // namespace traindx::cli

@@ -29,6 +29,17 @@ QTextStream& err()
     return stream;
 }
 
+bool writeJsonFile(const QString& path, const QJsonObject& root, QString* error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    file.write(QJsonDocument(root).toJson());
+    return true;
+}
+
 namespace {
 
 bool ended(TrainerState state)
@@ -524,13 +535,7 @@ bool HeadlessRun::writeJson(const RunState& state, QString* error) const
         thresholds.insert(it.key(), it.value());
     root.insert(QStringLiteral("thresholds_overridden"), thresholds);
 
-    QFile file(m_options.jsonPath);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        *error = QStringLiteral("cannot write %1: %2").arg(m_options.jsonPath, file.errorString());
-        return false;
-    }
-    file.write(QJsonDocument(root).toJson());
-    return true;
+    return writeJsonFile(m_options.jsonPath, root, error);
 }
 
 } // namespace traindx::cli

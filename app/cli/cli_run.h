@@ -6,6 +6,7 @@
 #include "session.h"
 
 #include <QObject>
+#include <QJsonObject>
 #include <QSet>
 #include <QTextStream>
 
@@ -14,6 +15,7 @@ namespace traindx::cli {
 // traindx-cli's standard output and error, shared by every command.
 QTextStream& out();
 QTextStream& err();
+bool writeJsonFile(const QString& path, const QJsonObject& root, QString* error);
 
 enum ExitCode { Healthy = 0, Findings = 1, UsageError = 2, TrainerCrashed = 3, NotDiagnosed = 4 };
 
