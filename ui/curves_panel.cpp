@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace traindx {
 
@@ -165,6 +166,36 @@ void CurvesPanel::setState(const RunStatePtr& state)
         plot->setCurve(name, epochCurves[name].first, epochCurves[name].second, color++,
                        widgets::CurvePlot::Style::LineWithPoints);
     }
+}
+
+void CurvesPanel::setRankSpread(const QVector<RunStatePtr>& ranks)
+{
+    // Every rank makes the same steps: the k-th point of each is step k.
+    int ranksWithPoints = 0, length = -1;
+    for (const RunStatePtr& rank : ranks)
+        if (rank && !rank->points.isEmpty()) {
+            ++ranksWithPoints;
+            length = length < 0 ? rank->points.size() : std::min<int>(length, rank->points.size());
+        }
+    if (ranksWithPoints < 2) {
+        m_loss->setBand(QString(), {}, {}, {}, 0);
+        return;
+    }
+    QVector<double> steps(length), lows(length, std::numeric_limits<double>::infinity()),
+        highs(length, -std::numeric_limits<double>::infinity());
+    for (const RunStatePtr& rank : ranks) {
+        if (!rank || rank->points.isEmpty())
+            continue;
+        for (int i = 0; i < length; ++i) {
+            const double loss = rank->points[i].loss;
+            steps[i] = rank->points[i].step;
+            if (std::isfinite(loss)) {
+                lows[i] = std::min(lows[i], loss);
+                highs[i] = std::max(highs[i], loss);
+            }
+        }
+    }
+    m_loss->setBand(tr("batch loss across %1 ranks (lowest to highest)").arg(ranksWithPoints), steps, lows, highs, 0);
 }
 
 } // namespace traindx

@@ -19,6 +19,9 @@ public:
     explicit CurvesPanel(QWidget* parent = nullptr);
 
     void setState(const RunStatePtr& state);
+    // The batch loss's spread over the ranks of a job, step by step: a band behind the curve
+    // of the rank shown. Fewer than two ranks with points remove it.
+    void setRankSpread(const QVector<RunStatePtr>& ranks);
     // Draws the next state from scratch (another rank's run, not more of this one).
     void restart() { m_pointsShown = -1; m_epochsShown = -1; m_changesShown = -1; m_lastStepShown = -1; }
     // 0 (off) to 0.999: the weight of the past in the moving average.

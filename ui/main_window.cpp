@@ -26,6 +26,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QTimer>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QMessageBox>
@@ -290,6 +291,10 @@ void MainWindow::createDocks()
     m_ranksDock->setWidget(m_ranks);
     addDockWidget(Qt::BottomDockWidgetArea, m_ranksDock);
     m_ranksDock->hide(); // until a job is launched
+    m_spreadTimer = new QTimer(this);
+    m_spreadTimer->setSingleShot(true);
+    m_spreadTimer->setInterval(500);
+    connect(m_spreadTimer, &QTimer::timeout, this, [this] { m_curves->setRankSpread(m_rankStates); });
 
     m_console = new QPlainTextEdit(this);
     m_console->setObjectName(QStringLiteral("console"));
@@ -483,6 +488,7 @@ void MainWindow::endJob()
     m_rankStates.clear();
     m_selectedRank = 0;
     m_rankChoiceAction->setVisible(false);
+    m_curves->setRankSpread({});
 }
 
 void MainWindow::launchJob(const LaunchSpec& spec, int ranks)
@@ -530,6 +536,7 @@ void MainWindow::selectRank(int rank)
     m_curves->restart();
     if (m_rankStates[rank])
         showState(m_rankStates[rank]);
+    m_curves->setRankSpread(m_rankStates);
     m_ranks->setRanks(m_rankStates, m_selectedRank);
     // Where comparing the ranks found this one at fault.
     for (const Finding& f : m_ranks->jobFindings())
@@ -546,6 +553,9 @@ void MainWindow::onRankState(int rank, const RunStatePtr& state)
     m_ranks->setRanks(m_rankStates, m_selectedRank);
     if (rank == m_selectedRank)
         showState(state);
+    // The spread reads every rank's every point: twice a second is enough for the eye.
+    if (!m_spreadTimer->isActive())
+        m_spreadTimer->start();
 }
 
 void MainWindow::selectLayer(int layerId)

@@ -9,6 +9,7 @@
 class QAction;
 class QComboBox;
 class QDockWidget;
+class QTimer;
 class QLabel;
 class QPlainTextEdit;
 class QSortFilterProxyModel;
@@ -130,6 +131,7 @@ private:
     QDockWidget* m_ranksDock = nullptr;
     QComboBox* m_rankChoice = nullptr;
     QAction* m_rankChoiceAction = nullptr;
+    QTimer* m_spreadTimer = nullptr;
     QAction* m_continueAction = nullptr;
     QAction* m_pauseAction = nullptr;
     QAction* m_stepEpochAction = nullptr;

@@ -208,6 +208,55 @@ void CurvePlot::setMarkers(const QVector<QPair<double, QString>>& markers)
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void CurvePlot::setBand(const QString& name, const QVector<double>& xs, const QVector<double>& lows,
+                        const QVector<double>& highs, int colorIndex)
+{
+    if (xs.isEmpty()) {
+        for (QCPGraph* graph : {m_bandLow, m_bandHigh})
+            if (graph)
+                m_plot->removeGraph(graph);
+        m_bandLow = m_bandHigh = nullptr;
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    QColor color = seriesColor(colorIndex);
+    if (!m_bandHigh) {
+        m_bandLow = m_plot->addGraph();
+        m_bandHigh = m_plot->addGraph();
+        m_bandLow->removeFromLegend();
+        m_bandHigh->setChannelFillGraph(m_bandLow);
+        // Behind the curves it spreads around, over the grid.
+        for (QCPGraph* graph : {m_bandLow, m_bandHigh})
+            graph->setLayer(QStringLiteral("grid"));
+    }
+    color.setAlpha(110);
+    for (QCPGraph* graph : {m_bandLow, m_bandHigh})
+        graph->setPen(QPen(color, 0.8));
+    color.setAlpha(60);
+    m_bandHigh->setBrush(color);
+    m_bandHigh->setName(name);
+    const int stride = std::max<int>(1, int(xs.size() / kMaxPoints) + 1);
+    QVector<double> x, low, high;
+    for (int i = 0; i < xs.size(); i += stride) {
+        double lo = lows[i], hi = highs[i];
+        for (int j = i + 1; j < std::min<int>(i + stride, xs.size()); ++j) {
+            lo = std::min(lo, lows[j]);
+            hi = std::max(hi, highs[j]);
+        }
+        if (!std::isfinite(lo) || !std::isfinite(hi))
+            continue;
+        x.append(xs[i]);
+        low.append(lo);
+        high.append(hi);
+    }
+    m_bandLow->setData(x, low, true);
+    m_bandHigh->setData(x, high, true);
+    if (m_following)
+        fitToData();
+    else
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void CurvePlot::removeCurve(const QString& name)
 {
     if (QCPGraph* graph = m_graphs.take(name))
@@ -236,6 +285,7 @@ void CurvePlot::clear()
     m_plot->clearGraphs();
     m_graphs.clear();
     m_bounds.clear();
+    m_bandLow = m_bandHigh = nullptr;
     m_following = true;
     setMarkers({});
     m_plot->replot(QCustomPlot::rpQueuedReplot);

@@ -34,6 +34,11 @@ public:
     // Vertical lines at these steps, each with its label (a change made to the live training).
     void setMarkers(const QVector<QPair<double, QString>>& markers);
     int markerCount() const { return int(m_markers.size() / 2); }
+    // A shaded band between lows and highs at xs (the spread of a curve over the ranks of a
+    // job), named in the legend; empty xs remove it. At most kMaxPoints are drawn.
+    void setBand(const QString& name, const QVector<double>& xs, const QVector<double>& lows, const QVector<double>& highs,
+                 int colorIndex);
+    bool hasBand() const { return m_bandHigh != nullptr; }
     // Drawn faint behind the others (the raw curve under its smoothed twin), or as set.
     void setCurveFaint(const QString& name, bool faint);
     void setLogScale(bool on);
@@ -61,6 +66,8 @@ private:
     void placeLegend();
     bool m_following = true;
     QVector<QCPAbstractItem*> m_markers; // lines, each followed by its label
+    QCPGraph* m_bandLow = nullptr;
+    QCPGraph* m_bandHigh = nullptr;
 
     QHash<QString, QCPGraph*> m_graphs;
     QHash<QString, Bound> m_bounds;

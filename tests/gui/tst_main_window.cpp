@@ -525,9 +525,11 @@ private Q_SLOTS:
         QCOMPARE(job.first().rank, 1);
         QVERIFY(window.ranksPanel()->table()->item(1, 6)->text().contains(QStringLiteral("ranks_out_of_sync")));
         QVERIFY(window.ranksPanel()->jobFindingsText().contains(QStringLiteral("ranks_out_of_sync on rank 1")));
+        QTRY_VERIFY_WITH_TIMEOUT(window.curvesPanel()->lossPlot()->hasBand(), 5000); // the loss's spread over the ranks
         window.selectRank(1);
         QCOMPARE(window.shownState()->program.rank, 1);
         QCOMPARE(window.shownState()->program.worldSize, 4);
+        QVERIFY(window.curvesPanel()->lossPlot()->hasBand());
         window.selectLayer(job.first().layer);
         window.plotTabs()->setCurrentWidget(window.curvesPanel());
         screenshot(window, QStringLiteral("job-out-of-sync"));
