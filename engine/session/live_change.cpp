@@ -5,6 +5,8 @@
 
 #include <QRegularExpression>
 
+#include <cmath>
+
 namespace traindx {
 
 bool parseLiveChange(const QString& text, LiveChange* change, QString* error)
@@ -89,10 +91,29 @@ QVector<LiveChange> reinitialisationsFor(const RunState& run, const Thresholds& 
 {
     const ModelFacts facts(run.model, run.data);
     const Checkers checkers(run, facts, thresholds);
-    QVector<LiveChange> changes;
+    SnapshotPtr initial;
+    for (const SnapshotPtr& s : run.snapshots)
+        if (s->initial)
+            initial = s;
+    auto initialStd = [&initial](int layer) {
+        const LayerSample* sample = initial ? initial->layer(layer) : nullptr;
+        return sample && sample->stats(TensorKind::Weight).present ? sample->stats(TensorKind::Weight).std : -1.0;
+    };
+    QVector<int> flagged;
     for (int layer : facts.parametric())
         if (checkers.initialization(layer).fired)
+            flagged.append(layer);
+    // A layer drawn from the same distribution as a flagged one (the same spread, whatever its
+    // fan-in) was initialised by the same line of code: within the checker's factor for its
+    // own shape, it still grows with the others.
+    QVector<LiveChange> changes;
+    for (int layer : facts.parametric()) {
+        bool same = flagged.contains(layer);
+        for (int other : flagged)
+            same = same || (initialStd(layer) > 0 && std::abs(initialStd(layer) - initialStd(other)) <= 0.1 * initialStd(other));
+        if (same)
             changes.append(reinitialisation(run.model.layers[layer], facts.activationAfter(layer)));
+    }
     return changes;
 }
 
