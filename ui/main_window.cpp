@@ -294,7 +294,10 @@ void MainWindow::createDocks()
     m_spreadTimer = new QTimer(this);
     m_spreadTimer->setSingleShot(true);
     m_spreadTimer->setInterval(500);
-    connect(m_spreadTimer, &QTimer::timeout, this, [this] { m_curves->setRankSpread(m_rankStates); });
+    connect(m_spreadTimer, &QTimer::timeout, this, [this] {
+        m_ranks->setRanks(m_rankStates, m_selectedRank);
+        m_curves->setRankSpread(m_rankStates);
+    });
 
     m_console = new QPlainTextEdit(this);
     m_console->setObjectName(QStringLiteral("console"));
@@ -550,10 +553,10 @@ void MainWindow::selectRank(int rank)
 void MainWindow::onRankState(int rank, const RunStatePtr& state)
 {
     m_rankStates[rank] = state;
-    m_ranks->setRanks(m_rankStates, m_selectedRank);
     if (rank == m_selectedRank)
         showState(state);
-    // The spread reads every rank's every point: twice a second is enough for the eye.
+    // Comparing the ranks and their loss spread read every rank's every point: twice a
+    // second is enough for the eye, and keeps the window responsive.
     if (!m_spreadTimer->isActive())
         m_spreadTimer->start();
 }
