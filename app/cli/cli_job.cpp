@@ -39,15 +39,30 @@ HeadlessJob::HeadlessJob(Options options, QObject* parent)
 
 void HeadlessJob::start()
 {
-    const int ranks = m_options.ranks;
-    const QVector<LaunchSpec> launches = rankLaunches(m_options.launch, ranks);
+    const bool attach = !m_options.rankAddresses.isEmpty();
+    const int ranks = attach ? m_options.rankAddresses.size() : m_options.ranks;
+    QVector<LaunchSpec> launches;
     m_states.resize(ranks);
     m_printed.resize(ranks);
     m_epochsPrinted = QVector<int>(ranks, 0);
-    out() << "launching " << ranks << " ranks of " << m_options.launch.program << " "
-          << m_options.launch.arguments.join(QLatin1Char(' ')) << " (store on 127.0.0.1:" << storePort(launches) << ")\n";
+    if (attach) {
+        out() << "attaching to the " << ranks << " ranks of the job whose store is " << m_options.storeAddress << "\n";
+    } else {
+        launches = rankLaunches(m_options.launch, ranks);
+        if (m_options.reduced)
+            for (LaunchSpec& launch : launches)
+                launch.environment << QStringLiteral("TRAINDX_REDUCE=1");
+        out() << "launching " << ranks << " ranks of " << m_options.launch.program << " "
+              << m_options.launch.arguments.join(QLatin1Char(' ')) << " (store on 127.0.0.1:" << storePort(launches) << ")"
+              << (m_options.reduced ? ", served reduced through rank 0" : "") << "\n";
+    }
     out().flush();
     for (int r = 0; r < ranks; ++r) {
+        if (quiet(r)) {
+            m_sessions.push_back(nullptr);
+            startQuietRank(r, launches[r]);
+            continue;
+        }
         auto session = std::make_unique<Session>();
         SessionOptions options = m_options.session;
         options.breakOnSymptom = false; // a held rank would hold every other in its next all-reduce
@@ -60,9 +75,60 @@ void HeadlessJob::start()
                 err() << "[rank " << r << "] " << text;
                 err().flush();
             });
-        session->launch(launches[r]);
+        if (attach)
+            session->attach(m_options.rankAddresses[r]);
+        else
+            session->launch(launches[r]);
         m_sessions.push_back(std::move(session));
     }
+}
+
+void HeadlessJob::startQuietRank(int rank, const LaunchSpec& spec)
+{
+    auto process = std::make_unique<QProcess>();
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const QString& entry : spec.environment + QStringList {QStringLiteral("TRAINDX_LAUNCHED=1")}) {
+        const int equals = entry.indexOf(QLatin1Char('='));
+        environment.insert(entry.left(equals), entry.mid(equals + 1));
+    }
+    process->setProcessEnvironment(environment);
+    process->setWorkingDirectory(spec.workingDirectory);
+    process->setProcessChannelMode(QProcess::MergedChannels);
+    QProcess* p = process.get();
+    connect(p, &QProcess::readyRead, this, [this, p, rank] {
+        const QString text = QString::fromLocal8Bit(p->readAll());
+        if (m_options.showOutput) {
+            err() << "[rank " << rank << "] " << text;
+            err().flush();
+        }
+    });
+    auto ended = [this, rank](TrainerState how, int code, int signal, const QString& message) {
+        auto state = std::make_shared<RunState>();
+        state->program.rank = rank;
+        state->program.worldSize = m_states.size();
+        state->state = how;
+        state->exitCode = code;
+        state->exitSignal = signal;
+        state->message = message;
+        state->step = m_states[0] ? m_states[0]->step : 0; // in step with rank 0, as far as anyone knows
+        onState(rank, state);
+    };
+    connect(p, &QProcess::errorOccurred, this, [ended, p](QProcess::ProcessError error) {
+        if (error == QProcess::FailedToStart)
+            ended(TrainerState::Failed, -1, 0, QStringLiteral("cannot start: %1").arg(p->errorString()));
+    });
+    connect(p, &QProcess::finished, this, [this, ended](int code, QProcess::ExitStatus status) {
+        // A rank TrainDx stopped with the job ended as it was asked to.
+        if (m_stopping)
+            ended(TrainerState::Finished, 0, 0, QString());
+        else if (status == QProcess::CrashExit)
+            ended(TrainerState::Crashed, -1, code, QStringLiteral("ended by signal %1").arg(code));
+        else
+            ended(code == 0 ? TrainerState::Finished : TrainerState::Crashed, code, 0,
+                  code == 0 ? QString() : QStringLiteral("exited with code %1").arg(code));
+    });
+    process->start(spec.program, spec.arguments);
+    m_quietRanks.push_back(std::move(process));
 }
 
 void HeadlessJob::onState(int rank, const RunStatePtr& state)
@@ -70,6 +136,12 @@ void HeadlessJob::onState(int rank, const RunStatePtr& state)
     if (m_done)
         return;
     m_states[rank] = state;
+    if (m_options.reduced && rank == 0 && over(state->state))
+        QTimer::singleShot(kQuietGraceMs, this, [this] {
+            for (const auto& process : m_quietRanks)
+                if (process->state() != QProcess::NotRunning)
+                    process->terminate();
+        });
     for (const auto& finding : state->findings)
         if (!m_printed[rank].contains(finding.key())) {
             m_printed[rank].insert(finding.key());
@@ -98,8 +170,10 @@ void HeadlessJob::stopAll()
 {
     m_stopping = true;
     for (int r = 0; r < int(m_sessions.size()); ++r)
-        if (!m_states[r] || !over(m_states[r]->state))
+        if (m_sessions[std::size_t(r)] && (!m_states[r] || !over(m_states[r]->state)))
             m_sessions[std::size_t(r)]->send(Command::Stop);
+    // The quiet ranks of a job served reduced stop with rank 0: they fail in their next
+    // all-reduce once it is gone (onState ends any that linger).
 }
 
 void HeadlessJob::interrupted(int signal)
@@ -114,16 +188,39 @@ void HeadlessJob::interrupted(int signal)
     stopAll();
 }
 
+QVector<Finding> HeadlessJob::jobFindings() const
+{
+    QVector<Finding> job = diagnoseJob(m_states);
+    // Served reduced, rank 0's stream found how the ranks differ.
+    if (m_options.reduced || (m_states.value(0) && m_states[0]->program.reduced))
+        for (const Finding& f : m_states[0]->findings)
+            if (jobSymptoms().contains(f.symptom))
+                job.append(f);
+    return job;
+}
+
+Verdict HeadlessJob::rankVerdict(int rank) const
+{
+    const RunState& state = *m_states[rank];
+    if (!quiet(rank))
+        return verdictOf(state);
+    Verdict v;
+    const bool crashed = state.state == TrainerState::Crashed || state.state == TrainerState::Failed;
+    v.name = crashed ? QStringLiteral("crashed") : QStringLiteral("reduced");
+    v.reason = crashed ? state.message : QStringLiteral("its statistics are in rank 0's");
+    return v;
+}
+
 void HeadlessJob::finish()
 {
     m_done = true;
     m_grace.stop();
-    const QVector<Finding> job = diagnoseJob(m_states);
+    const QVector<Finding> job = jobFindings();
     int faults = 0;
     bool crashed = false, notDiagnosed = false;
     out() << "\n";
     for (int r = 0; r < m_states.size(); ++r) {
-        const Verdict verdict = verdictOf(*m_states[r]);
+        const Verdict verdict = rankVerdict(r);
         faults += verdict.faults;
         crashed = crashed || verdict.name == QLatin1String("crashed");
         notDiagnosed = notDiagnosed || verdict.name == QLatin1String("not_diagnosed");
@@ -177,10 +274,12 @@ bool HeadlessJob::writeJson(const QVector<Finding>& job, QString* error) const
     }
     for (int r = 0; r < m_states.size(); ++r) {
         const RunState& state = *m_states[r];
-        const Verdict verdict = verdictOf(state);
+        const Verdict verdict = rankVerdict(r);
         faults += verdict.faults;
         QJsonArray own;
         for (Finding f : state.findings) {
+            if (jobSymptoms().contains(f.symptom))
+                continue; // a reduced job's: among the job's findings
             f.rank = r;
             own.append(f.toJson());
             findings.append(f.toJson());

@@ -82,13 +82,21 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
     int i = 0;
     const bool attach = mode != Mode::Run;
     if (mode == Mode::Attach || mode == Mode::Replay) {
-        if (arguments.isEmpty() || arguments[0].startsWith(QLatin1String("--"))) {
+        if (mode == Mode::Attach && arguments.value(0) == QLatin1String("--store")) {
+            if (!arguments.value(1).contains(QLatin1Char(':'))) {
+                *error = QStringLiteral("--store needs HOST:PORT, the job's store (MASTER_ADDR:MASTER_PORT)");
+                return false;
+            }
+            options->storeAddress = arguments[1];
+            i = 2;
+        } else if (arguments.isEmpty() || arguments[0].startsWith(QLatin1String("--"))) {
             *error = mode == Mode::Attach ? QStringLiteral("attach needs a process id or a socket path")
                                           : QStringLiteral("replay needs a run file");
             return false;
+        } else {
+            (mode == Mode::Attach ? options->attachTarget : options->replayPath) = arguments[0];
+            i = 1;
         }
-        (mode == Mode::Attach ? options->attachTarget : options->replayPath) = arguments[0];
-        i = 1;
     }
     for (; i < arguments.size(); ++i) {
         const QString& a = arguments[i];
@@ -148,6 +156,8 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
                 *error = QStringLiteral("--ranks needs a number of ranks from 1 to 64");
                 return false;
             }
+        } else if (a == QLatin1String("--reduced") && !attach) {
+            options->reduced = true;
         } else if (a == QLatin1String("--auto-fix")) {
             options->autoFix = true;
             options->session.breakOnSymptom = true; // held at the fault, fixed there
@@ -173,6 +183,10 @@ bool parse(const QStringList& arguments, Mode mode, Options* options, QString* e
     }
     if (options->session.token.isEmpty())
         options->session.token = qEnvironmentVariable("TRAINDX_TOKEN");
+    if (options->reduced && options->ranks < 2) {
+        *error = QStringLiteral("--reduced goes with --ranks N (N of 2 or more)");
+        return false;
+    }
     if (!attach && options->launch.program.isEmpty()) {
         *error = QStringLiteral("run needs -- PROGRAM [ARGS...]");
         return false;
@@ -265,6 +279,11 @@ void HeadlessRun::onState(const RunStatePtr& state)
             continue;
         m_printed.insert(finding.key());
         out() << QStringLiteral("[%1 s] ").arg(finding.seconds, 0, 'f', 2) << finding.oneLine() << "\n";
+    }
+    if (state->program.reduced && !m_reducedSaid) {
+        m_reducedSaid = true;
+        out() << "rank 0 of a job of world size " << state->program.worldSize
+              << ", served reduced: its statistics are every rank's together\n";
     }
     if (state->windowSteps > 0 && !m_windowsSaid && !state->epochEnds.isEmpty()) {
         m_windowsSaid = true;

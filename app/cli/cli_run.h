@@ -25,6 +25,9 @@ struct Options {
     QString replayPath; // replay: the run file
     int maxEpochs = -1;
     int ranks = 0;      // > 1: launch the program as this many ranks of one job (RANK, WORLD_SIZE, …)
+    bool reduced = false; // with ranks: the probes combine their statistics and rank 0 alone serves
+    QString storeAddress; // attach --store HOST:PORT: the ranks a job published in its store
+    QStringList rankAddresses; // read from it, by rank: a job attached to
     bool stopOnSymptom = false;
     bool showOutput = false;
     QVector<LiveChange> changes; // --apply, in the order given
@@ -72,6 +75,7 @@ private:
     int m_interruptedBy = 0;
     bool m_recordingProblemSaid = false;
     bool m_windowsSaid = false;
+    bool m_reducedSaid = false;
     QVector<bool> m_changeAsked; // by m_options.changes index
     int m_changesPrinted = 0;
     void askChanges(const RunState* state);

@@ -2,6 +2,7 @@
 #include "cli_compare.h"
 #include "cli_job.h"
 #include "cli_run.h"
+#include "job_store.h"
 #include "rule.h"
 
 #include <QApplication>
@@ -14,6 +15,8 @@ const char* const kUsage = R"(usage:
   traindx-cli run [OPTIONS] -- PROGRAM [ARGS...]   launch a training program and diagnose it
   traindx-cli attach PID|SOCKET|tcp://HOST:PORT [OPTIONS]
                                                    diagnose a running training program
+  traindx-cli attach --store HOST:PORT [OPTIONS]   diagnose every rank of a running job, found
+                                                   in its store (MASTER_ADDR:MASTER_PORT)
   traindx-cli replay FILE [OPTIONS]                diagnose a recorded run (.traindx)
   traindx-cli compare A.traindx B.traindx          what run B fixed, broke and shares with run A
   traindx-cli thresholds                           list the diagnosis thresholds
@@ -37,6 +40,8 @@ options:
   --thresholds-file FILE   read "name = value" lines
   --ranks N                run the program as N ranks of one job on this machine, as torchrun
                            does (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and compare them
+  --reduced                with --ranks: the probes combine their statistics across the ranks
+                           and rank 0 alone serves them (one stream, whatever the ranks)
   --show-output            pass the trainer's output through to stderr
   --token TOKEN            the token of a probe listening on TCP (default: $TRAINDX_TOKEN)
 
@@ -114,7 +119,29 @@ int main(int argc, char** argv)
         err << "traindx-cli: " << error << "\n\n" << kUsage;
         return traindx::cli::UsageError;
     }
-    if (options.ranks > 1) {
+    if (!options.storeAddress.isEmpty()) {
+        const int colon = options.storeAddress.lastIndexOf(QLatin1Char(':'));
+        const traindx::JobAddresses found = traindx::readJobAddresses(
+            options.storeAddress.left(colon).toStdString(), options.storeAddress.mid(colon + 1).toInt(), std::chrono::seconds(10));
+        if (!found.error.empty()) {
+            err << "traindx-cli: " << QString::fromStdString(found.error) << "\n";
+            return traindx::cli::UsageError;
+        }
+        for (int r = 0; r < int(found.addresses.size()); ++r) {
+            if (found.reduced && r > 0)
+                break;
+            if (found.addresses[std::size_t(r)].empty()) {
+                err << "traindx-cli: rank " << r << " of the job published no address in its store within 10 s\n";
+                return traindx::cli::UsageError;
+            }
+            options.rankAddresses.append(QString::fromStdString(found.addresses[std::size_t(r)]));
+        }
+        if (found.reduced) { // one stream, rank 0's, is the job's
+            options.attachTarget = options.rankAddresses.first();
+            options.rankAddresses.clear();
+        }
+    }
+    if (options.ranks > 1 || options.rankAddresses.size() > 1) {
         traindx::cli::HeadlessJob job(options);
         job.start();
         return app.exec();

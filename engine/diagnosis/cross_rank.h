@@ -11,5 +11,7 @@ namespace traindx {
 
 // `ranks[r]` is rank r's run; a null entry is a rank never heard from.
 QVector<Finding> diagnoseJob(const QVector<RunStatePtr>& ranks);
+// The same findings for a job served reduced, from rank 0's run alone (its snapshots' JobSummary).
+QVector<Finding> diagnoseReducedJob(const RunState& run);
 
 } // namespace traindx

@@ -1,5 +1,7 @@
 #include "diagnoser.h"
 
+#include "cross_rank.h"
+
 namespace traindx {
 
 namespace {
@@ -109,6 +111,13 @@ QVector<Finding> Diagnoser::observe(const RunState& run, const SnapshotPtr& snap
         active.rule->detect(observation, candidates);
         believe(observation, active, candidates, found);
     }
+    // A job served reduced: how its ranks differ comes with rank 0's snapshots.
+    if (snapshot && snapshot->job.present)
+        for (const Finding& f : diagnoseReducedJob(run))
+            if (!m_reported.contains(f.key())) {
+                m_reported.insert(f.key());
+                found.append(f);
+            }
     if (found.isEmpty())
         return found;
 

@@ -73,6 +73,28 @@ LayerSample convert(const wire::LayerStats& in)
     return out;
 }
 
+JobSummary convert(const wire::JobSummary& in)
+{
+    JobSummary out;
+    out.present = true;
+    out.ranks = in.ranks();
+    out.worldSize = in.world_size();
+    out.slowestRank = in.slowest_rank();
+    out.slowestSeconds = in.slowest_seconds();
+    out.othersMedianSeconds = in.median_seconds();
+    out.timedRanks = in.timed_ranks();
+    out.largestGradientRank = in.largest_gradient_rank();
+    out.largestGradientNorm = in.largest_gradient_norm();
+    out.firstNonFiniteRank = in.first_nonfinite_rank();
+    out.firstNonFiniteStep = in.first_nonfinite_step();
+    out.firstNonFiniteInLoss = in.first_nonfinite_in_loss();
+    for (const auto& d : in.deviations())
+        out.deviations.append({d.layer(), d.rank(), d.deviation(), d.norm(), d.median()});
+    out.unmixedRanks = QVector<int>(in.unmixed_ranks().begin(), in.unmixed_ranks().end());
+    out.fallback = QString::fromStdString(in.fallback());
+    return out;
+}
+
 Model convert(const wire::Model& in)
 {
     Model out;
@@ -172,6 +194,7 @@ void RunBuilder::applyHello(const wire::Hello& hello)
     program.protocol = QString::fromStdString(wire::version_string(hello.protocol_major(), hello.protocol_minor()));
     program.rank = hello.rank();
     program.worldSize = hello.world_size();
+    program.reduced = hello.reduced();
     program.startedUnixMs = hello.started_unix_ms();
     if (state_.model.name.isEmpty())
         state_.model.name = QString::fromStdString(hello.model_name());
@@ -304,6 +327,8 @@ RunBuilder::Applied RunBuilder::apply(const wire::Frame& frame)
         for (const auto& layer : in.layers())
             if (layer.layer() >= 0 && layer.layer() < state_.model.layers.size()) // statistics of no known layer are dropped
                 snapshot->layers.append(convert(layer));
+        if (in.has_job())
+            snapshot->job = convert(in.job());
         state_.appendSnapshot(snapshot);
         applied.snapshot = snapshot;
         if (!snapshot->epochEnd && !snapshot->initial && ++batchSamples_ > kBatchSamplesKept)

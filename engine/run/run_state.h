@@ -47,6 +47,35 @@ struct LayerSample {
     TensorStats& stats(TensorKind kind) { return tensors[int(kind)]; }
 };
 
+// A layer whose weights differ across the ranks of a job served reduced.
+struct RankDeviation {
+    int layer = -1;
+    int rank = -1;          // the one farthest from the ranks' median weight norm
+    double deviation = 0;   // |norm - median| / median
+    double norm = 0;
+    double median = 0;
+};
+
+// How the ranks of a job served reduced differed over one snapshot's steps (the snapshot's
+// statistics are then the job's: every rank's values together).
+struct JobSummary {
+    bool present = false;
+    int ranks = 0;             // ranks whose statistics the snapshot combines
+    int worldSize = 0;
+    int slowestRank = -1;      // the largest mean compute time per step
+    double slowestSeconds = 0;
+    double othersMedianSeconds = 0;
+    int timedRanks = 0;
+    int largestGradientRank = -1;
+    double largestGradientNorm = 0;
+    int firstNonFiniteRank = -1;
+    qint64 firstNonFiniteStep = -1;
+    bool firstNonFiniteInLoss = false;
+    QVector<RankDeviation> deviations;
+    QVector<int> unmixedRanks; // whose gradients were never mixed with the others'
+    QString fallback;          // not empty: the reduction stopped here, and why
+};
+
 struct Snapshot {
     qint64 step = 0;
     int epoch = 0;
@@ -61,6 +90,7 @@ struct Snapshot {
     qint64 dropped = 0;
     qint64 unixMs = 0;
     QVector<LayerSample> layers;
+    JobSummary job;
 
     const LayerSample* layer(int id) const;
     // Where it was taken, as every view says it (positionText): a batch sample's `batch` is
@@ -172,6 +202,7 @@ struct ProgramInfo {
     QString protocol;
     int rank = 0;
     int worldSize = 1;
+    bool reduced = false; // rank 0 of a job served reduced: its statistics are the job's
     qint64 startedUnixMs = 0;
     int epochAtConnect = 0; // epochs the trainer had finished when TrainDx connected
 };

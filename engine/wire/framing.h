@@ -11,7 +11,7 @@
 namespace traindx::wire {
 
 constexpr std::uint32_t kProtocolMajor = 1;
-constexpr std::uint32_t kProtocolMinor = 1;
+constexpr std::uint32_t kProtocolMinor = 2;
 
 // A frame larger than this is refused: statistics frames scale with layers x bins and
 // stay far below it; anything bigger is garbage or an attack.

@@ -3,7 +3,7 @@
 // all-reduces the gradients by hand before its optimizer steps (Gloo over a TCPStore).
 // Started like torchrun starts ranks:
 //   RANK=r WORLD_SIZE=n MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 traindx-ddp [--epochs 6]
-// or all at once: traindx-cli run --ranks 4 -- traindx-ddp
+// or all at once: traindx-cli run --ranks 4 [--reduced] -- traindx-ddp
 // --plant puts a bug on rank 1 for the tests:
 //   desync     rank 1 all-reduces a copy of its gradients and steps on its own
 //   nan        rank 1's batch at step 40 holds a NaN; the all-reduce carries it to every rank
@@ -62,7 +62,7 @@ int main(int argc, char** argv)
     // A rank that dies must not hold the others forever: each collective gives up after 20 s.
     auto group_options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(20));
     group_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    c10d::ProcessGroupGloo group(store, rank, world, group_options);
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, group_options);
 
     torch::manual_seed(1); // the same initial weights on every rank
     torch::nn::Sequential model(torch::nn::Linear(8, 32), torch::nn::ReLU(), torch::nn::Linear(32, 32), torch::nn::ReLU(),
@@ -70,7 +70,8 @@ int main(int argc, char** argv)
     torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05));
     const auto [inputs, labels] = shard(rank, 2048);
 
-    traindx::Probe probe(model, traindx::ProbeOptions().name("ddp").loss(traindx::Loss::CrossEntropy)); // TrainDx
+    traindx::Probe probe(model, traindx::ProbeOptions().name("ddp").loss(traindx::Loss::CrossEntropy) // TrainDx
+                                    .process_group(group).store(store));                               // TrainDx
     probe.watch(optimizer);                                                                            // TrainDx
     probe.describe_data(inputs, labels);                                                               // TrainDx
 
@@ -97,7 +98,7 @@ int main(int argc, char** argv)
                 for (auto& parameter : model->parameters()) {
                     std::vector<torch::Tensor> gradient {plant == "desync" && rank == 1 ? parameter.grad().clone()
                                                                                         : parameter.grad()};
-                    group.allreduce(gradient)->wait();
+                    group->allreduce(gradient)->wait();
                     parameter.mutable_grad().div_(world);
                 }
                 optimizer.step();

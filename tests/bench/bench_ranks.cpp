@@ -1,11 +1,13 @@
 // traindx-bench-ranks [--epochs N] [--rounds N]
-// A job of traindx-ddp ranks on this machine (Gloo over a TCPStore on loopback), each rank
-// behind its own probe with its own session, as traindx-cli run --ranks serves a job:
-//  - for 2, 4 and 8 ranks, the bytes arriving at the client per second of the job (the
-//    probes' frames as on the wire), in all and per rank;
-//  - at 4 ranks, the probe's overhead: the job's wall time with every probe attached over
-//    its wall time with TRAINDX=off, the median of the rounds' ratios.
-// Last line: overhead_ratio_4_ranks=R.
+// A job of traindx-ddp ranks on this machine (Gloo over a TCPStore on loopback), served the
+// two ways traindx-cli run --ranks serves one: per rank (each rank's probe with its own
+// session) and reduced (--reduced: the probes combine their statistics, rank 0's session
+// alone receives them):
+//  - for 2, 4 and 8 ranks, the bytes arriving at the client per second of the job and per
+//    training step (the probes' frames as on the wire);
+//  - at 4 ranks, the probe's overhead in each mode: the job's wall time served over its wall
+//    time with TRAINDX=off, the median of the rounds' ratios.
+// Last lines: overhead_ratio_4_ranks=R (per rank), overhead_ratio_4_ranks_reduced=R.
 #include "rank_launch.h"
 #include "session.h"
 #include "session_waiter.h"
@@ -59,18 +61,39 @@ double plainJob(int ranks, int epochs)
 struct Served {
     double seconds = 0;
     qint64 bytes = 0;
+    qint64 steps = 0;
     bool healthy = true;
 };
 
-// The job with a session on every rank: its wall time and the bytes that reached them.
-Served servedJob(int ranks, int epochs)
+std::unique_ptr<QProcess> startQuiet(const LaunchSpec& rank)
+{
+    auto process = std::make_unique<QProcess>();
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const QString& entry : rank.environment)
+        environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
+    process->setProcessEnvironment(environment);
+    process->setStandardOutputFile(QProcess::nullDevice());
+    process->start(rank.program, rank.arguments);
+    return process;
+}
+
+// The job served per rank (a session on every rank) or reduced (a session on rank 0, the
+// others plain processes): its wall time and the bytes that reached the sessions.
+Served servedJob(int ranks, int epochs, bool reduced)
 {
     QElapsedTimer timer;
     timer.start();
     std::vector<std::unique_ptr<Session>> sessions;
+    std::vector<std::unique_ptr<QProcess>> quiet;
     SessionOptions options;
     options.record = false;
-    for (const LaunchSpec& rank : rankLaunches(ddp(epochs), ranks)) {
+    for (LaunchSpec rank : rankLaunches(ddp(epochs), ranks)) {
+        if (reduced)
+            rank.environment << QStringLiteral("TRAINDX_REDUCE=1");
+        if (reduced && !sessions.empty()) {
+            quiet.push_back(startQuiet(rank));
+            continue;
+        }
         auto session = std::make_unique<Session>();
         session->setOptions(options);
         session->launch(rank);
@@ -94,8 +117,11 @@ Served servedJob(int ranks, int epochs)
     QTest::qWait(2 * Session::kPublishIntervalMs); // the last frames published
     for (const auto& session : sessions) {
         served.bytes += session->state()->bytesReceived;
+        served.steps = session->state()->step;
         served.healthy = served.healthy && session->state()->state == TrainerState::Finished;
     }
+    for (auto& process : quiet)
+        served.healthy = process->waitForFinished(60000) && process->exitCode() == 0 && served.healthy;
     return served;
 }
 
@@ -118,22 +144,28 @@ int main(int argc, char** argv)
         else if (args[i] == QLatin1String("--rounds"))
             rounds = std::max(1, args[++i].toInt());
     }
-    std::printf("%-6s %10s %12s %12s %14s\n", "ranks", "seconds", "bytes", "KB/s", "KB/s per rank");
-    for (int ranks : {2, 4, 8}) {
-        const Served served = servedJob(ranks, epochs);
-        const double rate = served.bytes / served.seconds / 1024;
-        std::printf("%-6d %10.2f %12lld %12.1f %14.1f%s\n", ranks, served.seconds, static_cast<long long>(served.bytes), rate,
-                    rate / ranks, served.healthy ? "" : "  (a rank did not finish)");
-        std::fflush(stdout);
-    }
-    QVector<double> ratios;
+    std::printf("%-9s %-6s %10s %12s %10s %12s\n", "mode", "ranks", "seconds", "bytes", "KB/s", "bytes/step");
+    for (const bool reduced : {false, true})
+        for (int ranks : {2, 4, 8}) {
+            const Served served = servedJob(ranks, epochs, reduced);
+            std::printf("%-9s %-6d %10.2f %12lld %10.1f %12.0f%s\n", reduced ? "reduced" : "per-rank", ranks, served.seconds,
+                        static_cast<long long>(served.bytes), served.bytes / served.seconds / 1024,
+                        served.steps > 0 ? double(served.bytes) / double(served.steps) : 0.0,
+                        served.healthy ? "" : "  (a rank did not finish)");
+            std::fflush(stdout);
+        }
+    QVector<double> ratios, reducedRatios;
     for (int round = 0; round < rounds; ++round) {
         const double off = plainJob(4, epochs);
-        const double on = servedJob(4, epochs).seconds;
+        const double on = servedJob(4, epochs, false).seconds;
+        const double onReduced = servedJob(4, epochs, true).seconds;
         ratios.append(on / off);
-        std::printf("round %d at 4 ranks: probe off %.2f s, probes served %.2f s, ratio %.3f\n", round + 1, off, on, on / off);
+        reducedRatios.append(onReduced / off);
+        std::printf("round %d at 4 ranks: probe off %.2f s, served per rank %.2f s (%.3f), reduced %.2f s (%.3f)\n", round + 1,
+                    off, on, on / off, onReduced, onReduced / off);
         std::fflush(stdout);
     }
     std::printf("overhead_ratio_4_ranks=%.3f\n", median(ratios));
+    std::printf("overhead_ratio_4_ranks_reduced=%.3f\n", median(reducedRatios));
     return 0;
 }

@@ -1,6 +1,7 @@
 // traindx-cli run --ranks N end to end: the example job traindx-ddp as real processes that
 // all-reduce over Gloo on loopback, each rank behind its own probe and session, then the
 // ranks compared. Every planted bug sits on rank 1; the finding must name it.
+#include "rank_launch.h"
 #include "session_waiter.h"
 
 #include <QElapsedTimer>
@@ -12,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using traindx::LaunchSpec;
 using traindx::test::builtProgram;
 
 namespace {
@@ -155,6 +157,108 @@ private Q_SLOTS:
         QVERIFY2(lost.value(QStringLiteral("summary")).toString().contains(QStringLiteral("signal 9")), qPrintable(r.out));
         for (const auto& value : r.json.value(QStringLiteral("ranks")).toArray())
             QVERIFY(value.toObject().value(QStringLiteral("trainer")).toString() != QLatin1String("running"));
+    }
+
+    // --reduced: rank 0's probe serves the job's statistics combined over every rank; the
+    // other ranks serve nobody. The same bugs must be found, naming the same rank.
+    void reducedJobsNameTheirRank_data()
+    {
+        QTest::addColumn<int>("ranks");
+        QTest::addColumn<QString>("plant");
+        QTest::addColumn<QString>("symptom");
+        QTest::addColumn<bool>("layer");
+        QTest::newRow("4 ranks, healthy") << 4 << "" << "" << false;
+        QTest::newRow("2 ranks, one steps on its own gradients") << 2 << "desync" << "ranks_out_of_sync" << true;
+        QTest::newRow("4 ranks, one steps on its own gradients") << 4 << "desync" << "ranks_out_of_sync" << true;
+        QTest::newRow("4 ranks, one reads a NaN") << 4 << "nan" << "first_nonfinite_rank" << false;
+        QTest::newRow("4 ranks, one sleeps") << 4 << "straggler" << "straggler_rank" << false;
+        QTest::newRow("3 ranks, one killed") << 3 << "killed" << "rank_lost" << false;
+    }
+
+    void reducedJobsNameTheirRank()
+    {
+        QFETCH(int, ranks);
+        QFETCH(QString, plant);
+        QFETCH(QString, symptom);
+        QFETCH(bool, layer);
+        const QString path = m_dir.filePath(QStringLiteral("reduced-%1-%2.json").arg(plant).arg(ranks));
+        QStringList arguments {QStringLiteral("--epochs"), plant == QLatin1String("killed") ? QStringLiteral("20") : QStringLiteral("3")};
+        if (!plant.isEmpty())
+            arguments << QStringLiteral("--plant") << plant;
+        const Result r = job(ranks, path, arguments, {QStringLiteral("--reduced")});
+        QVERIFY2(r.out.contains(QStringLiteral("served reduced through rank 0")), qPrintable(r.out));
+        const QJsonArray each = r.json.value(QStringLiteral("ranks")).toArray();
+        QCOMPARE(each.size(), ranks);
+        QCOMPARE(each[1].toObject().value(QStringLiteral("verdict")).toString(),
+                 plant == QLatin1String("killed") ? QStringLiteral("crashed") : QStringLiteral("reduced"));
+        if (symptom.isEmpty()) {
+            QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+            QCOMPARE(r.json.value(QStringLiteral("findings")).toArray().size(), 0);
+            QCOMPARE(each[0].toObject().value(QStringLiteral("epochs_run")).toInt(), 3);
+            return;
+        }
+        QVERIFY2(r.exitCode == 1, qPrintable(r.out));
+        QVERIFY2(r.seconds < 120, qPrintable(QString::number(r.seconds)));
+        const QJsonArray found = jobFindings(r.json);
+        QVERIFY2(!found.isEmpty(), qPrintable(r.out));
+        const QJsonObject first = found.first().toObject();
+        QVERIFY2(first.value(QStringLiteral("symptom")).toString() == symptom, qPrintable(r.out));
+        QVERIFY2(first.value(QStringLiteral("rank")).toInt(-1) == 1, qPrintable(r.out));
+        if (layer)
+            QVERIFY2(first.value(QStringLiteral("layer")).isObject(), qPrintable(r.out));
+    }
+
+    // A job started without TrainDx: its probes publish their addresses in the job's own
+    // store, and attach --store finds every rank there (or rank 0 alone, served reduced).
+    void attachByTheJobsStore_data()
+    {
+        QTest::addColumn<bool>("reduced");
+        QTest::newRow("per rank") << false;
+        QTest::newRow("reduced") << true;
+    }
+
+    void attachByTheJobsStore()
+    {
+        QFETCH(bool, reduced);
+        const int ranks = 2;
+        const QVector<LaunchSpec> launches = traindx::rankLaunches({builtProgram(QStringLiteral("traindx-ddp")), {QStringLiteral("--epochs"), QStringLiteral("40")}, {}, {}}, ranks);
+        std::vector<std::unique_ptr<QProcess>> processes;
+        for (const LaunchSpec& launch : launches) {
+            auto process = std::make_unique<QProcess>();
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            for (const QString& entry : launch.environment)
+                environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
+            if (reduced)
+                environment.insert(QStringLiteral("TRAINDX_REDUCE"), QStringLiteral("1"));
+            process->setProcessEnvironment(environment);
+            process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+            process->setStandardOutputFile(QProcess::nullDevice());
+            process->start(launch.program, launch.arguments);
+            QVERIFY(process->waitForStarted());
+            processes.push_back(std::move(process));
+        }
+        const QString path = m_dir.filePath(QStringLiteral("attached-%1.json").arg(reduced));
+        QProcess cli;
+        cli.start(builtProgram(QStringLiteral("traindx-cli")),
+                  {QStringLiteral("attach"), QStringLiteral("--store"), QStringLiteral("127.0.0.1:") + traindx::storePort(launches),
+                   QStringLiteral("--no-record"), QStringLiteral("--max-epochs"), QStringLiteral("2"), QStringLiteral("--json"), path});
+        const bool ended = cli.waitForFinished(180000);
+        const QString out = QString::fromLocal8Bit(cli.readAllStandardOutput() + cli.readAllStandardError());
+        for (auto& process : processes)
+            if (!process->waitForFinished(60000))
+                process->kill();
+        QVERIFY2(ended, qPrintable(out));
+        QVERIFY2(cli.exitCode() == 0, qPrintable(out));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject json = QJsonDocument::fromJson(file.readAll()).object();
+        if (reduced) {
+            QVERIFY2(out.contains(QStringLiteral("world size 2, served reduced")), qPrintable(out));
+        } else {
+            QVERIFY2(out.contains(QStringLiteral("attaching to the 2 ranks")), qPrintable(out));
+            QCOMPARE(json.value(QStringLiteral("ranks")).toArray().size(), ranks);
+        }
+        QCOMPARE(json.value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy"));
     }
 
 private:

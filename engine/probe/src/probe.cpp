@@ -9,6 +9,7 @@
 #include "live_changes.h"
 #include "sample_clock.h"
 #include "server.h"
+#include "job_link.h"
 #include "snapshot_parts.h"
 #include "taps.h"
 #include "tensor_stats.h"
@@ -181,7 +182,12 @@ private:
     wire::LayerStats& layer_stats(wire::Snapshot& snapshot, int layer);
     // Whether the watched optimizer updates `parameter` (true when none is watched).
     bool optimizes(const torch::Tensor& parameter) const;
+    // Stamps the snapshot and sends it, or hands it to the job's reduction.
     void flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot);
+    void send_snapshot(wire::Snapshot&& snapshot);
+    // A job of several ranks: publishes this rank's address in the job's store, and sets up
+    // the reduction when the job is served reduced.
+    void join_job(bool serving);
     double learning_rate() const;
     void boundary(probe::Boundary where);
     // Steps per epoch when the probe closes them itself (ProbeOptions::steps_per_epoch, or
@@ -249,6 +255,10 @@ private:
     bool loss_adversarial_ = false; // the loss the curves follow is not expected to fall
     int auto_window_ = 0;
     long long held_snapshot_step_ = -1; // the step whose state a hold last sent
+    probe::JobPlace place_;
+    bool reduced_ = false;  // the job is served reduced: snapshots only at boundaries every rank reaches
+    int reduce_every_ = 20; // steps between two reduced samples
+    std::unique_ptr<probe::JobLink> job_;
     static constexpr long long kAutoWindowMostSteps = 5000;
     static constexpr long long kAutoWindowFewestSteps = 200;
     static constexpr double kAutoWindowSeconds = 20.0;
@@ -366,9 +376,11 @@ void Probe::Impl::hold_at_nonfinite(const probe::GradientHooks::Watch& watch, bo
                     + (layer.path.empty() ? layer.type : layer.path) + "." + watch.parameter
                     + " is not finite, before the optimizer used it");
     server_.send(std::move(frame), probe::Server::Keep::Nothing);
-    wire::Snapshot snapshot;
-    collect_parameters(snapshot, false, false, /*keep_reference=*/true);
-    flush(wire::Snapshot::BATCH, std::move(snapshot));
+    if (!reduced_) { // a snapshot of one rank's own cannot enter the job's reduction
+        wire::Snapshot snapshot;
+        collect_parameters(snapshot, false, false, /*keep_reference=*/true);
+        flush(wire::Snapshot::BATCH, std::move(snapshot));
+    }
     clock_.add_probe_time(Clock::now() - start);
     const auto held = Clock::now();
     gate_.hold({epoch_, batch_, step_, probe::Boundary::Gradient});
@@ -379,6 +391,7 @@ Probe::Impl::~Impl()
 {
     hooks_->alive = false;
     hooks_->on_nonfinite = nullptr;
+    job_.reset(); // its last snapshots reach the client before the end
     wire::Frame frame;
     auto* event = frame.mutable_event();
     event->set_kind(wire::Event::FINISHED);
@@ -407,8 +420,23 @@ bool Probe::Impl::start()
     fill_command_line(hello);
     hello.set_torch_version(TORCH_VERSION);
     hello.set_traindx_version(TRAINDX_VERSION);
-    hello.set_rank(env_int("RANK", 0));
-    hello.set_world_size(env_int("WORLD_SIZE", 1));
+    place_ = probe::job_place_from_environment();
+    if (const auto& group = options_.process_group()) {
+        place_.rank = group->getRank();
+        place_.world_size = group->getSize();
+    }
+    reduced_ = place_.in_job() && (options_.reduced() || env_is("TRAINDX_REDUCE", "1"));
+    if (reduced_ && !options_.store() && (place_.store_host.empty() || place_.store_port <= 0)) {
+        std::fprintf(stderr, "traindx: the job cannot be served reduced without its store (MASTER_ADDR, MASTER_PORT or "
+                             "ProbeOptions::store): each rank serves its own statistics\n");
+        reduced_ = false;
+    }
+    reduce_every_ = std::max(2, env_int("TRAINDX_REDUCE_EVERY", options_.reduce_every()));
+    if (reduced_)
+        probe::set_histogram_grid(probe::HistogramGrid::Dyadic);
+    hello.set_rank(place_.rank);
+    hello.set_world_size(place_.world_size);
+    hello.set_reduced(reduced_ && place_.rank == 0);
     hello.set_model_name(options_.name());
     hello.set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
@@ -416,6 +444,12 @@ bool Probe::Impl::start()
     server_.set_hello(hello);
     send_model();
 
+    // Served reduced, the job's statistics come from rank 0 alone.
+    if (reduced_ && place_.rank != 0) {
+        join_job(false);
+        clock_.restart(Clock::now());
+        return true;
+    }
     std::string error;
     const std::string path = probe::listen_path(options_.listen(), &error);
     bool token_generated = false;
@@ -432,6 +466,7 @@ bool Probe::Impl::start()
         std::fprintf(stderr, "traindx: listening on %s; attach with: traindx-cli attach %s --token %s\n",
                      server_.path().c_str(), server_.path().c_str(),
                      token_generated ? token.c_str() : "\"$TRAINDX_TOKEN\"");
+    join_job(true);
 
     if (env_is("TRAINDX_WAIT", "1")) {
         const int timeout = env_int("TRAINDX_WAIT_TIMEOUT", 30);
@@ -445,6 +480,22 @@ bool Probe::Impl::start()
     }
     clock_.restart(Clock::now());
     return true;
+}
+
+void Probe::Impl::join_job(bool serving)
+{
+    if (!place_.in_job() || (!options_.store() && (place_.store_host.empty() || place_.store_port <= 0)))
+        return;
+    probe::JobLink::Settings settings;
+    settings.place = place_;
+    settings.store = options_.store();
+    settings.reduced = reduced_;
+    if (serving)
+        settings.address = server_.path();
+    settings.timeout = std::chrono::seconds(std::max(1, env_int("TRAINDX_REDUCE_TIMEOUT", 10)));
+    job_ = std::make_unique<probe::JobLink>(
+        std::move(settings), [this](wire::Snapshot&& snapshot) { send_snapshot(std::move(snapshot)); },
+        [this](const std::string& text) { tell(text); });
 }
 
 void Probe::Impl::fail(const char* where, const char* what)
@@ -750,15 +801,23 @@ void Probe::Impl::flush(wire::Snapshot::Kind kind, wire::Snapshot&& snapshot)
     probe_seconds_reported_ = probe_total;
     loop_seconds_reported_ = loop_total;
     clock_.flushed(now);
+    if (reduced_ && job_)
+        job_->reduce(std::move(snapshot));
+    else
+        send_snapshot(std::move(snapshot));
+    server_.set_progress(epoch_, step_);
+}
 
-    const auto keep = snapshot.layers_size() > 0 || kind == wire::Snapshot::EPOCH_END ? probe::Server::Keep::Snapshot
-                                                                                     : probe::Server::Keep::Points;
+void Probe::Impl::send_snapshot(wire::Snapshot&& snapshot)
+{
+    const auto keep = snapshot.layers_size() > 0 || snapshot.kind() == wire::Snapshot::EPOCH_END
+                          ? probe::Server::Keep::Snapshot
+                          : probe::Server::Keep::Points;
     for (auto& part : wire::split_snapshot(std::move(snapshot), wire::kMaxFrameBytes / 4)) {
         wire::Frame frame;
         *frame.mutable_snapshot() = std::move(part);
         server_.send(std::move(frame), keep);
     }
-    server_.set_progress(epoch_, step_);
 }
 
 // Once, at the first loss tensor: what lies between the model's output and the loss.
@@ -825,10 +884,10 @@ void Probe::Impl::step(double loss, std::optional<double> accuracy)
             taps_.clear();
             clock_.sampled(start, Clock::now());
             flush(wire::Snapshot::BATCH, std::move(snapshot));
-        } else if (clock_.sample_due(start)) {
+        } else if (reduced_ ? (step_ + 2) % reduce_every_ == 0 : clock_.sample_due(start)) {
             remember_weights();
             taps_.arm();
-        } else if (clock_.flush_due(start)) {
+        } else if (!reduced_ && clock_.flush_due(start)) {
             flush(wire::Snapshot::BATCH, wire::Snapshot());
         }
         ++step_;
@@ -850,7 +909,7 @@ int Probe::Impl::window_steps()
     // windows of as many steps as it has seen so far, so the epoch-level checks run.
     if (auto_window_ == 0
         && (step_ >= kAutoWindowMostSteps
-            || (step_ >= kAutoWindowFewestSteps && clock_.loop_seconds(Clock::now()) >= kAutoWindowSeconds)))
+            || (step_ >= kAutoWindowFewestSteps && !reduced_ && clock_.loop_seconds(Clock::now()) >= kAutoWindowSeconds)))
         auto_window_ = int(step_);
     return auto_window_;
 }
@@ -956,8 +1015,8 @@ void Probe::Impl::on_hold(bool held, const probe::HoldGate::Position& position)
     // Held between batches (a pause, a step of one batch): the weights and gradients as they
     // are now, so every view shows the state at the hold. An epoch end and a hold inside
     // backward have just sent theirs.
-    if (held && position.boundary == probe::Boundary::Batch && held_snapshot_step_ != position.step && step_ > 0
-        && batch_ > 0) {
+    if (held && !reduced_ && position.boundary == probe::Boundary::Batch && held_snapshot_step_ != position.step
+        && step_ > 0 && batch_ > 0) {
         held_snapshot_step_ = position.step;
         wire::Snapshot snapshot;
         collect_parameters(snapshot, false, false, /*keep_reference=*/true);

@@ -1,10 +1,13 @@
 #include "tensor_stats.h"
 
+#include "histogram_grid.h"
+
 #include <ATen/Parallel.h>
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -684,6 +687,20 @@ void set_no_finite_values(wire::TensorStats* out)
     out->set_l2(quiet_nan);
 }
 
+std::atomic<HistogramGrid> histogram_grid {HistogramGrid::Span};
+
+// The range the histogram's bins cover, for finite values from `lo` to `hi`.
+std::pair<double, double> histogram_span(double lo, double hi)
+{
+    if (histogram_grid.load(std::memory_order_relaxed) == HistogramGrid::Span)
+        return {lo, hi};
+    const DyadicGrid grid = dyadic_grid(lo, hi);
+    const float start = float(grid.start), end = float(grid.end());
+    if (!std::isfinite(start) || !std::isfinite(end))
+        return {lo, hi};
+    return {start, end};
+}
+
 template <typename T>
 void stats_on_host(const T* data, std::int64_t count, bool with_histogram, wire::TensorStats* out)
 {
@@ -705,9 +722,10 @@ void stats_on_host(const T* data, std::int64_t count, bool with_histogram, wire:
 
     if (!with_histogram)
         return;
-    out->set_hist_lo(moments.lo);
-    out->set_hist_hi(moments.hi);
-    Bins bins = bins_of(data, count, HistogramRange(moments.lo, moments.hi, count));
+    const auto [lo, hi] = histogram_span(moments.lo, moments.hi);
+    out->set_hist_lo(lo);
+    out->set_hist_hi(hi);
+    Bins bins = bins_of(data, count, HistogramRange(float(lo), float(hi), count));
     bins.counts[0] -= moments.nan + moments.inf();
     for (const std::int64_t bin : bins.counts)
         out->add_bins(std::uint32_t(bin));
@@ -727,6 +745,11 @@ torch::Tensor readable(const torch::Tensor& tensor)
 }
 
 } // namespace
+
+void set_histogram_grid(HistogramGrid grid)
+{
+    histogram_grid.store(grid, std::memory_order_relaxed);
+}
 
 void tensor_stats(const torch::Tensor& tensor, bool with_histogram, wire::TensorStats* out)
 {
@@ -773,11 +796,18 @@ void tensor_stats_by_tensor_ops(const torch::Tensor& tensor, bool with_histogram
     const torch::Tensor mean = torch::where(finite, wide, 0.0).sum() / finite_count.to(wide_type);
     const torch::Tensor m2 = torch::where(finite, wide - mean, 0.0).square().sum();
     std::vector<torch::Tensor> counts = {torch::isnan(values).sum(), finite_count, (values == 0).sum()};
+    std::pair<double, double> span;
     if (with_histogram) {
         // The host's rule: floor((value - lo) / width), all in the first bin when width is 0.
-        const torch::Tensor width = (hi.to(wide_type) - lo.to(wide_type)) / kHistogramBins;
+        torch::Tensor bins_lo = lo.to(wide_type), bins_hi = hi.to(wide_type);
+        if (histogram_grid.load(std::memory_order_relaxed) == HistogramGrid::Dyadic && finite_count.item<std::int64_t>() > 0) {
+            span = histogram_span(lo.item<double>(), hi.item<double>());
+            bins_lo = torch::full({}, span.first, bins_lo.options());
+            bins_hi = torch::full({}, span.second, bins_hi.options());
+        }
+        const torch::Tensor width = (bins_hi - bins_lo) / kHistogramBins;
         const torch::Tensor position =
-            torch::where(width > 0, (wide - lo.to(wide_type)) / width, torch::zeros_like(wide)).clamp(0, kHistogramBins - 1);
+            torch::where(width > 0, (wide - bins_lo) / width, torch::zeros_like(wide)).clamp(0, kHistogramBins - 1);
         const torch::Tensor slot = torch::where(finite, position, double(kHistogramBins)).to(torch::kLong);
         counts.push_back(torch::bincount(slot, {}, kHistogramBins + 1).narrow(0, 0, kHistogramBins));
     }
@@ -810,8 +840,9 @@ void tensor_stats_by_tensor_ops(const torch::Tensor& tensor, bool with_histogram
     out->set_l2(std::sqrt(m[1] + n * m[0] * m[0]));
     if (!with_histogram)
         return;
-    out->set_hist_lo(m[2]);
-    out->set_hist_hi(m[3]);
+    const bool dyadic = span.second > span.first;
+    out->set_hist_lo(dyadic ? span.first : m[2]);
+    out->set_hist_hi(dyadic ? span.second : m[3]);
     for (int bin = 0; bin < kHistogramBins; ++bin)
         out->add_bins(std::uint32_t(c[3 + bin]));
 }

@@ -10,6 +10,12 @@ namespace traindx::probe {
 
 constexpr int kHistogramBins = 64;
 
+// Where the histogram's bins lie: over [min, max] of the finite values, or on the finest
+// dyadic grid that holds them (histogram_grid.h), for histograms that ranks add up.
+enum class HistogramGrid { Span, Dyadic };
+// For every tensor_stats() call of the process from now on.
+void set_histogram_grid(HistogramGrid grid);
+
 // Count of all elements; NaN, infinite and zero elements; mean, standard deviation, min, max
 // and L2 norm of the finite ones; with_histogram: kHistogramBins equal-width bins over
 // [min, max] of the finite values (all in the first bin when they are equal). Tensors on the

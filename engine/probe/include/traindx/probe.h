@@ -25,9 +25,17 @@
 //   TRAINDX_LAUNCHED=1        set by TrainDx when it launches the program: the probe then
 //                             ignores SIGPIPE (if the program left it at its default), so that
 //                             the training outlives a debugger whose end closes its output
+// A rank of a multi-rank job (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, as
+// torchrun sets them) publishes where its probe listens in the job's store, under "traindx/":
+// `traindx-cli attach --store HOST:PORT` finds every rank. Environment:
+//   TRAINDX_REDUCE=1          the job is served reduced: the probes combine their statistics on
+//                             rank 0 over a Gloo group of their own, and only rank 0 serves
+//   TRAINDX_REDUCE_EVERY=N    steps between two reduced samples (default 20); epoch ends too
 #pragma once
 
 #include <torch/torch.h>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 
 #include <map>
 #include <memory>
@@ -77,6 +85,15 @@ public:
     // (`return torch::sigmoid(fc3(x));`), for the output range checks. Needed only when
     // step() gets a plain number: from a loss tensor the probe reads it off the autograd graph.
     ProbeOptions& output(Activation value) { output_ = value; return *this; }
+    // A job of several ranks: its process group gives the probe its rank and the job's size
+    // (instead of RANK and WORLD_SIZE); the probe never calls its collectives.
+    ProbeOptions& process_group(c10::intrusive_ptr<c10d::ProcessGroup> group) { process_group_ = std::move(group); return *this; }
+    // The job's store, where the probe publishes its address (instead of opening its own
+    // client to MASTER_ADDR:MASTER_PORT).
+    ProbeOptions& store(c10::intrusive_ptr<c10d::Store> store) { store_ = std::move(store); return *this; }
+    // Serve the job reduced (as TRAINDX_REDUCE=1): every rank must say the same. Snapshots are
+    // then taken every `every` steps and at epoch ends, the boundaries every rank reaches.
+    ProbeOptions& reduced(bool value, int every = 20) { reduced_ = value; reduce_every_ = every; return *this; }
 
     const std::string& name() const { return name_; }
     Loss loss() const { return loss_; }
@@ -87,6 +104,10 @@ public:
     int steps_per_epoch() const { return steps_per_epoch_; }
     const std::map<std::string, Objective>& objectives() const { return objectives_; }
     Activation output() const { return output_; }
+    const c10::intrusive_ptr<c10d::ProcessGroup>& process_group() const { return process_group_; }
+    const c10::intrusive_ptr<c10d::Store>& store() const { return store_; }
+    bool reduced() const { return reduced_; }
+    int reduce_every() const { return reduce_every_; }
 
 private:
     std::string name_;
@@ -98,6 +119,10 @@ private:
     int steps_per_epoch_ = 0;
     std::map<std::string, Objective> objectives_;
     Activation output_ = Activation::Unspecified;
+    c10::intrusive_ptr<c10d::ProcessGroup> process_group_;
+    c10::intrusive_ptr<c10d::Store> store_;
+    bool reduced_ = false;
+    int reduce_every_ = 20;
 };
 
 class TRAINDX_PROBE_API Probe {
