@@ -280,7 +280,7 @@ bool HeadlessJob::writeJson(const QVector<Finding>& job, QString* error) const
         for (Finding f : state.findings) {
             if (jobSymptoms().contains(f.symptom))
                 continue; // a reduced job's: among the job's findings
-            f.rank = r;
+            f.rank = state.program.reduced ? -1 : r; // a reduced job's stream is every rank's
             own.append(f.toJson());
             findings.append(f.toJson());
         }

@@ -346,9 +346,15 @@ QVector<Finding> diagnoseJob(const QVector<RunStatePtr>& ranks)
     if (ranks.size() < 2)
         return found;
     rankLost(ranks, found);
-    firstNonFinite(ranks, found);
-    outOfSync(ranks, found);
-    straggler(ranks, found);
+    // The stream of rank 0 of a job served reduced is the job's, not one rank's: what tells
+    // the ranks apart in it is diagnoseReducedJob's.
+    QVector<RunStatePtr> own = ranks;
+    for (RunStatePtr& run : own)
+        if (run && run->program.reduced)
+            run.reset();
+    firstNonFinite(own, found);
+    outOfSync(own, found);
+    straggler(own, found);
     return found;
 }
 

@@ -117,6 +117,11 @@ void firstNonFinite(const RunState& run, QVector<Finding>& found)
     Finding f = reducedFinding(Symptom::FirstNonFiniteRank, job.firstNonFiniteRank, run, *first);
     f.step = job.firstNonFiniteStep;
     f.atEpochEnd = false;
+    for (int i = 0; i < run.points.size(); ++i)
+        if (run.points[i].step == job.firstNonFiniteStep) {
+            f.epoch = run.points[i].epoch;
+            f.batch = run.points[i].batch + 1;
+        }
     f.location = job.firstNonFiniteInLoss ? Location::Metric : Location::Gradients;
     f.summary = QStringLiteral("non-finite values appear first on rank %1, at step %2, in its %3; the job's averages carry "
                                "them from there")
