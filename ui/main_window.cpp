@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "job_store.h"
+
 #include "curves_panel.h"
 #include "change_dialog.h"
 #include "rank_launch.h"
@@ -20,6 +22,8 @@
 #include "thresholds_dialog.h"
 
 #include <QAction>
+#include <QInputDialog>
+#include <QProcess>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QVBoxLayout>
@@ -109,6 +113,8 @@ void MainWindow::createActions()
     m_launchAction->setShortcut(tr("Ctrl+L"));
     file->addAction(QIcon::fromTheme(QStringLiteral("network-connect")), tr("&Attach…"), QKeySequence(tr("Ctrl+Shift+A")), this,
                     &MainWindow::showAttachDialog);
+    file->addAction(QIcon::fromTheme(QStringLiteral("network-workgroup")), tr("Attach to &job…"), QKeySequence(tr("Ctrl+Shift+J")), this,
+                    &MainWindow::showAttachJobDialog);
     file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open run…"), QKeySequence::Open, this,
                     &MainWindow::showOpenRunDialog);
     file->addAction(QIcon::fromTheme(QStringLiteral("view-list-details")), tr("Recorded &runs…"), QKeySequence(tr("Ctrl+R")),
@@ -208,7 +214,7 @@ SessionOptions MainWindow::sessionOptions() const
     SessionOptions options;
     options.thresholds = ThresholdsDialog::fromSettings();
     // A held rank would hold every other in its next all-reduce, until its timeout.
-    options.breakOnSymptom = m_breakOnSymptomAction->isChecked() && !isJob();
+    options.breakOnSymptom = m_breakOnSymptomAction->isChecked() && !isJob() && !m_reducedJob;
     options.token = m_token.isEmpty() ? qEnvironmentVariable("TRAINDX_TOKEN") : m_token;
     return options;
 }
@@ -364,6 +370,20 @@ void MainWindow::showAttachDialog()
         attach(dialog.socketPath(), dialog.token());
 }
 
+void MainWindow::showAttachJobDialog()
+{
+    bool ok = false;
+    const QString store = QInputDialog::getText(this, tr("Attach to a job"),
+                                                tr("The job's store, where its probes publish their ranks\n"
+                                                   "(MASTER_ADDR:MASTER_PORT of the job):"),
+                                                QLineEdit::Normal, QStringLiteral("127.0.0.1:29500"), &ok);
+    if (!ok || store.trimmed().isEmpty())
+        return;
+    QString error;
+    if (!attachJob(store.trimmed(), &error))
+        QMessageBox::warning(this, tr("Attach to a job"), error);
+}
+
 void MainWindow::stopTrainer()
 {
     if (m_attached) {
@@ -488,20 +508,126 @@ void MainWindow::endJob()
     for (int r = 1; r < m_rankSessions.size(); ++r)
         m_rankSessions[r]->deleteLater();
     m_rankSessions.clear();
+    for (QProcess* process : m_quietRanks) {
+        process->disconnect(this);
+        if (process->state() != QProcess::NotRunning)
+            process->terminate();
+        process->setParent(nullptr);
+        connect(process, &QProcess::finished, process, &QObject::deleteLater);
+        if (process->state() == QProcess::NotRunning)
+            process->deleteLater();
+    }
+    m_quietRanks.clear();
+    m_reducedShown = false;
+    m_reducedJob = false;
     m_rankStates.clear();
     m_selectedRank = 0;
     m_rankChoiceAction->setVisible(false);
     m_curves->setRankSpread({});
 }
 
-void MainWindow::launchJob(const LaunchSpec& spec, int ranks)
+void MainWindow::launchJob(const LaunchSpec& spec, int ranks, bool reduced)
 {
+    if (reduced) {
+        launchReducedJob(spec, ranks);
+        return;
+    }
     endJob();
     m_attached = false;
     m_console->clear();
     m_findingsSeen = 0;
     m_histograms->clearEpochFilter();
     const QVector<LaunchSpec> launches = rankLaunches(spec, ranks);
+    startJobSessions(ranks);
+    appendConsole(tr("$ %1 ranks (store on 127.0.0.1:%2): %3 %4\n")
+                      .arg(ranks)
+                      .arg(storePort(launches), spec.program, spec.arguments.join(QLatin1Char(' '))),
+                  false);
+    for (int r = 0; r < ranks; ++r)
+        m_rankSessions[r]->launch(launches[r]);
+}
+
+void MainWindow::launchReducedJob(const LaunchSpec& spec, int ranks)
+{
+    endJob();
+    m_attached = false;
+    m_console->clear();
+    m_findingsSeen = 0;
+    m_histograms->clearEpochFilter();
+    QVector<LaunchSpec> launches = rankLaunches(spec, ranks);
+    for (LaunchSpec& launch : launches)
+        launch.environment << QStringLiteral("TRAINDX_REDUCE=1");
+    m_reducedJob = true;
+    applySessionOptions();
+    appendConsole(tr("$ %1 ranks served reduced through rank 0 (store on 127.0.0.1:%2): %3 %4\n")
+                      .arg(ranks)
+                      .arg(storePort(launches), spec.program, spec.arguments.join(QLatin1Char(' '))),
+                  false);
+    m_session->launch(launches[0]);
+    for (int r = 1; r < ranks; ++r) {
+        auto* process = new QProcess(this);
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        for (const QString& entry : launches[r].environment + QStringList {QStringLiteral("TRAINDX_LAUNCHED=1")})
+            environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
+        process->setProcessEnvironment(environment);
+        process->setWorkingDirectory(launches[r].workingDirectory);
+        process->setProcessChannelMode(QProcess::MergedChannels);
+        connect(process, &QProcess::readyRead, this, [this, process, r] {
+            appendConsole(QStringLiteral("[rank %1] %2").arg(r).arg(QString::fromLocal8Bit(process->readAll())), false);
+        });
+        connect(process, &QProcess::finished, this, [this, r](int code, QProcess::ExitStatus status) {
+            if (status == QProcess::CrashExit || code != 0)
+                appendConsole(tr("[rank %1] ended: %2\n")
+                                  .arg(r)
+                                  .arg(status == QProcess::CrashExit ? tr("signal %1").arg(code) : tr("exit code %1").arg(code)),
+                              true);
+        });
+        process->start(launches[r].program, launches[r].arguments);
+        m_quietRanks.push_back(process);
+    }
+}
+
+bool MainWindow::attachJob(const QString& store, QString* error)
+{
+    const int colon = store.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0) {
+        *error = tr("The job's store is HOST:PORT, as in MASTER_ADDR:MASTER_PORT.");
+        return false;
+    }
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    const JobAddresses job = readJobAddresses(store.left(colon).toStdString(), store.mid(colon + 1).toInt(), std::chrono::seconds(5));
+    QApplication::restoreOverrideCursor();
+    if (!job.error.empty()) {
+        *error = QString::fromStdString(job.error);
+        return false;
+    }
+    QStringList addresses;
+    for (int r = 0; r < int(job.addresses.size()) && (!job.reduced || r == 0); ++r) {
+        if (job.addresses[std::size_t(r)].empty()) {
+            *error = tr("Rank %1 of the job published no address in its store.").arg(r);
+            return false;
+        }
+        addresses.append(QString::fromStdString(job.addresses[std::size_t(r)]));
+    }
+    endJob();
+    m_reducedJob = job.reduced;
+    if (job.reduced || addresses.size() == 1) {
+        attach(addresses.first(), m_token);
+        return true;
+    }
+    m_attached = true;
+    m_console->clear();
+    m_findingsSeen = 0;
+    m_histograms->clearEpochFilter();
+    startJobSessions(addresses.size());
+    appendConsole(tr("attached to the %1 ranks of the job whose store is %2\n").arg(addresses.size()).arg(store), false);
+    for (int r = 0; r < addresses.size(); ++r)
+        m_rankSessions[r]->attach(addresses[r]);
+    return true;
+}
+
+void MainWindow::startJobSessions(int ranks)
+{
     m_rankStates = QVector<RunStatePtr>(ranks);
     m_rankSessions = {m_session};
     const SessionOptions options = sessionOptions(); // a job's: no holds
@@ -521,12 +647,6 @@ void MainWindow::launchJob(const LaunchSpec& spec, int ranks)
     m_rankChoiceAction->setVisible(true);
     m_ranksDock->show();
     m_ranksDock->raise();
-    appendConsole(tr("$ %1 ranks (store on 127.0.0.1:%2): %3 %4\n")
-                      .arg(ranks)
-                      .arg(storePort(launches), spec.program, spec.arguments.join(QLatin1Char(' '))),
-                  false);
-    for (int r = 0; r < ranks; ++r)
-        m_rankSessions[r]->launch(launches[r]);
 }
 
 void MainWindow::selectRank(int rank)
@@ -576,10 +696,23 @@ void MainWindow::selectLayer(int layerId)
 
 void MainWindow::onStateChanged(const RunStatePtr& state)
 {
-    if (isJob())
+    if (isJob()) {
         onRankState(0, state);
-    else
-        showState(state);
+        return;
+    }
+    showState(state);
+    if (state->program.reduced && state->program.worldSize > 1) {
+        if (!m_reducedShown) {
+            m_reducedShown = true;
+            if (!m_reducedJob) { // attached by its socket: no holds from now on
+                m_reducedJob = true;
+                applySessionOptions();
+            }
+            m_ranksDock->show();
+            m_ranksDock->raise();
+        }
+        m_ranks->setReducedJob(*state);
+    }
 }
 
 void MainWindow::showState(const RunStatePtr& state)
@@ -635,7 +768,10 @@ void MainWindow::updateActions()
                              || state == TrainerState::Starting);
     m_exportAction->setEnabled(m_state && !m_state->model.layers.isEmpty());
     m_detachAction->setEnabled(connected);
-    m_breakOnSymptomAction->setEnabled(!isJob());
+    m_breakOnSymptomAction->setEnabled(!isJob() && !m_reducedJob);
+    if (m_reducedJob) // rank 0 held would hold every other rank too
+        for (QAction* action : {m_continueAction, m_pauseAction, m_stepEpochAction, m_stepBatchAction})
+            action->setEnabled(false);
     if (isJob()) {
         // One rank held would hold every other in its next all-reduce, until its timeout.
         for (QAction* action : {m_continueAction, m_pauseAction, m_stepEpochAction, m_stepBatchAction, m_detachAction})

@@ -6,10 +6,13 @@
 
 #include <QMainWindow>
 
+#include <vector>
+
 class QAction;
 class QComboBox;
 class QDockWidget;
 class QTimer;
+class QProcess;
 class QLabel;
 class QPlainTextEdit;
 class QSortFilterProxyModel;
@@ -40,8 +43,13 @@ public:
 
     void launch(const LaunchSpec& spec);
     // The program as `ranks` ranks of one job on this machine (as torchrun starts them), one
-    // session each; the views show the selected rank, the Ranks dock all of them.
-    void launchJob(const LaunchSpec& spec, int ranks);
+    // session each; the views show the selected rank, the Ranks dock all of them. Reduced:
+    // the probes combine their statistics and one session, rank 0's, shows the job's; the
+    // other ranks are processes whose output goes to the console.
+    void launchJob(const LaunchSpec& spec, int ranks, bool reduced = false);
+    // A running job, by its store (HOST:PORT): every rank its probes published there, or rank 0
+    // alone when the job is served reduced. False, with `error`, when the store says nothing.
+    bool attachJob(const QString& store, QString* error);
     void selectRank(int rank);
     int selectedRank() const { return m_selectedRank; }
     bool isJob() const { return m_rankSessions.size() > 1; }
@@ -93,6 +101,10 @@ private:
     void showLaunchDialog();
     void showOpenRunDialog();
     void showAttachDialog();
+    void showAttachJobDialog();
+    void launchReducedJob(const LaunchSpec& spec, int ranks);
+    // A session per rank (rank 0's is m_session), the rank selector and the Ranks dock.
+    void startJobSessions(int ranks);
     void showExportReportDialog();
     void applySessionOptions();
     SessionOptions sessionOptions() const;
@@ -126,6 +138,9 @@ private:
     QAction* m_changeAction = nullptr;
     QVector<Session*> m_rankSessions; // a job's, rank 0 being m_session; empty for one process
     QVector<RunStatePtr> m_rankStates;
+    std::vector<QProcess*> m_quietRanks; // a reduced job's ranks other than rank 0
+    bool m_reducedShown = false;
+    bool m_reducedJob = false; // rank 0 of a job served reduced: no holds
     int m_selectedRank = 0;
     RanksPanel* m_ranks = nullptr;
     QDockWidget* m_ranksDock = nullptr;

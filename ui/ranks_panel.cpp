@@ -49,6 +49,11 @@ RanksPanel::RanksPanel(QWidget* parent)
 
 void RanksPanel::setRanks(const QVector<RunStatePtr>& ranks, int selected)
 {
+    if (m_table->columnCount() != ColumnCount) {
+        m_table->clear();
+        m_table->setColumnCount(ColumnCount);
+        m_table->setHorizontalHeaderLabels({tr("Rank"), tr("State"), tr("Epoch"), tr("Step"), tr("Loss"), tr("Grad norm"), tr("Health")});
+    }
     m_job = diagnoseJob(ranks);
     m_table->setRowCount(ranks.size());
     for (int r = 0; r < ranks.size(); ++r) {
@@ -88,6 +93,79 @@ void RanksPanel::setRanks(const QVector<RunStatePtr>& ranks, int selected)
         }
     }
     m_table->resizeColumnsToContents();
+    showJobFindings();
+}
+
+void RanksPanel::setReducedJob(const RunState& run)
+{
+    m_job.clear();
+    for (const Finding& f : run.findings)
+        if (jobSymptoms().contains(f.symptom))
+            m_job.append(f);
+    // The latest summary, and over the whole run the earliest non-finite and the widest parting.
+    const JobSummary* last = nullptr;
+    const JobSummary* nonFinite = nullptr;
+    const RankDeviation* apart = nullptr;
+    QString fallback;
+    for (const SnapshotPtr& s : run.snapshots) {
+        const JobSummary& job = s->job;
+        if (!job.present)
+            continue;
+        last = &job;
+        if (job.firstNonFiniteRank >= 0 && (!nonFinite || job.firstNonFiniteStep < nonFinite->firstNonFiniteStep))
+            nonFinite = &job;
+        for (const RankDeviation& d : job.deviations)
+            if (!apart || d.deviation > apart->deviation)
+                apart = &d;
+        if (!job.fallback.isEmpty() && fallback.isEmpty())
+            fallback = tr("stopped at step %1: %2").arg(s->step).arg(job.fallback);
+    }
+    const auto rankText = [](int rank) { return rank >= 0 ? QString::number(rank) : QStringLiteral("—"); };
+    const auto layerName = [&run](int id) {
+        const Layer* layer = run.model.layer(id);
+        return layer ? (layer->path.isEmpty() ? layer->type : layer->path) : QString::number(id);
+    };
+    struct Row {
+        QString what, rank, value;
+        bool bad = false;
+    };
+    QVector<Row> rows;
+    rows.append({tr("ranks combined"), QString(), last ? tr("%1 of %2").arg(last->ranks).arg(last->worldSize) : tr("waiting")});
+    if (last && last->slowestRank >= 0)
+        rows.append({tr("slowest step (own work)"), rankText(last->slowestRank),
+                     tr("%1 ms, the others %2 ms").arg(1000 * last->slowestSeconds, 0, 'f', 1).arg(1000 * last->othersMedianSeconds, 0, 'f', 1),
+                     last->slowestSeconds > 1.5 * last->othersMedianSeconds && last->slowestSeconds - last->othersMedianSeconds > 0.005});
+    if (last && last->largestGradientRank >= 0)
+        rows.append({tr("largest gradient norm"), rankText(last->largestGradientRank), formatNumber(last->largestGradientNorm)});
+    rows.append({tr("first non-finite value"), nonFinite ? rankText(nonFinite->firstNonFiniteRank) : QStringLiteral("—"),
+                 nonFinite ? tr("step %1, in its %2").arg(nonFinite->firstNonFiniteStep + 1).arg(nonFinite->firstNonFiniteInLoss ? tr("loss") : tr("gradients"))
+                           : tr("none"),
+                 nonFinite != nullptr});
+    rows.append({tr("weights farthest apart"), apart ? rankText(apart->rank) : QStringLiteral("—"),
+                 apart ? tr("%1: %2 from the ranks' middle").arg(layerName(apart->layer), formatNumber(apart->deviation)) : tr("in step"),
+                 apart && apart->deviation > 1e-6});
+    rows.append({tr("probes combining"), QString(), fallback.isEmpty() ? tr("yes") : fallback, !fallback.isEmpty()});
+
+    m_table->clear();
+    m_table->setColumnCount(3);
+    m_table->setHorizontalHeaderLabels({tr("Across the ranks"), tr("Rank"), tr("Value")});
+    m_table->setRowCount(rows.size());
+    const QColor faulty = widgets::healthColor(int(Health::Faulty));
+    for (int r = 0; r < rows.size(); ++r) {
+        const QStringList cells {rows[r].what, rows[r].rank, rows[r].value};
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            if (rows[r].bad)
+                item->setForeground(faulty);
+            m_table->setItem(r, c, item);
+        }
+    }
+    m_table->resizeColumnsToContents();
+    showJobFindings();
+}
+
+void RanksPanel::showJobFindings()
+{
     QString html;
     if (m_job.isEmpty()) {
         html = tr("<p style='color:#555'>Across the ranks: nothing — weights in step, no rank first to break, none the "

@@ -1,6 +1,8 @@
 // The ranks of a job side by side: one row per rank (its state, epoch, step, last loss,
-// last gradient norm, health), and below them what comparing the ranks found. Activating a
-// row shows that rank in every other view.
+// last gradient norm, health), and beside them what comparing the ranks found. Activating a
+// row shows that rank in every other view. A job served reduced has one stream, the job's:
+// the table then says which rank stands out and by how much (slowest, largest gradient,
+// first non-finite, weights farthest apart) and whether the probes still combine.
 #pragma once
 
 #include "run_state.h"
@@ -17,6 +19,7 @@ class RanksPanel : public QWidget {
 public:
     explicit RanksPanel(QWidget* parent = nullptr);
     void setRanks(const QVector<RunStatePtr>& ranks, int selected);
+    void setReducedJob(const RunState& run);
     QTableWidget* table() const { return m_table; }
     QString jobFindingsText() const;
     const QVector<Finding>& jobFindings() const { return m_job; }
@@ -25,6 +28,8 @@ Q_SIGNALS:
     void rankActivated(int rank);
 
 private:
+    void showJobFindings();
+
     QTableWidget* m_table;
     QTextBrowser* m_findings;
     QVector<Finding> m_job;

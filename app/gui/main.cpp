@@ -26,8 +26,13 @@ int main(int argc, char** argv)
     parser.addOption({QStringLiteral("launch"), QStringLiteral("Launch PROGRAM (the remaining arguments are its own).")});
     parser.addOption({QStringLiteral("launch-job"),
                       QStringLiteral("Launch PROGRAM as N ranks of one job on this machine, as torchrun does."), QStringLiteral("N")});
+    parser.addOption({QStringLiteral("reduced"),
+                      QStringLiteral("With --launch-job: the probes combine their statistics, rank 0 alone serves the job's.")});
     parser.addOption({QStringLiteral("attach"), QStringLiteral("Attach to the training process PID (or a probe's socket)."),
                       QStringLiteral("PID")});
+    parser.addOption({QStringLiteral("attach-job"),
+                      QStringLiteral("Attach to every rank of a running job, found in its store (MASTER_ADDR:MASTER_PORT)."),
+                      QStringLiteral("HOST:PORT")});
     parser.addPositionalArgument(QStringLiteral("program"),
                                  QStringLiteral("With --launch: the training program and its arguments. Otherwise: a run file to open."),
                                  QStringLiteral("[PROGRAM [ARGS…] | RUN.traindx]"));
@@ -53,9 +58,15 @@ int main(int argc, char** argv)
             return 2;
         }
         if (ranks > 1)
-            window.launchJob(spec, ranks);
+            window.launchJob(spec, ranks, parser.isSet(QStringLiteral("reduced")));
         else
             window.launch(spec);
+    } else if (parser.isSet(QStringLiteral("attach-job"))) {
+        QString error;
+        if (!window.attachJob(parser.value(QStringLiteral("attach-job")), &error)) {
+            qWarning("traindx: %s", qPrintable(error));
+            return 2;
+        }
     } else if (parser.isSet(QStringLiteral("attach"))) {
         const QString target = parser.value(QStringLiteral("attach"));
         bool isPid = false;

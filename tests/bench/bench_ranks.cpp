@@ -120,8 +120,11 @@ Served servedJob(int ranks, int epochs, bool reduced)
         served.steps = session->state()->step;
         served.healthy = served.healthy && session->state()->state == TrainerState::Finished;
     }
-    for (auto& process : quiet)
-        served.healthy = process->waitForFinished(60000) && process->exitCode() == 0 && served.healthy;
+    for (auto& process : quiet) {
+        if (process->state() != QProcess::NotRunning)
+            process->waitForFinished(60000);
+        served.healthy = served.healthy && process->exitStatus() == QProcess::NormalExit && process->exitCode() == 0;
+    }
     return served;
 }
 

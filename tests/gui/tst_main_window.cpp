@@ -537,6 +537,40 @@ private Q_SLOTS:
         QCOMPARE(window.shownState()->program.rank, 2);
     }
 
+    // Served reduced: one session, rank 0's, whose statistics are the four ranks' together;
+    // the Ranks dock says which rank stands out, and the inspector's finding names it.
+    void aReducedJobNamesTheRankOutOfSync()
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        LaunchSpec spec;
+        spec.program = test::builtProgram(QStringLiteral("traindx-ddp"));
+        spec.arguments = {QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--plant"), QStringLiteral("desync")};
+        window.launchJob(spec, 4, /*reduced=*/true);
+        QVERIFY(!window.isJob()); // one stream
+        const RunStatePtr done = test::waitForState(*window.session(), [](const RunState& s) {
+            return s.state == TrainerState::Finished;
+        }, 120000);
+        QVERIFY2(done, qPrintable(test::describe(*window.session()->state())));
+        QVERIFY(done->program.reduced);
+        QCOMPARE(done->program.worldSize, 4);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.ranksPanel()->jobFindings().isEmpty(), 5000);
+        const Finding& f = window.ranksPanel()->jobFindings().first();
+        QCOMPARE(f.symptom, Symptom::RanksOutOfSync);
+        QCOMPARE(f.rank, 1);
+        QVERIFY(f.layer >= 0);
+        QTableWidget* table = window.ranksPanel()->table();
+        QCOMPARE(table->item(0, 2)->text(), QStringLiteral("4 of 4"));
+        bool named = false;
+        for (int row = 0; row < table->rowCount(); ++row)
+            named = named || (table->item(row, 0)->text() == QLatin1String("weights farthest apart") && table->item(row, 1)->text() == QLatin1String("1"));
+        QVERIFY(named);
+        QVERIFY(window.ranksPanel()->jobFindingsText().contains(QStringLiteral("ranks_out_of_sync on rank 1")));
+        window.selectLayer(f.layer);
+        screenshot(window, QStringLiteral("job-reduced-out-of-sync"));
+    }
+
     void graphHighlightsTheLayerTheDiagnosisNames()
     {
         MainWindow window;
