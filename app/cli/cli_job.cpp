@@ -66,7 +66,7 @@ void HeadlessJob::start()
         auto session = std::make_unique<Session>();
         SessionOptions options = m_options.session;
         options.breakOnSymptom = false; // a held rank would hold every other in its next all-reduce
-        if (options.record && !options.recordPath.isEmpty())
+        if (options.record && !options.recordPath.isEmpty() && !m_options.reduced) // reduced: one file, the job's
             options.recordPath = options.recordPath + QStringLiteral(".rank%1").arg(r);
         session->setOptions(options);
         connect(session.get(), &Session::stateChanged, this, [this, r](const RunStatePtr& state) { onState(r, state); });

@@ -56,7 +56,8 @@ void outOfSync(const RunState& run, QVector<Finding>& found)
         return;
     // Which rank parted: the one whose gradients were never mixed, once enough steps say so.
     QMap<int, int> unmixed; // rank -> snapshots that say its gradients were never mixed
-    bool decided = run.state != TrainerState::Running && run.state != TrainerState::Held;
+    bool decided = run.state == TrainerState::Finished || run.state == TrainerState::Crashed
+        || run.state == TrainerState::Failed || run.state == TrainerState::Detached;
     for (const SnapshotPtr& later : run.snapshots) {
         for (int r : later->job.unmixedRanks)
             ++unmixed[r];

@@ -208,6 +208,33 @@ private Q_SLOTS:
             QVERIFY2(first.value(QStringLiteral("layer")).isObject(), qPrintable(r.out));
     }
 
+    // Served reduced, the job is one run file: its replay finds what the live run found.
+    void aReducedJobIsOneRunFile()
+    {
+        const QString file = m_dir.filePath(QStringLiteral("reduced.traindx"));
+        QProcess run;
+        run.start(builtProgram(QStringLiteral("traindx-cli")),
+                  {QStringLiteral("run"), QStringLiteral("--ranks"), QStringLiteral("4"), QStringLiteral("--reduced"), QStringLiteral("--record"), file,
+                   QStringLiteral("--"), builtProgram(QStringLiteral("traindx-ddp")), QStringLiteral("--epochs"), QStringLiteral("2"),
+                   QStringLiteral("--plant"), QStringLiteral("desync")});
+        QVERIFY(run.waitForFinished(180000));
+        QCOMPARE(run.exitCode(), 1);
+        QVERIFY2(QFile::exists(file), qPrintable(QString::fromLocal8Bit(run.readAll())));
+        const QString json = m_dir.filePath(QStringLiteral("replayed.json"));
+        QProcess replay;
+        replay.start(builtProgram(QStringLiteral("traindx-cli")), {QStringLiteral("replay"), file, QStringLiteral("--json"), json});
+        QVERIFY(replay.waitForFinished(60000));
+        const QString out = QString::fromLocal8Bit(replay.readAllStandardOutput());
+        QCOMPARE(replay.exitCode(), 1);
+        QVERIFY2(out.contains(QStringLiteral("world size 4, served reduced")), qPrintable(out));
+        QFile result(json);
+        QVERIFY(result.open(QIODevice::ReadOnly));
+        const QJsonArray found = jobFindings(QJsonDocument::fromJson(result.readAll()).object());
+        QVERIFY2(!found.isEmpty(), qPrintable(out));
+        QCOMPARE(found.first().toObject().value(QStringLiteral("symptom")).toString(), QStringLiteral("ranks_out_of_sync"));
+        QCOMPARE(found.first().toObject().value(QStringLiteral("rank")).toInt(-1), 1);
+    }
+
     // A job started without TrainDx: its probes publish their addresses in the job's own
     // store, and attach --store finds every rank there (or rank 0 alone, served reduced).
     void attachByTheJobsStore_data()
