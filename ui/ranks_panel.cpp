@@ -1,6 +1,7 @@
 #include "ranks_panel.h"
 
 #include "cross_rank.h"
+#include "job_facts.h"
 #include "plot_style.h"
 
 #include <QHeaderView>
@@ -102,50 +103,7 @@ void RanksPanel::setReducedJob(const RunState& run)
     for (const Finding& f : run.findings)
         if (jobSymptoms().contains(f.symptom))
             m_job.append(f);
-    // The latest summary, and over the whole run the earliest non-finite and the widest parting.
-    const JobSummary* last = nullptr;
-    const JobSummary* nonFinite = nullptr;
-    const RankDeviation* apart = nullptr;
-    QString fallback;
-    for (const SnapshotPtr& s : run.snapshots) {
-        const JobSummary& job = s->job;
-        if (!job.present)
-            continue;
-        last = &job;
-        if (job.firstNonFiniteRank >= 0 && (!nonFinite || job.firstNonFiniteStep < nonFinite->firstNonFiniteStep))
-            nonFinite = &job;
-        for (const RankDeviation& d : job.deviations)
-            if (!apart || d.deviation > apart->deviation)
-                apart = &d;
-        if (!job.fallback.isEmpty() && fallback.isEmpty())
-            fallback = tr("stopped at step %1: %2").arg(s->step).arg(job.fallback);
-    }
-    const auto rankText = [](int rank) { return rank >= 0 ? QString::number(rank) : QStringLiteral("—"); };
-    const auto layerName = [&run](int id) {
-        const Layer* layer = run.model.layer(id);
-        return layer ? (layer->path.isEmpty() ? layer->type : layer->path) : QString::number(id);
-    };
-    struct Row {
-        QString what, rank, value;
-        bool bad = false;
-    };
-    QVector<Row> rows;
-    rows.append({tr("ranks combined"), QString(), last ? tr("%1 of %2").arg(last->ranks).arg(last->worldSize) : tr("waiting")});
-    if (last && last->slowestRank >= 0)
-        rows.append({tr("slowest step (own work)"), rankText(last->slowestRank),
-                     tr("%1 ms, the others %2 ms").arg(1000 * last->slowestSeconds, 0, 'f', 1).arg(1000 * last->othersMedianSeconds, 0, 'f', 1),
-                     last->slowestSeconds > 1.5 * last->othersMedianSeconds && last->slowestSeconds - last->othersMedianSeconds > 0.005});
-    if (last && last->largestGradientRank >= 0)
-        rows.append({tr("largest gradient norm"), rankText(last->largestGradientRank), formatNumber(last->largestGradientNorm)});
-    rows.append({tr("first non-finite value"), nonFinite ? rankText(nonFinite->firstNonFiniteRank) : QStringLiteral("—"),
-                 nonFinite ? tr("step %1, in its %2").arg(nonFinite->firstNonFiniteStep + 1).arg(nonFinite->firstNonFiniteInLoss ? tr("loss") : tr("gradients"))
-                           : tr("none"),
-                 nonFinite != nullptr});
-    rows.append({tr("weights farthest apart"), apart ? rankText(apart->rank) : QStringLiteral("—"),
-                 apart ? tr("%1: %2 from the ranks' middle").arg(layerName(apart->layer), formatNumber(apart->deviation)) : tr("in step"),
-                 apart && apart->deviation > 1e-6});
-    rows.append({tr("probes combining"), QString(), fallback.isEmpty() ? tr("yes") : fallback, !fallback.isEmpty()});
-
+    const QVector<JobFact> rows = reducedJobFacts(run);
     m_table->clear();
     m_table->setColumnCount(3);
     m_table->setHorizontalHeaderLabels({tr("Across the ranks"), tr("Rank"), tr("Value")});

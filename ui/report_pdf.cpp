@@ -177,9 +177,16 @@ void compose(Composer& page, const ReportContent& report)
                  .arg(severityColor(report.severity), escape(report.verdict));
     first += QStringLiteral("<p>%1</p>").arg(report.summary);
     // A job: its ranks and what comparing them found come first, on the first page.
-    if (!report.ranks.isEmpty()) {
-        QString ranks = QStringLiteral("<h2>Ranks</h2><table cellspacing='0' cellpadding='3' border='1'><tr><th>rank</th>"
-                                       "<th>trainer</th><th>own verdict</th><th>epochs</th><th>steps</th><th>last loss</th></tr>");
+    if (!report.ranks.isEmpty() || !report.reducedFacts.isEmpty()) {
+        QString ranks = !report.reducedFacts.isEmpty()
+            ? QStringLiteral("<h2>Ranks</h2><table cellspacing='0' cellpadding='3' border='1'><tr><th>across the ranks</th>"
+                             "<th>rank</th><th>value</th></tr>")
+            : QStringLiteral("<h2>Ranks</h2><table cellspacing='0' cellpadding='3' border='1'><tr><th>rank</th>"
+                             "<th>trainer</th><th>own verdict</th><th>epochs</th><th>steps</th><th>last loss</th></tr>");
+        for (const JobFact& fact : report.reducedFacts)
+            ranks += QStringLiteral("<tr><td>%1</td><td>%2</td><td%3>%4</td></tr>")
+                         .arg(escape(fact.what), escape(fact.rank),
+                              fact.bad ? QStringLiteral(" style='color:%1'").arg(severityColor(2)) : QString(), escape(fact.value));
         for (const auto& r : report.ranks)
             ranks += QStringLiteral("<tr><td>%1%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td><td>%7</td></tr>")
                          .arg(r.rank)

@@ -141,6 +141,16 @@ void addTable(ReportContent& report, const RunState& run)
 
 } // namespace
 
+void addReducedJob(ReportContent& report, const RunState& run)
+{
+    report.reducedFacts = reducedJobFacts(run);
+    for (const Finding& f : run.findings)
+        if (jobSymptoms().contains(f.symptom))
+            report.jobFindings.append(f);
+    report.title = QStringLiteral("TrainDx diagnosis report: a job of %1 ranks, served reduced").arg(run.program.worldSize);
+    report.summary = QStringLiteral("The statistics are every rank's together, combined by the probes on rank 0. ") + report.summary;
+}
+
 ReportContent buildReport(const RunState& run, const QMap<QString, double>& thresholds)
 {
     ReportContent report;
@@ -271,6 +281,8 @@ ReportContent buildReport(const RunState& run, const QMap<QString, double>& thre
     meta(QStringLiteral("Thresholds"), thresholdText.join(QStringLiteral("; ")));
     meta(QStringLiteral("Report"), QStringLiteral("TrainDx %1, %2").arg(QCoreApplication::applicationVersion(),
                                                                         QDateTime::currentDateTime().toString(Qt::ISODate)));
+    if (run.program.reduced && run.program.worldSize > 1)
+        addReducedJob(report, run);
     return report;
 }
 

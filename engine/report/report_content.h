@@ -3,6 +3,7 @@
 // and the run's metadata. Plain data; laying it out on pages is the UI's job.
 #pragma once
 
+#include "job_facts.h"
 #include "run_state.h"
 
 #include <QMap>
@@ -66,6 +67,8 @@ struct ReportContent {
     QVector<Rank> ranks;
     int shownRank = -1;
     QVector<Finding> jobFindings;
+    // A job served reduced: the report is the job's, and says which rank stands out.
+    QVector<JobFact> reducedFacts;
 };
 
 ReportContent buildReport(const RunState& run, const QMap<QString, double>& thresholds);

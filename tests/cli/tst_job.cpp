@@ -222,7 +222,9 @@ private Q_SLOTS:
         QVERIFY2(QFile::exists(file), qPrintable(QString::fromLocal8Bit(run.readAll())));
         const QString json = m_dir.filePath(QStringLiteral("replayed.json"));
         QProcess replay;
-        replay.start(builtProgram(QStringLiteral("traindx-cli")), {QStringLiteral("replay"), file, QStringLiteral("--json"), json});
+        const QString pdf = m_dir.filePath(QStringLiteral("reduced.pdf"));
+        replay.start(builtProgram(QStringLiteral("traindx-cli")),
+                     {QStringLiteral("replay"), file, QStringLiteral("--json"), json, QStringLiteral("--report"), pdf});
         QVERIFY(replay.waitForFinished(60000));
         const QString out = QString::fromLocal8Bit(replay.readAllStandardOutput());
         QCOMPARE(replay.exitCode(), 1);
@@ -233,6 +235,14 @@ private Q_SLOTS:
         QVERIFY2(!found.isEmpty(), qPrintable(out));
         QCOMPARE(found.first().toObject().value(QStringLiteral("symptom")).toString(), QStringLiteral("ranks_out_of_sync"));
         QCOMPARE(found.first().toObject().value(QStringLiteral("rank")).toInt(-1), 1);
+        // The report is the job's, with what sets its ranks apart.
+        QProcess text;
+        text.start(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")});
+        QVERIFY(text.waitForFinished(60000));
+        const QString all = QString::fromUtf8(text.readAllStandardOutput()).simplified();
+        QVERIFY2(all.contains(QStringLiteral("a job of 4 ranks, served reduced")), qPrintable(all.left(400)));
+        QVERIFY2(all.contains(QStringLiteral("weights farthest apart 1")), qPrintable(all.left(1200)));
+        QVERIFY2(all.contains(QStringLiteral("ranks_out_of_sync on rank 1")), qPrintable(all.left(1200)));
     }
 
     // A job started without TrainDx: its probes publish their addresses in the job's own
