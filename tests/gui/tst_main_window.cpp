@@ -16,6 +16,7 @@
 #include "network_graph_view.h"
 #include "layer_list_model.h"
 #include "change_dialog.h"
+#include "rank_launch.h"
 #include "ranks_panel.h"
 #include "main_window.h"
 #include "compare_dialog.h"
@@ -569,6 +570,40 @@ private Q_SLOTS:
         QVERIFY(window.ranksPanel()->jobFindingsText().contains(QStringLiteral("ranks_out_of_sync on rank 1")));
         window.selectLayer(f.layer);
         screenshot(window, QStringLiteral("job-reduced-out-of-sync"));
+    }
+
+    // A job started without TrainDx, found through its store: a session per rank.
+    void attachToAJobThroughItsStore()
+    {
+        const QVector<LaunchSpec> launches =
+            rankLaunches({test::builtProgram(QStringLiteral("traindx-ddp")), {QStringLiteral("--epochs"), QStringLiteral("30")}, {}, {}}, 2);
+        std::vector<std::unique_ptr<QProcess>> ranks;
+        for (const LaunchSpec& launch : launches) {
+            auto process = std::make_unique<QProcess>();
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            for (const QString& entry : launch.environment)
+                environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
+            process->setProcessEnvironment(environment);
+            process->setStandardOutputFile(QProcess::nullDevice());
+            process->start(launch.program, launch.arguments);
+            QVERIFY(process->waitForStarted());
+            ranks.push_back(std::move(process));
+        }
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        QString error;
+        QVERIFY2(window.attachJob(QStringLiteral("127.0.0.1:") + storePort(launches), &error), qPrintable(error));
+        QVERIFY(window.isJob());
+        QTRY_COMPARE_WITH_TIMEOUT(window.ranksPanel()->table()->rowCount(), 2, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.shownState() && window.shownState()->epochEnds.size() >= 1, 60000);
+        QCOMPARE(window.shownState()->program.worldSize, 2);
+        for (auto& rank : ranks) {
+            rank->terminate();
+            QVERIFY(rank->waitForFinished(60000));
+        }
+        QVERIFY(!window.attachJob(QStringLiteral("127.0.0.1:1"), &error));
+        QVERIFY2(error.contains(QStringLiteral("cannot read the job's store")), qPrintable(error));
     }
 
     void graphHighlightsTheLayerTheDiagnosisNames()

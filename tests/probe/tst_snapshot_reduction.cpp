@@ -3,7 +3,7 @@
 // all ranks' values taken as one tensor, histograms bin for bin on the common dyadic grid,
 // points averaged (a NaN on one rank stays a NaN), the ranks' differences summarised, and
 // ranks at different boundaries refused on every rank alike.
-#include "histogram_grid.h" // torch before any Qt header
+#include "dyadic_grid.h" // torch before any Qt header
 #include "snapshot_reduction.h"
 #include "tensor_stats.h"
 

@@ -1,6 +1,6 @@
 #include "snapshot_reduction.h"
 
-#include "histogram_grid.h"
+#include "dyadic_grid.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 // A job's snapshot from its ranks' snapshots, reduced over collectives every rank takes in
 // the same order: counts, sums and sums of squares add up exactly, minima and maxima are
-// reduced as such, and histograms on dyadic grids (histogram_grid.h) move onto one common
+// reduced as such, and histograms on dyadic grids (dyadic_grid.h) move onto one common
 // grid before they are added. Rank 0 also learns each rank's step time, gradient norm,
 // first non-finite step and weight norms, and keeps of them only what sets ranks apart
 // (wire::JobSummary): what it sends does not grow with the number of ranks.

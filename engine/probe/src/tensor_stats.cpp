@@ -1,6 +1,6 @@
 #include "tensor_stats.h"
 
-#include "histogram_grid.h"
+#include "dyadic_grid.h"
 
 #include <ATen/Parallel.h>
 #include <c10/util/BFloat16.h>

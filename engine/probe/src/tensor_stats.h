@@ -11,7 +11,7 @@ namespace traindx::probe {
 constexpr int kHistogramBins = 64;
 
 // Where the histogram's bins lie: over [min, max] of the finite values, or on the finest
-// dyadic grid that holds them (histogram_grid.h), for histograms that ranks add up.
+// dyadic grid that holds them (dyadic_grid.h), for histograms that ranks add up.
 enum class HistogramGrid { Span, Dyadic };
 // For every tensor_stats() call of the process from now on.
 void set_histogram_grid(HistogramGrid grid);

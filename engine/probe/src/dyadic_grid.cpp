@@ -1,4 +1,4 @@
-#include "histogram_grid.h"
+#include "dyadic_grid.h"
 
 #include <algorithm>
 #include <cmath>
