@@ -1,5 +1,7 @@
 #include "cross_rank.h"
 
+#include "rank_advice.h"
+
 #include <QMap>
 #include <QStringList>
 
@@ -11,13 +13,6 @@ namespace traindx {
 
 namespace {
 
-// Healthy ranks hold the same bytes after every step (an all-reduce leaves one result on
-// all of them); anything beyond rounding in a norm means they have parted.
-constexpr double kSyncTolerance = 1e-6;
-// A rank the others wait for: its own work per step this much longer than theirs, and by
-// at least this much time.
-constexpr double kStragglerFactor = 1.5;
-constexpr double kStragglerSeconds = 0.005;
 constexpr int kFewestTimedSteps = 10;
 
 double median(QVector<double> values)
@@ -151,23 +146,7 @@ void outOfSync(const QVector<RunStatePtr>& ranks, QVector<Finding>& found)
                       {QStringLiteral("relative_difference"), worst}};
         if (!unmixed.isEmpty())
             f.evidence.append({QStringLiteral("gradients_not_averaged_on"), 0, QStringLiteral("rank %1").arg(rankList(unmixed))});
-        f.fixClass = FixClass::ChangeTrainingLoop;
-        if (s->initial) {
-            f.fixText = QStringLiteral("Start every rank from the same weights: seed the model the same way on every rank, or "
-                                       "broadcast rank 0's parameters before the first step.");
-            f.checker = QStringLiteral("cross-rank: the initial weights differ");
-        } else if (!unmixed.isEmpty()) {
-            f.fixText = QStringLiteral("All-reduce every gradient in place on %1, as on the others, before its optimizer steps: "
-                                       "its .grad is its own backward's gradient at every step, never the ranks' average.")
-                            .arg(who);
-            f.checker = QStringLiteral("cross-rank: the zero_grad sentinel's ratio on %1 never varies, so its gradients were "
-                                       "never mixed with the other ranks'")
-                            .arg(who);
-        } else {
-            f.fixText = QStringLiteral("Make every rank step with the same gradients: all-reduce all of them (every parameter, "
-                                       "every step) and divide by the world size on every rank.");
-            f.checker = QStringLiteral("cross-rank: weights compared at the same step");
-        }
+        adviseOutOfSync(f, QStringLiteral("cross-rank"), s->initial, !unmixed.isEmpty(), who);
         found.append(f);
         return; // the first step they part is the one to look at
     }
@@ -231,17 +210,15 @@ void firstNonFinite(const QVector<RunStatePtr>& ranks, QVector<Finding>& found)
     f.evidence = {{QStringLiteral("first_step"), double(first[earliest] + 1)}};
     for (int r : later)
         f.evidence.append({QStringLiteral("rank_%1_first_step").arg(r), double(first[r] + 1)});
-    f.fixClass = forward[earliest] ? FixClass::ImproperData : FixClass::None;
-    f.fixText = forward[earliest]
-        ? QStringLiteral("Look at the batch %1 read at step %2: its loss was not finite before any gradient was, so the data "
-                         "(or the forward pass on it) broke there; the other ranks only received it. Check the data for NaN "
-                         "or infinite values before it reaches the model.")
-              .arg(who)
-              .arg(first[earliest] + 1)
-        : QStringLiteral("Start from %1's own findings at step %2: its backward produced the first non-finite gradient, and the "
-                         "all-reduce gave it to every rank.")
-              .arg(who)
-              .arg(first[earliest] + 1);
+    if (forward[earliest]) {
+        adviseNonFiniteData(f, who, first[earliest] + 1);
+    } else {
+        f.fixClass = FixClass::None;
+        f.fixText = QStringLiteral("Start from %1's own findings at step %2: its backward produced the first non-finite gradient, "
+                                   "and the all-reduce gave it to every rank.")
+                        .arg(who)
+                        .arg(first[earliest] + 1);
+    }
     f.checker = QStringLiteral("cross-rank: the first non-finite loss or gradient of each rank, by step");
     found.append(f);
 }
@@ -283,11 +260,7 @@ void straggler(const QVector<RunStatePtr>& ranks, QVector<Finding>& found)
     for (int r = 0; r < work.size(); ++r)
         if (!std::isnan(work[r]))
             f.evidence.append({QStringLiteral("rank_%1_ms").arg(r), 1000 * work[r]});
-    f.fixClass = FixClass::ChangeTrainingLoop;
-    f.fixText = QStringLiteral("Find what rank %1 does before its forward pass that the others do not (a slower data loader, a "
-                               "larger shard, another process on its cores), or give it less data: the job runs at its pace.")
-                    .arg(slowest);
-    f.checker = QStringLiteral("cross-rank: median time from one step's end to the next step's last gradient, per rank");
+    adviseStraggler(f, QStringLiteral("cross-rank"), slowest);
     found.append(f);
 }
 

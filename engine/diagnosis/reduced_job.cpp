@@ -2,6 +2,7 @@
 // how the ranks differed (JobSummary): the same symptoms and thresholds as from the ranks'
 // own streams side by side (cross_rank.cpp), without any rank's stream.
 #include "cross_rank.h"
+#include "rank_advice.h"
 
 #include <QMap>
 
@@ -11,9 +12,6 @@ namespace traindx {
 
 namespace {
 
-constexpr double kSyncTolerance = 1e-6;
-constexpr double kStragglerFactor = 1.5;
-constexpr double kStragglerSeconds = 0.005;
 // Snapshots in which one rank must be the straggler, and the share of the timed ones.
 constexpr int kFewestStragglingSnapshots = 3;
 // Steps after the ranks part before saying which one did: the probes need this many points
@@ -85,23 +83,7 @@ void outOfSync(const RunState& run, QVector<Finding>& found)
         f.evidence = {{QStringLiteral("weight_norm"), worst->norm},
                       {QStringLiteral("median_weight_norm"), worst->median},
                       {QStringLiteral("relative_difference"), worst->deviation}};
-        f.fixClass = FixClass::ChangeTrainingLoop;
-        if (s->initial) {
-            f.fixText = QStringLiteral("Start every rank from the same weights: seed the model the same way on every rank, or "
-                                       "broadcast rank 0's parameters before the first step.");
-            f.checker = QStringLiteral("cross-rank (reduced): the initial weight norms differ");
-        } else if (!unmixed.isEmpty()) {
-            f.fixText = QStringLiteral("All-reduce every gradient in place on %1, as on the others, before its optimizer steps: "
-                                       "its .grad is its own backward's gradient at every step, never the ranks' average.")
-                            .arg(who);
-            f.checker = QStringLiteral("cross-rank (reduced): the zero_grad sentinel's ratio on %1 never varies, so its "
-                                       "gradients were never mixed with the other ranks'")
-                            .arg(who);
-        } else {
-            f.fixText = QStringLiteral("Make every rank step with the same gradients: all-reduce all of them (every parameter, "
-                                       "every step) and divide by the world size on every rank.");
-            f.checker = QStringLiteral("cross-rank (reduced): weight norms compared at the same step");
-        }
+        adviseOutOfSync(f, QStringLiteral("cross-rank (reduced)"), s->initial, !unmixed.isEmpty(), who);
         found.append(f);
     }
 }
@@ -130,17 +112,15 @@ void firstNonFinite(const RunState& run, QVector<Finding>& found)
                     .arg(job.firstNonFiniteStep + 1)
                     .arg(job.firstNonFiniteInLoss ? QStringLiteral("loss (the forward pass)") : QStringLiteral("gradients"));
     f.evidence = {{QStringLiteral("first_step"), double(job.firstNonFiniteStep + 1)}};
-    f.fixClass = job.firstNonFiniteInLoss ? FixClass::ImproperData : FixClass::None;
-    f.fixText = job.firstNonFiniteInLoss
-        ? QStringLiteral("Look at the batch rank %1 read at step %2: its loss was not finite before any gradient was, so the "
-                         "data (or the forward pass on it) broke there; the other ranks only received it. Check the data for "
-                         "NaN or infinite values before it reaches the model.")
-              .arg(job.firstNonFiniteRank)
-              .arg(job.firstNonFiniteStep + 1)
-        : QStringLiteral("Attach to rank %1 alone (per-rank mode) to see which layer's gradient broke first at step %2: its "
-                         "backward produced the first non-finite gradient, and the all-reduce gave it to every rank.")
-              .arg(job.firstNonFiniteRank)
-              .arg(job.firstNonFiniteStep + 1);
+    if (job.firstNonFiniteInLoss) {
+        adviseNonFiniteData(f, QStringLiteral("rank %1").arg(job.firstNonFiniteRank), job.firstNonFiniteStep + 1);
+    } else {
+        f.fixClass = FixClass::None;
+        f.fixText = QStringLiteral("Attach to rank %1 alone (per-rank mode) to see which layer's gradient broke first at step %2: "
+                                   "its backward produced the first non-finite gradient, and the all-reduce gave it to every rank.")
+                        .arg(job.firstNonFiniteRank)
+                        .arg(job.firstNonFiniteStep + 1);
+    }
     f.checker = QStringLiteral("cross-rank (reduced): the first non-finite loss or gradient norm of each rank, by step");
     found.append(f);
 }
@@ -178,13 +158,7 @@ void straggler(const RunState& run, QVector<Finding>& found)
                         .arg(count)
                         .arg(timed);
         f.evidence = {{QStringLiteral("step_work_ms"), 1000 * work}, {QStringLiteral("others_median_ms"), 1000 * typical}};
-        f.fixClass = FixClass::ChangeTrainingLoop;
-        f.fixText = QStringLiteral("Find what rank %1 does before its forward pass that the others do not (a slower data "
-                                   "loader, a larger shard, another process on its cores), or give it less data: the job "
-                                   "runs at its pace.")
-                        .arg(rank);
-        f.checker = QStringLiteral("cross-rank (reduced): mean time from one step's end to the next step's last gradient, per "
-                                   "rank, per sample");
+        adviseStraggler(f, QStringLiteral("cross-rank (reduced)"), rank);
         found.append(f);
     }
 }

@@ -1,5 +1,7 @@
 #include "job_facts.h"
 
+#include <algorithm>
+
 namespace traindx {
 
 QVector<JobFact> reducedJobFacts(const RunState& run)
@@ -29,12 +31,16 @@ QVector<JobFact> reducedJobFacts(const RunState& run)
         const Layer* layer = run.model.layer(id);
         return layer ? (layer->path.isEmpty() ? layer->type : layer->path) : QString::number(id);
     };
+    // A row is marked when the diagnosis found its symptom.
+    const auto found = [&run](Symptom symptom) {
+        return std::any_of(run.findings.begin(), run.findings.end(), [symptom](const Finding& f) { return f.symptom == symptom; });
+    };
     QVector<JobFact> rows;
     rows.append({QStringLiteral("ranks combined"), QString(), last ? QStringLiteral("%1 of %2").arg(last->ranks).arg(last->worldSize) : QStringLiteral("waiting")});
     if (last && last->slowestRank >= 0)
         rows.append({QStringLiteral("slowest step (own work)"), rankText(last->slowestRank),
                      QStringLiteral("%1 ms, the others %2 ms").arg(1000 * last->slowestSeconds, 0, 'f', 1).arg(1000 * last->othersMedianSeconds, 0, 'f', 1),
-                     last->slowestSeconds > 1.5 * last->othersMedianSeconds && last->slowestSeconds - last->othersMedianSeconds > 0.005});
+                     found(Symptom::StragglerRank)});
     if (last && last->largestGradientRank >= 0)
         rows.append({QStringLiteral("largest gradient norm"), rankText(last->largestGradientRank), formatNumber(last->largestGradientNorm)});
     rows.append({QStringLiteral("first non-finite value"), nonFinite ? rankText(nonFinite->firstNonFiniteRank) : QStringLiteral("—"),
@@ -43,7 +49,7 @@ QVector<JobFact> reducedJobFacts(const RunState& run)
                  nonFinite != nullptr});
     rows.append({QStringLiteral("weights farthest apart"), apart ? rankText(apart->rank) : QStringLiteral("—"),
                  apart ? QStringLiteral("%1: %2 from the ranks' middle").arg(layerName(apart->layer), formatNumber(apart->deviation)) : QStringLiteral("in step"),
-                 apart && apart->deviation > 1e-6});
+                 found(Symptom::RanksOutOfSync)});
     rows.append({QStringLiteral("probes combining"), QString(), fallback.isEmpty() ? QStringLiteral("yes") : fallback, !fallback.isEmpty()});
 
     return rows;

@@ -42,17 +42,8 @@ double plainJob(int ranks, int epochs)
     QElapsedTimer timer;
     timer.start();
     std::vector<std::unique_ptr<QProcess>> processes;
-    for (const LaunchSpec& rank : rankLaunches(ddp(epochs), ranks)) {
-        auto process = std::make_unique<QProcess>();
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        for (const QString& entry : rank.environment)
-            environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
-        environment.insert(QStringLiteral("TRAINDX"), QStringLiteral("off"));
-        process->setProcessEnvironment(environment);
-        process->setStandardOutputFile(QProcess::nullDevice());
-        process->start(rank.program, rank.arguments);
-        processes.push_back(std::move(process));
-    }
+    for (const LaunchSpec& rank : rankLaunches(ddp(epochs), ranks))
+        processes.push_back(test::startPlain(rank, {QStringLiteral("TRAINDX=off")}));
     for (auto& process : processes)
         process->waitForFinished(600000);
     return timer.elapsed() / 1000.0;
@@ -64,18 +55,6 @@ struct Served {
     qint64 steps = 0;
     bool healthy = true;
 };
-
-std::unique_ptr<QProcess> startQuiet(const LaunchSpec& rank)
-{
-    auto process = std::make_unique<QProcess>();
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    for (const QString& entry : rank.environment)
-        environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
-    process->setProcessEnvironment(environment);
-    process->setStandardOutputFile(QProcess::nullDevice());
-    process->start(rank.program, rank.arguments);
-    return process;
-}
 
 // The job served per rank (a session on every rank) or reduced (a session on rank 0, the
 // others plain processes): its wall time and the bytes that reached the sessions.
@@ -91,7 +70,7 @@ Served servedJob(int ranks, int epochs, bool reduced)
         if (reduced)
             rank.environment << QStringLiteral("TRAINDX_REDUCE=1");
         if (reduced && !sessions.empty()) {
-            quiet.push_back(startQuiet(rank));
+            quiet.push_back(test::startPlain(rank));
             continue;
         }
         auto session = std::make_unique<Session>();

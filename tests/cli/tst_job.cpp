@@ -261,18 +261,8 @@ private Q_SLOTS:
         const QVector<LaunchSpec> launches = traindx::rankLaunches({builtProgram(QStringLiteral("traindx-ddp")), {QStringLiteral("--epochs"), QStringLiteral("40")}, {}, {}}, ranks);
         std::vector<std::unique_ptr<QProcess>> processes;
         for (const LaunchSpec& launch : launches) {
-            auto process = std::make_unique<QProcess>();
-            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-            for (const QString& entry : launch.environment)
-                environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
-            if (reduced)
-                environment.insert(QStringLiteral("TRAINDX_REDUCE"), QStringLiteral("1"));
-            process->setProcessEnvironment(environment);
-            process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-            process->setStandardOutputFile(QProcess::nullDevice());
-            process->start(launch.program, launch.arguments);
-            QVERIFY(process->waitForStarted());
-            processes.push_back(std::move(process));
+            processes.push_back(traindx::test::startPlain(launch, reduced ? QStringList {QStringLiteral("TRAINDX_REDUCE=1")} : QStringList {}));
+            QVERIFY(processes.back()->waitForStarted());
         }
         const QString path = m_dir.filePath(QStringLiteral("attached-%1.json").arg(reduced));
         QProcess cli;

@@ -579,15 +579,8 @@ private Q_SLOTS:
             rankLaunches({test::builtProgram(QStringLiteral("traindx-ddp")), {QStringLiteral("--epochs"), QStringLiteral("30")}, {}, {}}, 2);
         std::vector<std::unique_ptr<QProcess>> ranks;
         for (const LaunchSpec& launch : launches) {
-            auto process = std::make_unique<QProcess>();
-            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-            for (const QString& entry : launch.environment)
-                environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
-            process->setProcessEnvironment(environment);
-            process->setStandardOutputFile(QProcess::nullDevice());
-            process->start(launch.program, launch.arguments);
-            QVERIFY(process->waitForStarted());
-            ranks.push_back(std::move(process));
+            ranks.push_back(test::startPlain(launch));
+            QVERIFY(ranks.back()->waitForStarted());
         }
         MainWindow window;
         window.resize(1400, 900);

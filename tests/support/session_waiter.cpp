@@ -34,4 +34,16 @@ QString builtProgram(const QString& name)
     return QStringLiteral(TRAINDX_TEST_BIN_DIR) + QLatin1Char('/') + name;
 }
 
+std::unique_ptr<QProcess> startPlain(const LaunchSpec& spec, const QStringList& moreEnvironment)
+{
+    auto process = std::make_unique<QProcess>();
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const QString& entry : spec.environment + moreEnvironment)
+        environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
+    process->setProcessEnvironment(environment);
+    process->setStandardOutputFile(QProcess::nullDevice());
+    process->start(spec.program, spec.arguments);
+    return process;
+}
+
 } // namespace traindx::test

@@ -3,7 +3,10 @@
 
 #include "session.h"
 
+#include <QProcess>
+
 #include <functional>
+#include <memory>
 
 namespace traindx::test {
 
@@ -15,5 +18,9 @@ QString describe(const RunState& state);
 
 // The full path of a program built next to the tests.
 QString builtProgram(const QString& name);
+
+// Starts `spec` as a plain process (no session), its environment entries added to this
+// process's, its output discarded.
+std::unique_ptr<QProcess> startPlain(const LaunchSpec& spec, const QStringList& moreEnvironment = {});
 
 } // namespace traindx::test
