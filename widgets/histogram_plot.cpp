@@ -53,11 +53,18 @@ void outline(const HistogramSeries& series, HistogramScale scale, QVector<double
         return;
     }
     const double width = (hi - lo) / std::max(1, n);
+    // Empty bins at either end are left out: a histogram on a grid wider than its values (a
+    // job's, whose bins the ranks add up) is drawn where its values are.
+    int first = 0, last = n - 1;
+    while (total > 0 && first < last && series.bins[first] == 0)
+        ++first;
+    while (total > 0 && last > first && series.bins[last] == 0)
+        --last;
     xs.clear();
     ys.clear();
-    xs.append(lo);
+    xs.append(lo + first * width);
     ys.append(0);
-    for (int i = 0; i < n; ++i) {
+    for (int i = first; i <= last; ++i) {
         const double height = total <= 0                         ? 0
             : scale == HistogramScale::Count                        ? double(series.bins[i])
             : scale == HistogramScale::Fraction                     ? series.bins[i] / total
@@ -67,7 +74,7 @@ void outline(const HistogramSeries& series, HistogramScale scale, QVector<double
         xs.append(lo + (i + 1) * width);
         ys.append(height);
     }
-    xs.append(hi);
+    xs.append(lo + (last + 1) * width);
     ys.append(0);
 }
 
