@@ -293,8 +293,11 @@ bool HeadlessJob::writeJson(const QVector<Finding>& job, QString* error) const
                                   {QStringLiteral("steps"), state.step},
                                   {QStringLiteral("findings"), own}});
     }
+    const QString program = m_options.launch.program.isEmpty()
+        ? QStringLiteral("the job whose store is %1").arg(m_options.storeAddress)
+        : (QStringList {m_options.launch.program} + m_options.launch.arguments).join(QLatin1Char(' '));
     QJsonObject root {{QStringLiteral("verdict"), faults > 0 ? QStringLiteral("faulty") : QStringLiteral("healthy")},
-                      {QStringLiteral("program"), (QStringList {m_options.launch.program} + m_options.launch.arguments).join(QLatin1Char(' '))},
+                      {QStringLiteral("program"), program},
                       {QStringLiteral("world_size"), m_states.size()},
                       {QStringLiteral("ranks"), ranks},
                       {QStringLiteral("findings"), findings}};

@@ -33,25 +33,37 @@ QVector<JobFact> reducedJobFacts(const RunState& run)
     };
     // A row is marked when the diagnosis found its symptom.
     const auto found = [&run](Symptom symptom) {
-        return std::any_of(run.findings.begin(), run.findings.end(), [symptom](const Finding& f) { return f.symptom == symptom; });
+        return std::any_of(run.findings.begin(), run.findings.end(),
+                           [symptom](const Finding& f) { return f.symptom == symptom; });
     };
+    const QString none = QStringLiteral("—");
     QVector<JobFact> rows;
-    rows.append({QStringLiteral("ranks combined"), QString(), last ? QStringLiteral("%1 of %2").arg(last->ranks).arg(last->worldSize) : QStringLiteral("waiting")});
-    if (last && last->slowestRank >= 0)
-        rows.append({QStringLiteral("slowest step (own work)"), rankText(last->slowestRank),
-                     QStringLiteral("%1 ms, the others %2 ms").arg(1000 * last->slowestSeconds, 0, 'f', 1).arg(1000 * last->othersMedianSeconds, 0, 'f', 1),
-                     found(Symptom::StragglerRank)});
+    rows.append({QStringLiteral("ranks combined"), QString(),
+                 last ? QStringLiteral("%1 of %2").arg(last->ranks).arg(last->worldSize) : QStringLiteral("waiting")});
+    if (last && last->slowestRank >= 0) {
+        const QString times = QStringLiteral("%1 ms, the others %2 ms")
+                                  .arg(1000 * last->slowestSeconds, 0, 'f', 1)
+                                  .arg(1000 * last->othersMedianSeconds, 0, 'f', 1);
+        rows.append({QStringLiteral("slowest step (own work)"), rankText(last->slowestRank), times, found(Symptom::StragglerRank)});
+    }
     if (last && last->largestGradientRank >= 0)
-        rows.append({QStringLiteral("largest gradient norm"), rankText(last->largestGradientRank), formatNumber(last->largestGradientNorm)});
-    rows.append({QStringLiteral("first non-finite value"), nonFinite ? rankText(nonFinite->firstNonFiniteRank) : QStringLiteral("—"),
-                 nonFinite ? QStringLiteral("step %1, in its %2").arg(nonFinite->firstNonFiniteStep + 1).arg(nonFinite->firstNonFiniteInLoss ? QStringLiteral("loss") : QStringLiteral("gradients"))
-                           : QStringLiteral("none"),
-                 nonFinite != nullptr});
-    rows.append({QStringLiteral("weights farthest apart"), apart ? rankText(apart->rank) : QStringLiteral("—"),
-                 apart ? QStringLiteral("%1: %2 from the ranks' middle").arg(layerName(apart->layer), formatNumber(apart->deviation)) : QStringLiteral("in step"),
-                 found(Symptom::RanksOutOfSync)});
-    rows.append({QStringLiteral("probes combining"), QString(), fallback.isEmpty() ? QStringLiteral("yes") : fallback, !fallback.isEmpty()});
-
+        rows.append({QStringLiteral("largest gradient norm"), rankText(last->largestGradientRank),
+                     formatNumber(last->largestGradientNorm)});
+    if (nonFinite) {
+        const QString where = nonFinite->firstNonFiniteInLoss ? QStringLiteral("loss") : QStringLiteral("gradients");
+        rows.append({QStringLiteral("first non-finite value"), rankText(nonFinite->firstNonFiniteRank),
+                     QStringLiteral("step %1, in its %2").arg(nonFinite->firstNonFiniteStep + 1).arg(where), true});
+    } else {
+        rows.append({QStringLiteral("first non-finite value"), none, QStringLiteral("none")});
+    }
+    if (apart)
+        rows.append({QStringLiteral("weights farthest apart"), rankText(apart->rank),
+                     QStringLiteral("%1: %2 from the ranks' middle").arg(layerName(apart->layer), formatNumber(apart->deviation)),
+                     found(Symptom::RanksOutOfSync)});
+    else
+        rows.append({QStringLiteral("weights farthest apart"), none, QStringLiteral("in step")});
+    rows.append({QStringLiteral("probes combining"), QString(), fallback.isEmpty() ? QStringLiteral("yes") : fallback,
+                 !fallback.isEmpty()});
     return rows;
 }
 

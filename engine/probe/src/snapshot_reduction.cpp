@@ -157,7 +157,8 @@ void summarise_ranks(const std::vector<double>& table, const std::vector<Tensor>
             job.set_largest_gradient_rank(r);
             job.set_largest_gradient_norm(at(r, 3));
         }
-        if (const double first = at(r, 4); first > 0 && (job.first_nonfinite_rank() < 0 || first - 1 < job.first_nonfinite_step())) {
+        const double first = at(r, 4); // step + 1 of the rank's first non-finite value, 0: none
+        if (first > 0 && (job.first_nonfinite_rank() < 0 || first - 1 < job.first_nonfinite_step())) {
             job.set_first_nonfinite_rank(r);
             job.set_first_nonfinite_step(std::int64_t(first - 1));
             job.set_first_nonfinite_in_loss(at(r, 5) > 0);
@@ -219,7 +220,8 @@ std::optional<wire::Snapshot> reduce_snapshot(wire::Snapshot local, Collectives&
     std::vector<double> agreement {high, low, -high, -low};
     collectives.max(agreement);
     if (agreement[0] != -agreement[2] || agreement[1] != -agreement[3])
-        throw ReductionMismatch("the ranks sent snapshots of different steps or shapes (step " + std::to_string(local.step()) + ")");
+        throw ReductionMismatch("the ranks sent snapshots of different steps or shapes (step " + std::to_string(local.step())
+                                + ")");
 
     // 2. Ranges: every rank learns the common extremes and the common histogram grid.
     std::vector<Tensor> tensors = tensors_of(local);
