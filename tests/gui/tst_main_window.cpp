@@ -49,6 +49,19 @@
 
 using namespace traindx;
 
+namespace {
+
+// traindx-ddp for three epochs, rank 1 stepping on its own gradients.
+LaunchSpec desyncedJob()
+{
+    LaunchSpec spec;
+    spec.program = test::builtProgram(QStringLiteral("traindx-ddp"));
+    spec.arguments = {QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--plant"), QStringLiteral("desync")};
+    return spec;
+}
+
+} // namespace
+
 class TestMainWindow : public QObject {
     Q_OBJECT
 
@@ -505,10 +518,7 @@ private Q_SLOTS:
         MainWindow window;
         window.resize(1400, 900);
         window.show();
-        LaunchSpec spec;
-        spec.program = test::builtProgram(QStringLiteral("traindx-ddp"));
-        spec.arguments = {QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--plant"), QStringLiteral("desync")};
-        window.launchJob(spec, 4);
+        window.launchJob(desyncedJob(), 4);
         QVERIFY(window.isJob());
         QTRY_COMPARE_WITH_TIMEOUT(window.ranksPanel()->table()->rowCount(), 4, 5000);
         auto allFinished = [&window] {
@@ -545,10 +555,7 @@ private Q_SLOTS:
         MainWindow window;
         window.resize(1400, 900);
         window.show();
-        LaunchSpec spec;
-        spec.program = test::builtProgram(QStringLiteral("traindx-ddp"));
-        spec.arguments = {QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--plant"), QStringLiteral("desync")};
-        window.launchJob(spec, 4, /*reduced=*/true);
+        window.launchJob(desyncedJob(), 4, /*reduced=*/true);
         QVERIFY(!window.isJob()); // one stream
         const RunStatePtr done = test::waitForState(*window.session(), [](const RunState& s) {
             return s.state == TrainerState::Finished;
