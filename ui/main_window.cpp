@@ -22,6 +22,8 @@
 #include "thresholds_dialog.h"
 
 #include <QAction>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QInputDialog>
 #include <QProcess>
 #include <QLineEdit>
@@ -49,6 +51,25 @@
 #include <QToolBar>
 
 namespace traindx {
+
+namespace {
+
+bool splitStore(const QString& store, std::string* host, int* port, QString* error)
+{
+    const int colon = store.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0) {
+        *error = MainWindow::tr("The job's store is HOST:PORT, as in MASTER_ADDR:MASTER_PORT.");
+        return false;
+    }
+    *host = store.left(colon).toStdString();
+    *port = store.mid(colon + 1).toInt();
+    return true;
+}
+
+constexpr std::chrono::seconds kStoreTimeout {5};
+
+} // namespace
+
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
@@ -379,9 +400,24 @@ void MainWindow::showAttachJobDialog()
                                                 QLineEdit::Normal, QStringLiteral("127.0.0.1:29500"), &ok);
     if (!ok || store.trimmed().isEmpty())
         return;
+    std::string host;
+    int port = 0;
     QString error;
-    if (!attachJob(store.trimmed(), &error))
+    if (!splitStore(store.trimmed(), &host, &port, &error)) {
         QMessageBox::warning(this, tr("Attach to a job"), error);
+        return;
+    }
+    // The store may take seconds to answer, or not answer: never on this thread.
+    statusBar()->showMessage(tr("Reading the job's store at %1…").arg(store.trimmed()));
+    auto* watcher = new QFutureWatcher<JobAddresses>(this);
+    connect(watcher, &QFutureWatcher<JobAddresses>::finished, this, [this, watcher, store = store.trimmed()] {
+        watcher->deleteLater();
+        statusBar()->clearMessage();
+        QString error;
+        if (!attachJob(store, watcher->result(), &error))
+            QMessageBox::warning(this, tr("Attach to a job"), error);
+    });
+    watcher->setFuture(QtConcurrent::run([host, port] { return readJobAddresses(host, port, kStoreTimeout); }));
 }
 
 void MainWindow::stopTrainer()
@@ -565,13 +601,8 @@ void MainWindow::launchReducedJob(const LaunchSpec& spec, int ranks)
                   false);
     m_session->launch(launches[0]);
     for (int r = 1; r < ranks; ++r) {
-        auto* process = new QProcess(this);
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        for (const QString& entry : launches[r].environment + QStringList {QStringLiteral("TRAINDX_LAUNCHED=1")})
-            environment.insert(entry.section(QLatin1Char('='), 0, 0), entry.section(QLatin1Char('='), 1));
-        process->setProcessEnvironment(environment);
-        process->setWorkingDirectory(launches[r].workingDirectory);
-        process->setProcessChannelMode(QProcess::MergedChannels);
+        QProcess* process = quietRankProcess(launches[r]).release();
+        process->setParent(this);
         connect(process, &QProcess::readyRead, this, [this, process, r] {
             appendConsole(QStringLiteral("[rank %1] %2").arg(r).arg(QString::fromLocal8Bit(process->readAll())), false);
         });
@@ -589,14 +620,13 @@ void MainWindow::launchReducedJob(const LaunchSpec& spec, int ranks)
 
 bool MainWindow::attachJob(const QString& store, QString* error)
 {
-    const int colon = store.lastIndexOf(QLatin1Char(':'));
-    if (colon <= 0) {
-        *error = tr("The job's store is HOST:PORT, as in MASTER_ADDR:MASTER_PORT.");
-        return false;
-    }
-    QApplication::setOverrideCursor(Qt::WaitCursor);
-    const JobAddresses job = readJobAddresses(store.left(colon).toStdString(), store.mid(colon + 1).toInt(), std::chrono::seconds(5));
-    QApplication::restoreOverrideCursor();
+    std::string host;
+    int port = 0;
+    return splitStore(store, &host, &port, error) && attachJob(store, readJobAddresses(host, port, kStoreTimeout), error);
+}
+
+bool MainWindow::attachJob(const QString& store, const JobAddresses& job, QString* error)
+{
     if (!job.error.empty()) {
         *error = QString::fromStdString(job.error);
         return false;

@@ -21,6 +21,8 @@ class QTabWidget;
 
 namespace traindx {
 
+struct JobAddresses;
+
 class ChangeDialog;
 class RanksPanel;
 class CompareDialog;
@@ -49,6 +51,7 @@ public:
     void launchJob(const LaunchSpec& spec, int ranks, bool reduced = false);
     // A running job, by its store (HOST:PORT): every rank its probes published there, or rank 0
     // alone when the job is served reduced. False, with `error`, when the store says nothing.
+    // Reads the store on this thread: for the command line, before the window has work to do.
     bool attachJob(const QString& store, QString* error);
     void selectRank(int rank);
     int selectedRank() const { return m_selectedRank; }
@@ -105,6 +108,7 @@ private:
     void launchReducedJob(const LaunchSpec& spec, int ranks);
     // A session per rank (rank 0's is m_session), the rank selector and the Ranks dock.
     void startJobSessions(int ranks);
+    bool attachJob(const QString& store, const JobAddresses& job, QString* error);
     void showExportReportDialog();
     void applySessionOptions();
     SessionOptions sessionOptions() const;

@@ -101,7 +101,7 @@ void RanksPanel::setReducedJob(const RunState& run)
 {
     m_job.clear();
     for (const Finding& f : run.findings)
-        if (jobSymptoms().contains(f.symptom))
+        if (isJobSymptom(f.symptom))
             m_job.append(f);
     const QVector<JobFact> rows = reducedJobFacts(run);
     m_table->clear();

@@ -85,15 +85,7 @@ void HeadlessJob::start()
 
 void HeadlessJob::startQuietRank(int rank, const LaunchSpec& spec)
 {
-    auto process = std::make_unique<QProcess>();
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    for (const QString& entry : spec.environment + QStringList {QStringLiteral("TRAINDX_LAUNCHED=1")}) {
-        const int equals = entry.indexOf(QLatin1Char('='));
-        environment.insert(entry.left(equals), entry.mid(equals + 1));
-    }
-    process->setProcessEnvironment(environment);
-    process->setWorkingDirectory(spec.workingDirectory);
-    process->setProcessChannelMode(QProcess::MergedChannels);
+    std::unique_ptr<QProcess> process = quietRankProcess(spec);
     QProcess* p = process.get();
     connect(p, &QProcess::readyRead, this, [this, p, rank] {
         const QString text = QString::fromLocal8Bit(p->readAll());
@@ -194,7 +186,7 @@ QVector<Finding> HeadlessJob::jobFindings() const
     // Served reduced, rank 0's stream found how the ranks differ.
     if (m_options.reduced || (m_states.value(0) && m_states[0]->program.reduced))
         for (const Finding& f : m_states[0]->findings)
-            if (jobSymptoms().contains(f.symptom))
+            if (isJobSymptom(f.symptom))
                 job.append(f);
     return job;
 }
@@ -278,7 +270,7 @@ bool HeadlessJob::writeJson(const QVector<Finding>& job, QString* error) const
         faults += verdict.faults;
         QJsonArray own;
         for (Finding f : state.findings) {
-            if (jobSymptoms().contains(f.symptom))
+            if (isJobSymptom(f.symptom))
                 continue; // a reduced job's: among the job's findings
             f.rank = state.program.reduced ? -1 : r; // a reduced job's stream is every rank's
             own.append(f.toJson());

@@ -30,7 +30,7 @@ bool explains(const Finding& cause, const Finding& effect)
 {
     // A job served reduced: the rank where non-finite values appeared first poisoned the
     // job's averages, and with them every symptom seen from then on.
-    if (jobSymptoms().contains(effect.symptom))
+    if (isJobSymptom(effect.symptom))
         return false; // what one rank did to the others follows from nothing one stream shows
     if (cause.symptom == Symptom::FirstNonFiniteRank)
         return effect.step >= cause.step;
@@ -66,7 +66,7 @@ Diagnoser& Diagnoser::operator=(Diagnoser&&) noexcept = default;
 int Diagnoser::priority(Symptom symptom)
 {
     const RuleSpec* spec = ruleFor(symptom);
-    if (!spec && jobSymptoms().contains(symptom))
+    if (!spec && isJobSymptom(symptom))
         return -1; // across the ranks: what one rank did comes before what every rank then shows
     return spec ? spec->priority : 1000;
 }

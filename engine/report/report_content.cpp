@@ -145,7 +145,7 @@ void addReducedJob(ReportContent& report, const RunState& run)
 {
     report.reducedFacts = reducedJobFacts(run);
     for (const Finding& f : run.findings)
-        if (jobSymptoms().contains(f.symptom))
+        if (isJobSymptom(f.symptom))
             report.jobFindings.append(f);
     report.title = QStringLiteral("TrainDx diagnosis report: a job of %1 ranks, served reduced").arg(run.program.worldSize);
     report.summary = QStringLiteral("The statistics are every rank's together, combined by the probes on rank 0. ") + report.summary;

@@ -76,6 +76,7 @@ std::optional<Symptom> symptomFromName(const QString& name);
 QString describeSymptom(Symptom symptom); // "dead ReLU units"
 QVector<Symptom> allSymptoms(); // those a rule watches one stream for
 QVector<Symptom> jobSymptoms(); // those found across the ranks of a job
+inline bool isJobSymptom(Symptom symptom) { return int(symptom) >= kSymptomCount; }
 QString fixClassName(FixClass fix);
 std::optional<FixClass> fixClassFromName(const QString& name);
 QVector<FixClass> allFixClasses(); // without None

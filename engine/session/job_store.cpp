@@ -30,15 +30,17 @@ JobAddresses readJobAddresses(const std::string& host, int port, std::chrono::mi
         job.reduced = text(ours.get("mode")) == "reduced";
         const int serving = job.reduced ? 1 : job.worldSize;
         job.addresses.resize(std::size_t(job.worldSize));
-        for (int r = 0; r < serving; ++r) {
-            const std::string key = "rank/" + std::to_string(r);
-            try {
-                ours.wait({key}, timeout);
-                job.addresses[std::size_t(r)] = text(ours.get(key));
-            } catch (const std::exception&) {
-                // Not published in time: the client says which rank it could not find.
-            }
+        std::vector<std::string> keys;
+        for (int r = 0; r < serving; ++r)
+            keys.push_back("rank/" + std::to_string(r));
+        try {
+            ours.wait(keys, timeout); // one wait for all: a rank missing costs the timeout once
+        } catch (const std::exception&) {
+            // Some ranks did not publish in time: the caller says which.
         }
+        for (int r = 0; r < serving; ++r)
+            if (ours.check({keys[std::size_t(r)]}))
+                job.addresses[std::size_t(r)] = text(ours.get(keys[std::size_t(r)]));
     } catch (const std::exception& error) {
         job.error = "cannot read the job's store at " + host + ":" + std::to_string(port)
             + " (is the job running, and does it create its probes?): " + error.what();

@@ -9,6 +9,19 @@
 
 namespace traindx {
 
+QProcessEnvironment launchEnvironment(const LaunchSpec& spec)
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const QString& entry : spec.environment) {
+        const int equals = entry.indexOf(QLatin1Char('='));
+        if (equals > 0)
+            environment.insert(entry.left(equals), entry.mid(equals + 1));
+    }
+    environment.insert(QStringLiteral("TRAINDX_LAUNCHED"), QStringLiteral("1"));
+    environment.remove(QStringLiteral("TRAINDX")); // "off" would leave nothing to debug
+    return environment;
+}
+
 Launcher::Launcher(QObject* parent)
     : QObject(parent)
 {
@@ -60,16 +73,9 @@ bool Launcher::start(const LaunchSpec& spec, const QString& socketPath)
     }
     m_process = new QProcess(this);
     m_terminating = false;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    for (const QString& entry : spec.environment) {
-        const int equals = entry.indexOf(QLatin1Char('='));
-        if (equals > 0)
-            environment.insert(entry.left(equals), entry.mid(equals + 1));
-    }
+    QProcessEnvironment environment = launchEnvironment(spec);
     environment.insert(QStringLiteral("TRAINDX_LISTEN"), socketPath);
     environment.insert(QStringLiteral("TRAINDX_WAIT"), QStringLiteral("1"));
-    environment.insert(QStringLiteral("TRAINDX_LAUNCHED"), QStringLiteral("1"));
-    environment.remove(QStringLiteral("TRAINDX")); // "off" would leave nothing to debug
     m_process->setProcessEnvironment(environment);
     m_process->setProgram(program);
     m_process->setArguments(spec.arguments);

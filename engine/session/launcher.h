@@ -15,6 +15,10 @@ struct LaunchSpec {
     QStringList environment; // extra "NAME=value" entries
 };
 
+// This process's environment with the spec's entries and TRAINDX_LAUNCHED=1 (and never
+// TRAINDX=off): what a launched trainer runs with, before its probe's listening address.
+QProcessEnvironment launchEnvironment(const LaunchSpec& spec);
+
 class Launcher : public QObject {
     Q_OBJECT
 public:

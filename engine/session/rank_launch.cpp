@@ -31,4 +31,13 @@ QString storePort(const QVector<LaunchSpec>& launches)
     return QString();
 }
 
+std::unique_ptr<QProcess> quietRankProcess(const LaunchSpec& spec)
+{
+    auto process = std::make_unique<QProcess>();
+    process->setProcessEnvironment(launchEnvironment(spec));
+    process->setWorkingDirectory(spec.workingDirectory);
+    process->setProcessChannelMode(QProcess::MergedChannels);
+    return process;
+}
+
 } // namespace traindx
